@@ -1,0 +1,139 @@
+/**
+ * Reverse-mode autograd. A differentiable op that sees an input with requiresGrad records a node
+ * on its output: the inputs and a closure mapping the output gradient to input gradients (flat
+ * Float32Arrays; the closure captures the arrays it needs, so disposing a forward tensor does not
+ * break backward). backward() walks the graph in reverse topological order, accumulates into
+ * leaf tensors' `.grad`, and then drops the nodes so the tape's memory is released.
+ */
+import { Tensor, persist, setBackwardImpl, setViewHook, sameShape, type GradNode } from '../tensor';
+import { shapeStr } from '../errors';
+
+let enabled = true;
+
+/**
+ * Runs fn without recording a tape: the inference path.
+ * @example const logits = noGrad(() => model.forward(x));
+ */
+export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError('noGrad: fn must be a function');
+  const prev = enabled;
+  enabled = false;
+  try {
+    return fn();
+  } finally {
+    enabled = prev;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return enabled;
+}
+
+/** True when an op with these inputs must record. */
+export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
+  if (!enabled) return false;
+  for (const t of inputs) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+export type BackwardFn = (dy: Float32Array) => (Float32Array | null)[];
+
+class Node implements GradNode {
+  constructor(readonly op: string, readonly inputs: readonly Tensor[], readonly fn: BackwardFn) {}
+  backward(): (Tensor | null)[] {
+    throw new Error('internal: use runBackward');
+  }
+}
+
+/**
+ * Attaches a node to `out` when any input requires grad. `inputs` may hold null for optional
+ * arguments (the closure returns null in that slot).
+ */
+export function record(out: Tensor, op: string, inputs: (Tensor | null | undefined)[], fn: BackwardFn): Tensor {
+  if (!needsGrad(...inputs)) return out;
+  const ins = inputs.map((t) => t ?? null) as Tensor[];
+  out.gradNode = new Node(op, ins, fn);
+  out.requiresGrad = true;
+  return out;
+}
+
+function runBackward(root: Tensor, grad?: Tensor): void {
+  if (root.disposed) throw new Error(`backward: tensor of shape ${shapeStr(root.shape)} is disposed`);
+  if (!root.requiresGrad) {
+    throw new Error(`backward: tensor of shape ${shapeStr(root.shape)} does not require grad (no input of the graph has requiresGrad)`);
+  }
+  let seed: Float32Array;
+  if (grad === undefined) {
+    if (root.size !== 1) {
+      throw new RangeError(`backward: grad can be omitted only for a size-1 tensor, got shape ${shapeStr(root.shape)}`);
+    }
+    seed = new Float32Array([1]);
+  } else {
+    if (!(grad instanceof Tensor)) throw new TypeError('backward: grad must be a Tensor');
+    if (!sameShape(grad.shape, root.shape)) {
+      throw new RangeError(`backward: grad has shape ${shapeStr(grad.shape)}, expected ${shapeStr(root.shape)}`);
+    }
+    seed = grad.toArray();
+  }
+  // Reverse topological order by iterative DFS.
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const node = top[0].gradNode as Node | null;
+    const inputs = node ? node.inputs : [];
+    if (top[1] < inputs.length) {
+      const child = inputs[top[1]++];
+      if (child && !visited.has(child) && child.requiresGrad) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  const grads = new Map<Tensor, Float32Array>();
+  grads.set(root, seed);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const g = grads.get(t);
+    grads.delete(t);
+    if (!g) continue;
+    const node = t.gradNode as Node | null;
+    if (!node) {
+      accumulateLeaf(t, g);
+      continue;
+    }
+    const inGrads = node.fn(g);
+    node.inputs.forEach((inp, k) => {
+      const ig = inGrads[k];
+      if (!inp || !ig || !inp.requiresGrad) return;
+      const prev = grads.get(inp);
+      if (prev) {
+        for (let j = 0; j < prev.length; j++) prev[j] += ig[j];
+      } else {
+        grads.set(inp, ig === g ? ig.slice() : ig);
+      }
+    });
+  }
+  // Release the tape.
+  for (const t of order) t.gradNode = null;
+}
+
+function accumulateLeaf(t: Tensor, g: Float32Array): void {
+  if (t.disposed) return;
+  if (t.grad && !t.grad.disposed) {
+    const d = t.grad.data;
+    for (let j = 0; j < d.length; j++) d[j] += g[j];
+  } else {
+    t.grad = persist(Tensor.wrap(g.slice(), t.shape));
+  }
+}
+
+setBackwardImpl(runBackward);
+setViewHook((src, view) => {
+  record(view, 'reshape', [src], (dy) => [dy]);
+});

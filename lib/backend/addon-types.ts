@@ -1,0 +1,74 @@
+/**
+ * The shape of the native addon's exports (native/binding/*.cc). Every function validates its
+ * arguments again in C++ (types, integer ranges, buffer lengths vs shapes) and throws
+ * TypeError/RangeError naming the op and argument; outputs are preallocated JS Float32Arrays that
+ * native code fills (it never allocates tensor memory).
+ *
+ * Integer codes:
+ *   act      0 none, 1 relu
+ *   pool     0 max, 1 avg, 2 min;          globalPool 0 max, 1 avg
+ *   unary    0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh
+ *   binary   0 add, 1 sub, 2 mul, 3 div;   bMode 0 same shape, 1 channel ([C] over [N, C, inner])
+ */
+export interface NativeCpuInfo {
+  isa: 'avx512' | 'avx2' | 'neon' | 'scalar';
+  forced: boolean;            // chosen through SIMDCNN_ISA
+  features: string[];         // e.g. ['avx2', 'fma', 'avx512f', ...]
+  threads: number;            // current intra-op thread count
+  hardwareThreads: number;
+}
+
+export interface NativeAddon {
+  cpuInfo(): NativeCpuInfo;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  /** Bytes held natively between calls (scratch, caches). */
+  nativeBytes(): number;
+  /** Frees cached scratch. */
+  releaseScratch(): void;
+
+  /** geom = [N, C, H, W, outC, kH, kW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW, groups] */
+  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, geom: number[], act: number): void;
+  /** geom = [N, C, H, W, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, ceilMode(0|1)] */
+  pool2d(x: Float32Array, out: Float32Array, geom: number[], mode: number, countIncludePad: boolean): void;
+  /** dims = [N, C, HW] */
+  globalPool2d(x: Float32Array, out: Float32Array, dims: number[], mode: number): void;
+  /** dims = [N, C, HW] */
+  batchNorm2d(x: Float32Array, out: Float32Array, dims: number[], mean: Float32Array, variance: Float32Array,
+    weight: Float32Array | null, bias: Float32Array | null, eps: number): void;
+  /** dims = [N, C, HW]; writes mean[C] and biased variance[C]. */
+  channelStats(x: Float32Array, dims: number[], mean: Float32Array, variance: Float32Array): void;
+  /** dims = [outer, inner] */
+  layerNorm(x: Float32Array, out: Float32Array, dims: number[], weight: Float32Array | null,
+    bias: Float32Array | null, eps: number): void;
+  /** dims = [N, C, HW] */
+  instanceNorm2d(x: Float32Array, out: Float32Array, dims: number[], weight: Float32Array | null,
+    bias: Float32Array | null, eps: number): void;
+  /** dims = [N, inF, outF] */
+  linear(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, dims: number[]): void;
+  /** dims = [M, K, N] */
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
+  unary(x: Float32Array, out: Float32Array, kind: number, alpha: number): void;
+  /** dims = [outer, dim, inner] */
+  softmax(x: Float32Array, out: Float32Array, dims: number[], log: boolean): void;
+  /** dims = [N, C, inner] */
+  binary(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[], kind: number, bMode: number): void;
+  /** dims = [N, K]; targets are class indices in [0, K) (RangeError otherwise). */
+  crossEntropy(logits: Float32Array, targets: Int32Array, dims: number[]): number;
+  mseLoss(a: Float32Array, b: Float32Array): number;
+}
+
+/** Native backward kernels (present once built; autograd checks for each function). */
+export interface NativeBackwardAddon {
+  /** geom as conv2d's */
+  conv2dBackwardInput?(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: number[]): void;
+  conv2dBackwardWeight?(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: number[]): void;
+  /** geom as pool2d's */
+  pool2dBackward?(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: number[], mode: number, countIncludePad: boolean): void;
+  /** dims = [N, C, HW] */
+  batchNorm2dBackward?(x: Float32Array, dy: Float32Array, dims: number[], weight: Float32Array | null, eps: number,
+    dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null): void;
+  /** dims = [N, inF, outF] */
+  linearBackward?(x: Float32Array, w: Float32Array, dy: Float32Array, dims: number[],
+    dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null): void;
+}

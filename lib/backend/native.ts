@@ -1,0 +1,70 @@
+/** The native backend: each method is one call into the addon (which validates again). */
+import type { Backend, FArray, BinaryKind, PoolMode, UnaryKind } from './types';
+import type { NativeAddon } from './addon-types';
+
+const UNARY: Record<UnaryKind, number> = { relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3 };
+const BINARY: Record<BinaryKind, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+const POOL: Record<PoolMode, number> = { max: 0, avg: 1, min: 2 };
+
+function f32(a: FArray | null, what: string): Float32Array {
+  if (!(a instanceof Float32Array)) throw new TypeError(`native backend: ${what} must be a Float32Array`);
+  return a;
+}
+function f32OrNull(a: FArray | null, what: string): Float32Array | null {
+  return a === null ? null : f32(a, what);
+}
+
+export function makeNativeBackend(addon: NativeAddon): Backend {
+  return {
+    name: 'native',
+    conv2d(x, w, b, g, out, act = 'none') {
+      addon.conv2d(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'),
+        [g.N, g.C, g.H, g.W, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom,
+          g.padRight, g.dilationH, g.dilationW, g.groups], act === 'relu' ? 1 : 0);
+    },
+    pool2d(x, g, mode, countIncludePad, out) {
+      addon.pool2d(f32(x, 'x'), f32(out, 'out'),
+        [g.N, g.C, g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,
+          g.ceilMode ? 1 : 0], POOL[mode], countIncludePad);
+    },
+    globalPool2d(x, N, C, HW, mode, out) {
+      addon.globalPool2d(f32(x, 'x'), f32(out, 'out'), [N, C, HW], mode === 'max' ? 0 : 1);
+    },
+    batchNorm2d(x, N, C, HW, mean, variance, weight, bias, eps, out) {
+      addon.batchNorm2d(f32(x, 'x'), f32(out, 'out'), [N, C, HW], f32(mean, 'mean'), f32(variance, 'variance'),
+        f32OrNull(weight, 'weight'), f32OrNull(bias, 'bias'), eps);
+    },
+    channelStats(x, N, C, HW, mean, variance) {
+      addon.channelStats(f32(x, 'x'), [N, C, HW], f32(mean, 'mean'), f32(variance, 'variance'));
+    },
+    layerNorm(x, outer, inner, weight, bias, eps, out) {
+      addon.layerNorm(f32(x, 'x'), f32(out, 'out'), [outer, inner], f32OrNull(weight, 'weight'),
+        f32OrNull(bias, 'bias'), eps);
+    },
+    instanceNorm2d(x, N, C, HW, weight, bias, eps, out) {
+      addon.instanceNorm2d(f32(x, 'x'), f32(out, 'out'), [N, C, HW], f32OrNull(weight, 'weight'),
+        f32OrNull(bias, 'bias'), eps);
+    },
+    linear(x, w, b, N, inF, outF, out) {
+      addon.linear(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'), [N, inF, outF]);
+    },
+    matmul(a, b, M, K, N, out) {
+      addon.matmul(f32(a, 'a'), f32(b, 'b'), f32(out, 'out'), [M, K, N]);
+    },
+    unary(kind, x, alpha, out) {
+      addon.unary(f32(x, 'x'), f32(out, 'out'), UNARY[kind], alpha);
+    },
+    softmax(x, outer, dim, inner, log, out) {
+      addon.softmax(f32(x, 'x'), f32(out, 'out'), [outer, dim, inner], log);
+    },
+    binary(kind, a, b, N, C, inner, mode, out) {
+      addon.binary(f32(a, 'a'), f32(b, 'b'), f32(out, 'out'), [N, C, inner], BINARY[kind], mode === 'channel' ? 1 : 0);
+    },
+    crossEntropy(logits, targets, N, K) {
+      return addon.crossEntropy(f32(logits, 'logits'), targets, [N, K]);
+    },
+    mseLoss(a, b) {
+      return addon.mseLoss(f32(a, 'a'), f32(b, 'b'));
+    },
+  };
+}

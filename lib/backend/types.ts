@@ -1,0 +1,95 @@
+/**
+ * The backend contract: data-level kernels on flat row-major arrays. `lib/ops/` validates shapes
+ * and parameters, allocates the output (JS-owned memory) and calls exactly one of these; backends
+ * only do the math. The pure-TS reference (`js/`) accepts Float64Array as well, so gradient checks
+ * can run in float64; the native backend takes Float32Array only.
+ */
+export type FArray = Float32Array | Float64Array;
+
+/** Convolution geometry. Input [N, C, H, W], weight [outC, C/groups, kH, kW], output [N, outC, OH, OW]. */
+export interface Conv2dGeom {
+  N: number; C: number; H: number; W: number;
+  outC: number; kH: number; kW: number;
+  strideH: number; strideW: number;
+  padTop: number; padLeft: number; padBottom: number; padRight: number;
+  dilationH: number; dilationW: number;
+  groups: number;
+  OH: number; OW: number;
+}
+
+/**
+ * Pooling geometry. Padding is symmetric per axis (PyTorch). OH/OW follow PyTorch's rule including
+ * ceilMode (a last window that would start in the right/bottom padding is dropped).
+ * Windows are clipped to the input for max/min (padding never wins); for avg the divisor is the
+ * window clipped to the padded input when countIncludePad, else the window clipped to the input.
+ */
+export interface PoolGeom {
+  N: number; C: number; H: number; W: number;
+  kH: number; kW: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  dilationH: number; dilationW: number;
+  ceilMode: boolean;
+  OH: number; OW: number;
+}
+
+export type PoolMode = 'max' | 'avg' | 'min';
+export type UnaryKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
+export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
+/** 'same': b has a's shape; 'channel': b is [1, C, 1, 1] broadcast over [N, C, inner]. */
+export type BroadcastMode = 'same' | 'channel';
+export type FusedActivation = 'none' | 'relu';
+
+export interface Backend {
+  readonly name: 'js' | 'native';
+  /** out[N, outC, OH, OW] = conv(x, w) + b, then the fused activation. */
+  conv2d(x: FArray, w: FArray, b: FArray | null, g: Conv2dGeom, out: FArray, act?: FusedActivation): void;
+  pool2d(x: FArray, g: PoolGeom, mode: PoolMode, countIncludePad: boolean, out: FArray): void;
+  /** x viewed as [N, C, HW] -> out [N, C]. */
+  globalPool2d(x: FArray, N: number, C: number, HW: number, mode: 'max' | 'avg', out: FArray): void;
+  /** out = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]; x viewed as [N, C, HW]. */
+  batchNorm2d(x: FArray, N: number, C: number, HW: number, mean: FArray, variance: FArray,
+    weight: FArray | null, bias: FArray | null, eps: number, out: FArray): void;
+  /** Per-channel mean and biased variance over N and HW. */
+  channelStats(x: FArray, N: number, C: number, HW: number, mean: FArray, variance: FArray): void;
+  /** x viewed as [outer, inner]; normalise each row; weight/bias have `inner` entries. */
+  layerNorm(x: FArray, outer: number, inner: number, weight: FArray | null, bias: FArray | null,
+    eps: number, out: FArray): void;
+  /** x viewed as [N, C, HW]; normalise each (n, c) over HW; weight/bias have C entries. */
+  instanceNorm2d(x: FArray, N: number, C: number, HW: number, weight: FArray | null, bias: FArray | null,
+    eps: number, out: FArray): void;
+  /** out[N, outF] = x[N, inF] * w[outF, inF]^T + b[outF]. */
+  linear(x: FArray, w: FArray, b: FArray | null, N: number, inF: number, outF: number, out: FArray): void;
+  /** out[M, N] = a[M, K] * b[K, N]. */
+  matmul(a: FArray, b: FArray, M: number, K: number, N: number, out: FArray): void;
+  /** Elementwise; alpha is leakyRelu's slope (ignored otherwise). */
+  unary(kind: UnaryKind, x: FArray, alpha: number, out: FArray): void;
+  /** x viewed as [outer, dim, inner]; softmax (or log-softmax) along dim. */
+  softmax(x: FArray, outer: number, dim: number, inner: number, log: boolean, out: FArray): void;
+  /** a viewed as [N, C, inner]; b is a's shape ('same') or [C] broadcast ('channel'). */
+  binary(kind: BinaryKind, a: FArray, b: FArray, N: number, C: number, inner: number,
+    mode: BroadcastMode, out: FArray): void;
+  /** Mean over the batch of -log softmax(logits)[n, targets[n]]; logits [N, K]. */
+  crossEntropy(logits: FArray, targets: Int32Array, N: number, K: number): number;
+  /** Mean of (a - b)^2. */
+  mseLoss(a: FArray, b: FArray): number;
+}
+
+/**
+ * Backward kernels a backend may provide natively; autograd falls back to the pure-TS reference
+ * (lib/backend/js/backward.ts, same signatures) for any that are missing. Outputs are overwritten.
+ */
+export interface BackwardKernels {
+  /** dx[N, C, H, W] from dy[N, outC, OH, OW] and w (col2im of W^T * dY). */
+  conv2dBackwardInput(dy: FArray, w: FArray, g: Conv2dGeom, dx: FArray): void;
+  /** dw[outC, C/groups, kH, kW] from x and dy (dY * im2col(X)^T). */
+  conv2dBackwardWeight(x: FArray, dy: FArray, g: Conv2dGeom, dw: FArray): void;
+  /** dx[N, C, H, W] for pooling (max/min route to the first arg-extremum; avg spreads by the divisor). */
+  pool2dBackward(x: FArray, dy: FArray, g: PoolGeom, mode: PoolMode, countIncludePad: boolean, dx: FArray): void;
+  /** Training-mode batch norm backward (batch statistics); weight null means ones. */
+  batchNorm2dBackward(x: FArray, dy: FArray, N: number, C: number, HW: number, weight: FArray | null, eps: number,
+    dx: FArray | null, dweight: FArray | null, dbias: FArray | null): void;
+  /** dx = dy * w, dw = dy^T * x, db = column sums of dy (each output optional). */
+  linearBackward(x: FArray, w: FArray, dy: FArray, N: number, inF: number, outF: number,
+    dx: FArray | null, dw: FArray | null, db: FArray | null): void;
+}

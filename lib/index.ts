@@ -1,0 +1,15 @@
+/**
+ * simdcnn: a CNN engine for Node.js. The public surface of ../shared/API.md.
+ * @example
+ * import { tensor, ops } from 'simdcnn';
+ * const y = ops.conv2d(tensor(x, [1, 1, 7, 7]), tensor(k, [1, 1, 3, 3]), null, { stride: 2 });
+ */
+import * as ops from './ops/index';
+
+export { Tensor, tensor, zeros, ones, full, randn, rand, tidy, keep } from './tensor';
+export { memory } from './memory';
+export { manualSeed } from './random';
+export { setBackend, getBackend, setNumThreads, getNumThreads, cpuInfo } from './backend/index';
+export { ops };
+export { sub, div, matmul, sum, mean, argmax, concat, clone, detach } from './ops/index';
+export { noGrad } from './autograd/tape';

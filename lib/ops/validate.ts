@@ -1,0 +1,77 @@
+/** Argument checks shared by the ops: every failure names the op, the argument, expected vs got. */
+import { Tensor } from '../tensor';
+import { describe, shapeStr } from '../errors';
+
+export function assertTensor(op: string, name: string, v: unknown): Tensor {
+  if (!(v instanceof Tensor)) throw new TypeError(`${op}: argument '${name}' must be a Tensor, got ${describe(v)}`);
+  if (v.disposed) throw new Error(`${op}: argument '${name}' (shape ${shapeStr(v.shape)}) is disposed`);
+  return v;
+}
+
+export function assertOptionalTensor(op: string, name: string, v: unknown): Tensor | null {
+  if (v === undefined || v === null) return null;
+  return assertTensor(op, name, v);
+}
+
+export function assertRank(op: string, name: string, t: Tensor, rank: number, layout?: string): void {
+  if (t.rank !== rank) {
+    throw new RangeError(`${op}: argument '${name}' must have rank ${rank}${layout ? ` (${layout})` : ''}, got shape ${shapeStr(t.shape)}`);
+  }
+}
+
+export function assertShape(op: string, name: string, t: Tensor, shape: readonly number[]): void {
+  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new RangeError(`${op}: argument '${name}' must have shape ${shapeStr(shape)}, got ${shapeStr(t.shape)}`);
+  }
+}
+
+export function assertOptions(op: string, o: unknown): Record<string, unknown> {
+  if (o === undefined || o === null) return {};
+  if (typeof o !== 'object' || Array.isArray(o)) throw new TypeError(`${op}: options must be an object, got ${describe(o)}`);
+  return o as Record<string, unknown>;
+}
+
+/** An integer >= min. */
+export function int(op: string, name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number') throw new TypeError(`${op}: '${name}' must be a number, got ${describe(v)}`);
+  if (!Number.isFinite(v) || !Number.isInteger(v)) throw new RangeError(`${op}: '${name}' must be an integer, got ${v}`);
+  if (v < min) throw new RangeError(`${op}: '${name}' must be ${min === 1 ? 'positive' : `>= ${min}`}, got ${v}`);
+  return v;
+}
+
+/** A number or [h, w], each an integer >= min. */
+export function intPair(op: string, name: string, v: unknown, min: number): [number, number] {
+  if (typeof v === 'number') {
+    const x = int(op, name, v, min);
+    return [x, x];
+  }
+  if (Array.isArray(v)) {
+    if (v.length !== 2) throw new RangeError(`${op}: '${name}' must be a number or [h, w], got an array of length ${v.length}`);
+    return [int(op, `${name}[0]`, v[0], min), int(op, `${name}[1]`, v[1], min)];
+  }
+  throw new TypeError(`${op}: '${name}' must be a number or [h, w], got ${describe(v)}`);
+}
+
+export function finite(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${op}: '${name}' must be a number, got ${describe(v)}`);
+  if (!Number.isFinite(v)) throw new RangeError(`${op}: '${name}' must be finite, got ${v}`);
+  return v;
+}
+
+export function bool(op: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`${op}: '${name}' must be a boolean, got ${describe(v)}`);
+  return v;
+}
+
+/**
+ * Output size per spatial dim, as PyTorch computes it:
+ * floor((I + padBegin + padEnd - dilation*(K-1) - 1) / S) + 1, or ceil with ceilMode, minus one
+ * when the last window would start in the end padding. Returns <= 0 for an empty output.
+ */
+export function outputSizeRaw(I: number, K: number, S: number, padBegin: number, padEnd: number, D: number, ceilMode: boolean): number {
+  const span = I + padBegin + padEnd - D * (K - 1) - 1;
+  if (span < 0) return 0;
+  let out = (ceilMode ? Math.ceil(span / S) : Math.floor(span / S)) + 1;
+  if (ceilMode && (out - 1) * S >= I + padBegin) out--;
+  return out;
+}

@@ -1,0 +1,320 @@
+/**
+ * Tensor: a float32, dense, row-major view of a reference-counted Storage. Data lives in a
+ * JS-owned Float32Array; native code borrows the pointer for the length of a call. `reshape`
+ * shares storage (counted once in memory()). Every tensor is registered with the innermost tidy
+ * scope so it can be disposed when the scope ends.
+ */
+import { describe, shapeStr } from './errors';
+import { rng } from './random';
+
+/** Reference-counted backing store shared by reshape views. */
+export class Storage {
+  refs = 0;
+  constructor(public readonly data: Float32Array) {}
+}
+
+/** Autograd node attached to a tensor produced by a differentiable op (see lib/autograd). */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Given the gradient of the output, returns gradients for each input (null where not needed). */
+  backward(gradOutput: Tensor): (Tensor | null)[];
+}
+
+// ---- live-tensor accounting and tidy scopes -------------------------------------------------
+
+const live = { tensors: 0, bytes: 0 };
+const scopes: Set<Tensor>[] = [];
+
+function track(t: Tensor): void {
+  live.tensors++;
+  const top = scopes[scopes.length - 1];
+  if (top) top.add(t);
+}
+
+export function liveStats(): { tensors: number; bytes: number } {
+  return { tensors: live.tensors, bytes: live.bytes };
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly dtype = 'float32' as const;
+  /** Set when the tensor was produced by a recorded op. */
+  gradNode: GradNode | null = null;
+  grad: Tensor | null = null;
+  /** Parameters, buffers, grads and optimiser state: never disposed by tidy. */
+  persistent = false;
+  private _requiresGrad = false;
+  private storage: Storage | null;
+
+  /** Internal: use Tensor.from / tensor / zeros ... */
+  constructor(storage: Storage, shape: readonly number[]) {
+    this.storage = storage;
+    this.shape = Object.freeze(shape.slice());
+    this.size = shape.reduce((a, b) => a * b, 1);
+    if (storage.refs === 0) live.bytes += storage.data.byteLength;
+    storage.refs++;
+    track(this);
+  }
+
+  /** Copies `data` into a new tensor of the given shape. */
+  static from(data: Float32Array | ArrayLike<number>, shape: readonly number[]): Tensor {
+    const dims = checkShape('Tensor.from', shape);
+    const n = dims.reduce((a, b) => a * b, 1);
+    if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(`Tensor.from: data must be a Float32Array or an array of numbers, got ${describe(data)}`);
+    }
+    if (data.length !== n) {
+      throw new RangeError(`Tensor.from: data has ${data.length} elements but shape ${shapeStr(dims)} needs ${n}`);
+    }
+    const copy = new Float32Array(n);
+    if (data instanceof Float32Array) copy.set(data);
+    else for (let i = 0; i < n; i++) copy[i] = Number(data[i]);
+    return new Tensor(new Storage(copy), dims);
+  }
+
+  /** Wraps an array without copying (internal: ops hand over freshly allocated outputs). */
+  static wrap(data: Float32Array, shape: readonly number[]): Tensor {
+    return new Tensor(new Storage(data), shape);
+  }
+
+  get disposed(): boolean {
+    return this.storage === null;
+  }
+
+  /** The backing array (internal; throws when disposed). Mutating it mutates the tensor. */
+  get data(): Float32Array {
+    if (this.storage === null) throw new Error(`Tensor of shape ${shapeStr(this.shape)} is disposed`);
+    return this.storage.data;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(v: boolean) {
+    if (typeof v !== 'boolean') throw new TypeError(`requiresGrad must be a boolean, got ${describe(v)}`);
+    this._requiresGrad = v;
+  }
+
+  /** A copy of the data that stays valid after dispose. */
+  toArray(): Float32Array {
+    return this.data.slice();
+  }
+
+  /** The value of a size-1 tensor. */
+  item(): number {
+    const d = this.data;
+    if (this.size !== 1) throw new RangeError(`item: tensor has ${this.size} elements (shape ${shapeStr(this.shape)}), expected 1`);
+    return d[0];
+  }
+
+  /** A view with a new shape sharing this tensor's storage; one dimension may be -1. */
+  reshape(shape: readonly number[]): Tensor {
+    const storage = this.liveStorage('reshape');
+    const dims = inferShape('reshape', shape, this.size, this.shape);
+    const t = new Tensor(storage, dims);
+    if (this.requiresGrad) viewHook(this, t);
+    return t;
+  }
+
+  /** Frees the data (the storage when its last view goes). Idempotent. */
+  dispose(): void {
+    if (this.storage === null) return;
+    const s = this.storage;
+    this.storage = null;
+    this.gradNode = null;
+    live.tensors--;
+    if (--s.refs === 0) live.bytes -= s.data.byteLength;
+    for (const scope of scopes) scope.delete(this);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${shapeStr(this.shape)}${this.disposed ? ', disposed' : ''})`;
+  }
+
+  /** Internal: storage for a view; throws when disposed. */
+  liveStorage(op: string): Storage {
+    if (this.storage === null) throw new Error(`${op}: tensor of shape ${shapeStr(this.shape)} is disposed`);
+    return this.storage;
+  }
+
+  /** Internal: backward of a scalar (or given grad) through the tape; installed by lib/autograd. */
+  backward(grad?: Tensor): void {
+    backwardImpl(this, grad);
+  }
+}
+
+let viewHook: (src: Tensor, view: Tensor) => void = () => {};
+
+/** Internal hook used by lib/autograd to record reshape views. */
+export function setViewHook(fn: (src: Tensor, view: Tensor) => void): void {
+  viewHook = fn;
+}
+
+let backwardImpl: (t: Tensor, grad?: Tensor) => void = () => {
+  throw new Error('backward: autograd is not available');
+};
+
+/** Internal hook used by lib/autograd to install the tape walker. */
+export function setBackwardImpl(fn: (t: Tensor, grad?: Tensor) => void): void {
+  backwardImpl = fn;
+}
+
+// ---- shape helpers ----------------------------------------------------------------------------
+
+export function checkShape(op: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array of integers, got ${describe(shape)}`);
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new RangeError(`${op}: shape ${shapeStr(shape as number[])} must hold non-negative integers, got ${String(d)}`);
+    }
+  }
+  const n = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (n > 2 ** 31 - 1) throw new RangeError(`${op}: shape ${shapeStr(shape as number[])} has more than 2^31-1 elements`);
+  return (shape as number[]).slice();
+}
+
+function inferShape(op: string, shape: readonly number[], size: number, from: readonly number[]): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array of integers, got ${describe(shape)}`);
+  let infer = -1;
+  let known = 1;
+  const dims = shape.slice();
+  dims.forEach((d, i) => {
+    if (d === -1) {
+      if (infer >= 0) throw new RangeError(`${op}: only one dimension may be -1, got ${shapeStr(shape)}`);
+      infer = i;
+    } else if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new RangeError(`${op}: shape ${shapeStr(shape)} must hold non-negative integers or one -1`);
+    } else known *= d;
+  });
+  if (infer >= 0) {
+    if (known === 0 || size % known !== 0) {
+      throw new RangeError(`${op}: cannot reshape ${shapeStr(from)} (${size} elements) into ${shapeStr(shape)}`);
+    }
+    dims[infer] = size / known;
+  } else if (known !== size) {
+    throw new RangeError(`${op}: cannot reshape ${shapeStr(from)} (${size} elements) into ${shapeStr(shape)} (${known} elements)`);
+  }
+  return dims;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+// ---- tidy / keep --------------------------------------------------------------------------------
+
+/**
+ * Runs fn and disposes every tensor created inside it that fn does not return (arrays and plain
+ * objects of tensors are searched) and that was not `keep`-ed. Also disposes when fn throws.
+ * @example const y = tidy(() => ops.relu(ops.conv2d(x, w)));
+ */
+export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`tidy: fn must be a function, got ${describe(fn)}`);
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) if (!t.persistent) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    for (const t of scope) if (!t.persistent) t.dispose();
+    throw new TypeError('tidy: fn returned a Promise; tidy only takes synchronous functions');
+  }
+  const returned = new Set<Tensor>();
+  collectTensors(result, returned, 0);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (returned.has(t)) {
+      if (parent) parent.add(t);
+    } else if (!t.persistent) {
+      t.dispose();
+    }
+  }
+  return result;
+}
+
+function collectTensors(v: unknown, out: Set<Tensor>, depth: number): void {
+  if (depth > 8 || v === null || typeof v !== 'object') return;
+  if (v instanceof Tensor) { out.add(v); return; }
+  if (Array.isArray(v)) { for (const x of v) collectTensors(x, out, depth + 1); return; }
+  if (Object.getPrototypeOf(v) === Object.prototype || v instanceof Map) {
+    const values = v instanceof Map ? [...v.values()] : Object.values(v);
+    for (const x of values) collectTensors(x, out, depth + 1);
+  }
+}
+
+/** Marks t to survive every enclosing tidy. Returns t. */
+export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new TypeError(`keep: expected a Tensor, got ${describe(t)}`);
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}
+
+/** Internal: mark as a parameter/buffer/grad/optimiser state (never disposed by tidy). */
+export function persist<T extends Tensor>(t: T): T {
+  t.persistent = true;
+  keep(t);
+  return t;
+}
+
+// ---- factories ----------------------------------------------------------------------------------
+
+export function tensor(data: Float32Array | ArrayLike<number>, shape: readonly number[]): Tensor {
+  return Tensor.from(data, shape);
+}
+
+export function zeros(shape: readonly number[]): Tensor {
+  const dims = checkShape('zeros', shape);
+  return Tensor.wrap(new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+}
+
+export function ones(shape: readonly number[]): Tensor {
+  return full(shape, 1);
+}
+
+export function full(shape: readonly number[], value: number): Tensor {
+  const dims = checkShape('full', shape);
+  if (typeof value !== 'number') throw new TypeError(`full: value must be a number, got ${describe(value)}`);
+  return Tensor.wrap(new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value), dims);
+}
+
+import { Rng } from './random';
+
+function seeded(op: string, opts?: { seed?: number }): Rng {
+  if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
+    throw new TypeError(`${op}: options must be an object, got ${describe(opts)}`);
+  }
+  if (opts?.seed === undefined) return rng();
+  if (!Number.isInteger(opts.seed)) throw new RangeError(`${op}: seed must be an integer, got ${String(opts.seed)}`);
+  return new Rng(opts.seed);
+}
+
+/** Standard-normal samples. */
+export function randn(shape: readonly number[], opts?: { seed?: number }): Tensor {
+  const dims = checkShape('randn', shape);
+  const r = seeded('randn', opts);
+  const d = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < d.length; i++) d[i] = r.normal();
+  return Tensor.wrap(d, dims);
+}
+
+/** Uniform samples in [0, 1). */
+export function rand(shape: readonly number[], opts?: { seed?: number }): Tensor {
+  const dims = checkShape('rand', shape);
+  const r = seeded('rand', opts);
+  const d = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < d.length; i++) d[i] = r.uniform();
+  return Tensor.wrap(d, dims);
+}

@@ -1,0 +1,136 @@
+#include "binding/args.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/shape.h"
+
+namespace simdcnn {
+namespace binding {
+
+void throw_type_error(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
+void throw_range_error(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+
+std::string shape_string(const int64_t* dims, size_t n) {
+  std::string s = "[";
+  for (size_t i = 0; i < n; ++i) {
+    if (i) s += ",";
+    s += std::to_string(dims[i]);
+  }
+  return s + "]";
+}
+
+static std::string describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsTypedArray()) {
+    switch (v.As<Napi::TypedArray>().TypedArrayType()) {
+      case napi_float64_array: return "a Float64Array";
+      case napi_int32_array: return "an Int32Array";
+      case napi_uint8_array: return "a Uint8Array";
+      default: return "a typed array of another type";
+    }
+  }
+  if (v.IsArray()) return "an Array";
+  if (v.IsNumber()) return "a number";
+  if (v.IsString()) return "a string";
+  if (v.IsBoolean()) return "a boolean";
+  if (v.IsFunction()) return "a function";
+  return "an object";
+}
+
+static std::string number_string(double d) {
+  std::ostringstream o;
+  o << d;
+  return o.str();
+}
+
+F32View get_f32(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
+  Napi::Value v = info[idx];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw_type_error(info.Env(), std::string(op) + ": " + arg + " must be a Float32Array, got " + describe(v));
+  Napi::Float32Array a = v.As<Napi::Float32Array>();
+  F32View view;
+  view.data = a.Data();
+  view.length = a.ElementLength();
+  return view;
+}
+
+F32View get_f32_or_null(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
+  Napi::Value v = info[idx];
+  if (v.IsNull() || v.IsUndefined()) return F32View{};
+  return get_f32(info, idx, op, arg);
+}
+
+static int64_t to_int(Napi::Env env, const Napi::Value& v, const std::string& what, int64_t lo, int64_t hi) {
+  if (!v.IsNumber()) throw_type_error(env, what + " must be a number, got " + describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throw_range_error(env, what + " must be a finite integer, got " + number_string(d));
+  if (std::floor(d) != d) throw_range_error(env, what + " must be an integer, got " + number_string(d));
+  if (d < static_cast<double>(lo) || d > static_cast<double>(hi))
+    throw_range_error(env, what + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                               number_string(d));
+  return static_cast<int64_t>(d);
+}
+
+int64_t get_int(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg, int64_t lo,
+                int64_t hi) {
+  return to_int(info.Env(), info[idx], std::string(op) + ": " + arg, lo, hi);
+}
+
+double get_number(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
+  Napi::Value v = info[idx];
+  if (!v.IsNumber()) throw_type_error(info.Env(), std::string(op) + ": " + arg + " must be a number, got " + describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d))
+    throw_range_error(info.Env(), std::string(op) + ": " + arg + " must be finite, got " + number_string(d));
+  return d;
+}
+
+bool get_bool(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
+  Napi::Value v = info[idx];
+  if (!v.IsBoolean()) throw_type_error(info.Env(), std::string(op) + ": " + arg + " must be a boolean, got " + describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::vector<int64_t> get_int_array(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg,
+                                   size_t len, const char* const* names, int64_t lo, int64_t hi) {
+  Napi::Env env = info.Env();
+  Napi::Value v = info[idx];
+  if (!v.IsArray())
+    throw_type_error(env, std::string(op) + ": " + arg + " must be an Array of " + std::to_string(len) +
+                              " integers, got " + describe(v));
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() != len)
+    throw_range_error(env, std::string(op) + ": " + arg + " must have " + std::to_string(len) + " entries, got " +
+                               std::to_string(a.Length()));
+  std::vector<int64_t> out(len);
+  for (uint32_t i = 0; i < len; ++i) {
+    std::string what = std::string(op) + ": " + arg + "[" + std::to_string(i) + "]";
+    if (names && names[i]) what += std::string(" (") + names[i] + ")";
+    out[i] = to_int(env, a.Get(i), what, lo, hi);
+  }
+  return out;
+}
+
+void expect_length(Napi::Env env, const char* op, const char* arg, const F32View& v, const int64_t* dims,
+                   size_t ndims) {
+  int64_t expected = 0;
+  if (!checked_product(dims, static_cast<int>(ndims), &expected))
+    throw_range_error(env, std::string(op) + ": shape " + shape_string(dims, ndims) + " of " + arg +
+                               " is too large (more than 2^31-1 elements)");
+  if (static_cast<int64_t>(v.length) != expected)
+    throw_range_error(env, std::string(op) + ": " + arg + " has " + std::to_string(v.length) +
+                               " elements, expected " + std::to_string(expected) + " for shape " +
+                               shape_string(dims, ndims));
+}
+
+void check_status(Napi::Env env, Status s, const char* op) {
+  if (s == Status::kOk) return;
+  const std::string msg = std::string(op) + ": " + status_message(s);
+  if (s == Status::kInvalidArgument) throw_range_error(env, msg);
+  throw Napi::Error::New(env, msg);
+}
+
+}  // namespace binding
+}  // namespace simdcnn

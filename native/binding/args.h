@@ -1,0 +1,61 @@
+// Argument conversion and validation for the N-API layer. Every value that crosses N-API is checked
+// here (type, integer-ness, range, buffer length vs shape) before a kernel sees it. Failures throw
+// Napi::TypeError / Napi::RangeError (C++ exceptions are enabled for the binding only; kernels never
+// throw). Messages name the op, the argument, what was expected and what came.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace simdcnn {
+namespace binding {
+
+struct F32View {
+  float* data = nullptr;
+  size_t length = 0;
+};
+
+[[noreturn]] void throw_type_error(Napi::Env env, const std::string& msg);
+[[noreturn]] void throw_range_error(Napi::Env env, const std::string& msg);
+
+// "[1,3,224,224]"
+std::string shape_string(const int64_t* dims, size_t n);
+inline std::string shape_string(const std::vector<int64_t>& d) { return shape_string(d.data(), d.size()); }
+
+// info[idx] must be a Float32Array (TypeError otherwise).
+F32View get_f32(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
+// As get_f32, but null/undefined gives {nullptr, 0}.
+F32View get_f32_or_null(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
+
+// info[idx] must be a finite integer-valued number in [lo, hi] (TypeError if not a number,
+// RangeError if non-integer, NaN/Infinity or out of range).
+int64_t get_int(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg,
+                int64_t lo, int64_t hi);
+// info[idx] must be a finite number.
+double get_number(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
+bool get_bool(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
+
+// info[idx] must be an Array of exactly `len` finite integers, each in [lo, hi]. `names` (len
+// entries) names each element in error messages, e.g. {"N","C","H","W"}.
+std::vector<int64_t> get_int_array(const Napi::CallbackInfo& info, size_t idx, const char* op,
+                                   const char* arg, size_t len, const char* const* names,
+                                   int64_t lo, int64_t hi);
+
+// RangeError unless v.length == product(dims) (overflow-checked; the product must also stay
+// within kMaxElements).
+void expect_length(Napi::Env env, const char* op, const char* arg, const F32View& v,
+                   const int64_t* dims, size_t ndims);
+inline void expect_length(Napi::Env env, const char* op, const char* arg, const F32View& v,
+                          const std::vector<int64_t>& dims) {
+  expect_length(env, op, arg, v, dims.data(), dims.size());
+}
+
+// Maps a kernel status to a JS Error (RangeError for kInvalidArgument).
+void check_status(Napi::Env env, Status s, const char* op);
+
+}  // namespace binding
+}  // namespace simdcnn

@@ -1,0 +1,17 @@
+// Each binding file registers its functions on the addon's exports.
+#pragma once
+#include <napi.h>
+
+namespace simdcnn {
+namespace binding {
+
+void register_core(Napi::Env env, Napi::Object exports);    // cpuInfo, threads, memory  (addon.cc)
+void register_conv(Napi::Env env, Napi::Object exports);    // conv2d, linear, matmul    (conv2d.cc, linear.cc)
+void register_pool(Napi::Env env, Napi::Object exports);    // pool2d, globalPool2d       (pool2d.cc)
+void register_norm(Napi::Env env, Napi::Object exports);    // batchNorm2d, layerNorm, instanceNorm2d, stats
+void register_act(Napi::Env env, Napi::Object exports);     // unary activations, softmax
+void register_elementwise(Napi::Env env, Napi::Object exports);  // binary ops, scale/mask
+void register_loss(Napi::Env env, Napi::Object exports);    // crossEntropy, mseLoss
+
+}  // namespace binding
+}  // namespace simdcnn
