@@ -13,3 +13,9 @@ export { setBackend, getBackend, setNumThreads, getNumThreads, cpuInfo } from '.
 export { ops };
 export { sub, div, matmul, sum, mean, argmax, concat, clone, detach } from './ops/index';
 export { noGrad } from './autograd/tape';
+import * as io from './io/index';
+export { io };
+import * as optim from './optim/index';
+export { optim };
+export { fit, evaluate } from './train/fit';
+export type { FitOptions, EpochStats, Dataset } from './train/fit';

@@ -1,0 +1,64 @@
+/** Elementwise activations and softmax / log-softmax (max-subtracted, so exp never overflows). */
+import type { FArray, UnaryKind } from '../types.js';
+
+/** Logistic function without overflow: exp is only taken of a non-positive argument. */
+export function sigmoidScalar(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+/** Elementwise relu, leakyRelu (slope `alpha`), sigmoid or tanh; NaN propagates. */
+export function unary(kind: UnaryKind, x: FArray, alpha: number, out: FArray): void {
+  const n = x.length;
+  switch (kind) {
+    case 'relu':
+      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v < 0 ? 0 : v; }
+      break;
+    case 'leakyRelu':
+      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v > 0 ? v : v * alpha; }
+      break;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) out[i] = sigmoidScalar(x[i]);
+      break;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+      break;
+  }
+}
+
+/**
+ * x viewed as [outer, dim, inner]; softmax (or log-softmax) along dim. For inner > 1 the
+ * reductions run over float64 rows of length `inner` so memory is read in order.
+ */
+export function softmax(x: FArray, outer: number, dim: number, inner: number, log: boolean, out: FArray): void {
+  const mx = new Float64Array(inner);
+  const sum = new Float64Array(inner);
+  const stride = dim * inner;
+  for (let o = 0; o < outer; o++) {
+    const base = o * stride;
+    mx.fill(-Infinity);
+    sum.fill(0);
+    for (let d = 0; d < dim; d++) {
+      const row = base + d * inner;
+      for (let i = 0; i < inner; i++) { const v = x[row + i]; if (v > mx[i] || v !== v) mx[i] = v; }
+    }
+    // A slice that is all -Infinity (or holds +Infinity) yields NaN, as in PyTorch: no special case.
+    for (let d = 0; d < dim; d++) {
+      const row = base + d * inner;
+      for (let i = 0; i < inner; i++) sum[i] += Math.exp(x[row + i] - mx[i]);
+    }
+    if (log) {
+      for (let i = 0; i < inner; i++) sum[i] = mx[i] + Math.log(sum[i]);  // log-sum-exp
+      for (let d = 0; d < dim; d++) {
+        const row = base + d * inner;
+        for (let i = 0; i < inner; i++) out[row + i] = x[row + i] - sum[i];
+      }
+    } else {
+      for (let d = 0; d < dim; d++) {
+        const row = base + d * inner;
+        for (let i = 0; i < inner; i++) out[row + i] = Math.exp(x[row + i] - mx[i]) / sum[i];
+      }
+    }
+  }
+}

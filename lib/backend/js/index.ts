@@ -1,0 +1,33 @@
+/**
+ * The pure-TypeScript reference backend (`setBackend('js')`): readable loops that define the
+ * expected results of every native kernel and serve as the pure-JS baseline. Kernels accept
+ * Float32Array or Float64Array (float64 for gradient checks) and accumulate in float64.
+ */
+import type { Backend } from '../types.js';
+import { conv2d } from './conv2d.js';
+import { pool2d, globalPool2d } from './pool2d.js';
+import { batchNorm2d, channelStats, layerNorm, instanceNorm2d } from './norm.js';
+import { linear, matmul } from './linear.js';
+import { unary, softmax } from './activation.js';
+import { binary } from './elementwise.js';
+import { crossEntropy, mseLoss } from './loss.js';
+
+export const jsBackend: Backend = {
+  name: 'js',
+  conv2d,
+  pool2d,
+  globalPool2d,
+  batchNorm2d,
+  channelStats,
+  layerNorm,
+  instanceNorm2d,
+  linear,
+  matmul,
+  unary,
+  softmax,
+  binary,
+  crossEntropy,
+  mseLoss,
+};
+
+export * from './backward.js';

@@ -1,0 +1,6 @@
+/** io: model files (safetensors; ONNX to come) and image input. */
+export { saveSafetensors, loadSafetensors } from './safetensors';
+export type { SaveSafetensorsOptions, HasStateDict } from './safetensors';
+export { imageToTensor } from './image';
+export type { ImageToTensorOptions } from './image';
+// loadOnnx(pathOrBytes): Promise<OnnxModel> is exported from here by its owner (./onnx).
