@@ -21,6 +21,18 @@ export interface GradNode {
   backward(gradOutput: Tensor): (Tensor | null)[];
 }
 
+// ---- async capture (lib/async.ts) -------------------------------------------------------------
+
+/** Set while a forward is being captured for off-thread execution: values are not computed yet. */
+export const captureState = { active: false };
+
+/** Thrown by anything that must read tensor values on the JS thread during a capture. */
+export class CaptureUnsupportedError extends Error {}
+
+export function assertNotCapturing(op: string): void {
+  if (captureState.active) throw new CaptureUnsupportedError(`${op} reads tensor values on the JS thread`);
+}
+
 // ---- live-tensor accounting and tidy scopes -------------------------------------------------
 
 const live = { tensors: 0, bytes: 0 };
@@ -104,11 +116,13 @@ export class Tensor {
 
   /** A copy of the data that stays valid after dispose. */
   toArray(): Float32Array {
+    assertNotCapturing('toArray');
     return this.data.slice();
   }
 
   /** The value of a size-1 tensor. */
   item(): number {
+    assertNotCapturing('item');
     const d = this.data;
     if (this.size !== 1) throw new RangeError(`item: tensor has ${this.size} elements (shape ${shapeStr(this.shape)}), expected 1`);
     return d[0];

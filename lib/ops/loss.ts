@@ -1,4 +1,4 @@
-import { Tensor, sameShape } from '../tensor';
+import { Tensor, sameShape, assertNotCapturing } from '../tensor';
 import { record } from '../autograd/tape';
 import { jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -28,6 +28,7 @@ export function checkTargets(op: string, targets: unknown, N: number, K: number)
  */
 export function crossEntropy(logits: Tensor, targets: Int32Array | number[]): Tensor {
   const op = 'crossEntropy';
+  assertNotCapturing(op);
   assertTensor(op, 'logits', logits);
   assertRank(op, 'logits', logits, 2, '[N, K]');
   const [N, K] = logits.shape;
@@ -45,6 +46,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | number[]): Te
 /** Mean squared error between two tensors of the same shape. */
 export function mseLoss(a: Tensor, b: Tensor): Tensor {
   const op = 'mseLoss';
+  assertNotCapturing(op);
   assertTensor(op, 'a', a);
   assertTensor(op, 'b', b);
   if (!sameShape(a.shape, b.shape)) throw new RangeError(`${op}: a ${shapeStr(a.shape)} and b ${shapeStr(b.shape)} must have the same shape`);

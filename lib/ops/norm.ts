@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor, assertNotCapturing } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -64,6 +64,7 @@ export function batchNorm2d(x: Tensor, o: BatchNormOptions): Tensor {
       return [dx, dw, db];
     });
   }
+  assertNotCapturing('batchNorm2d (training)');
   const count = N * HW;
   if (count < 2) {
     throw new RangeError(`${op}: training needs more than one value per channel, got input shape ${shapeStr(x.shape)}`);

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor, assertNotCapturing } from '../tensor';
 import { record } from '../autograd/tape';
 import { describe, shapeStr } from '../errors';
 import { assertTensor, bool, int } from './validate';
@@ -22,6 +22,7 @@ export function flatten(x: Tensor, startDim = 1): Tensor {
 /** A copy with its own storage. */
 export function clone(x: Tensor): Tensor {
   assertTensor('clone', 'x', x);
+  assertNotCapturing('clone');
   return record(Tensor.from(x.data, x.shape), 'clone', [x], (dy) => [dy]);
 }
 
@@ -33,6 +34,7 @@ export function detach(x: Tensor): Tensor {
 
 function reduce(op: string, x: Tensor, dim: number | undefined, keepDim: boolean, mean: boolean): Tensor {
   assertTensor(op, 'x', x);
+  assertNotCapturing(op);
   bool(op, 'keepDim', keepDim);
   const d = x.data;
   if (dim === undefined) {
@@ -75,6 +77,7 @@ export function mean(x: Tensor, dim?: number, keepDim = false): Tensor { return 
 export function argmax(x: Tensor, dim?: number, keepDim = false): Tensor {
   const op = 'argmax';
   assertTensor(op, 'x', x);
+  assertNotCapturing(op);
   const d = x.data;
   if (x.size < 1) throw new RangeError(`${op}: x is empty (shape ${shapeStr(x.shape)})`);
   if (dim === undefined) {
@@ -103,6 +106,7 @@ export function argmax(x: Tensor, dim?: number, keepDim = false): Tensor {
 /** Joins tensors along dim; all other dimensions must match. */
 export function concat(tensors: Tensor[], dim = 0): Tensor {
   const op = 'concat';
+  assertNotCapturing(op);
   if (!Array.isArray(tensors) || tensors.length === 0) {
     throw new TypeError(`${op}: 'tensors' must be a non-empty array of Tensors, got ${describe(tensors)}`);
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "binding/args.h"
+#include "binding/defer.h"
 #include "binding/registry.h"
 #include "core/cpu.h"
 #include "core/dispatch.h"
@@ -87,6 +88,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     set_active_isa(best_isa());
   }
   binding::register_core(env, exports);
+  binding::register_defer(env, exports);
   binding::register_conv(env, exports);
   binding::register_pool(env, exports);
   binding::register_norm(env, exports);

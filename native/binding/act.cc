@@ -1,0 +1,79 @@
+// unary, softmax: validate, then call kernels/act.
+#include <napi.h>
+
+#include <cfloat>
+#include <sstream>
+#include <string>
+
+#include "binding/args.h"
+#include "binding/registry.h"
+#include "core/shape.h"
+#include "kernels/act/softmax.h"
+#include "kernels/act/unary.h"
+
+namespace simdcnn {
+namespace binding {
+
+namespace {
+
+std::string fmt(double d) {
+  std::ostringstream o;
+  o << d;
+  return o.str();
+}
+
+bool overlap(const F32View& a, const F32View& b) {
+  return a.length && b.length && a.data < b.data + b.length && b.data < a.data + a.length;
+}
+
+void expect_same_or_disjoint(Napi::Env env, const char* op, const F32View& x, const F32View& out) {
+  if (overlap(x, out) && !(x.data == out.data && x.length == out.length))
+    throw_range_error(env, std::string(op) + ": out must be x itself or not overlap it");
+}
+
+// unary(x, out, kind, alpha)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  static const char* kOp = "unary";
+  Napi::Env env = info.Env();
+  const F32View x = get_f32(info, 0, kOp, "x");
+  const F32View out = get_f32(info, 1, kOp, "out");
+  const int64_t kind = get_int(info, 2, kOp, "kind (0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh)", 0, 3);
+  const double alpha = get_number(info, 3, kOp, "alpha");
+  if (alpha < -FLT_MAX || alpha > FLT_MAX)
+    throw_range_error(env, std::string(kOp) + ": alpha must be a finite float32, got " + fmt(alpha));
+  if (out.length != x.length)
+    throw_range_error(env, std::string(kOp) + ": out has " + std::to_string(out.length) +
+                               " elements, expected " + std::to_string(x.length) + " (x's length)");
+  if (static_cast<int64_t>(x.length) > kMaxElements)
+    throw_range_error(env, std::string(kOp) + ": x has more than 2^31-1 elements");
+  expect_same_or_disjoint(env, kOp, x, out);
+  check_status(env, unary(x.data, out.data, static_cast<int64_t>(x.length), static_cast<UnaryKind>(kind),
+                          static_cast<float>(alpha)), kOp);
+  return env.Undefined();
+}
+
+// softmax(x, out, [outer, dim, inner], log)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  static const char* kOp = "softmax";
+  static const char* const kNames[] = {"outer", "dim", "inner"};
+  Napi::Env env = info.Env();
+  const F32View x = get_f32(info, 0, kOp, "x");
+  const F32View out = get_f32(info, 1, kOp, "out");
+  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 3, kNames, 1, kMaxElements);
+  const bool log = get_bool(info, 3, kOp, "log");
+  expect_length(env, kOp, "x", x, d);
+  expect_length(env, kOp, "out", out, d);
+  expect_same_or_disjoint(env, kOp, x, out);
+  check_status(env, softmax(x.data, out.data, d[0], d[1], d[2], log), kOp);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_act(Napi::Env env, Napi::Object exports) {
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+}
+
+}  // namespace binding
+}  // namespace simdcnn

@@ -1,0 +1,32 @@
+// Deferred execution for async inference (Module.forwardAsync, OnnxModel.runAsync).
+//
+// JS opens a capture with beginCapture(), runs an ordinary forward through the native backend, and
+// closes it with runCaptureAsync(), which returns a Promise. While a capture is open, every binding
+// validates its arguments exactly as in a synchronous call, then, instead of running its kernel,
+// appends the kernel call to the capture and pins the JS objects it borrows (typed arrays) with
+// references. runCaptureAsync() runs the list in order on a libuv worker thread (Napi::AsyncWorker),
+// so the event loop stays free, then releases the references and settles the Promise. Bindings
+// that return a value to JS (losses) cannot be deferred and throw while a capture is open.
+#pragma once
+#include <napi.h>
+
+#include <functional>
+
+#include "core/status.h"
+
+namespace simdcnn {
+namespace binding {
+
+using KernelCall = std::function<Status()>;
+
+// Runs `call` now (and maps its status to a JS error), or appends it to the open capture, pinning
+// every object argument of `info`. Returns undefined.
+Napi::Value run_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call);
+
+// Throws a JS Error if a capture is open (for bindings whose result JS needs synchronously).
+void forbid_capture(Napi::Env env, const char* op);
+
+void register_defer(Napi::Env env, Napi::Object exports);
+
+}  // namespace binding
+}  // namespace simdcnn

@@ -1,0 +1,73 @@
+// linear(x, w, b, out, [N, inF, outF]) and matmul(a, b, out, [M, K, N]).
+#include "binding/linear.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "binding/args.h"
+#include "core/shape.h"
+#include "kernels/gemm/linear.h"
+
+namespace simdcnn {
+namespace binding {
+namespace {
+
+bool overlaps(const F32View& a, const F32View& b) {
+  if (!a.data || !b.data || a.length == 0 || b.length == 0) return false;
+  return a.data < b.data + b.length && b.data < a.data + a.length;
+}
+
+Napi::Value Linear(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* op = "linear";
+  static const char* const kNames[3] = {"N", "inF", "outF"};
+  const F32View x = get_f32(info, 0, op, "x");
+  const F32View w = get_f32(info, 1, op, "w");
+  const F32View b = get_f32_or_null(info, 2, op, "b");
+  const F32View out = get_f32(info, 3, op, "out");
+  const std::vector<int64_t> d = get_int_array(info, 4, op, "dims", 3, kNames, 1, kMaxElements);
+  const int64_t x_dims[2] = {d[0], d[1]}, w_dims[2] = {d[2], d[1]}, b_dims[1] = {d[2]}, o_dims[2] = {d[0], d[2]};
+  expect_length(env, op, "x", x, x_dims, 2);
+  expect_length(env, op, "w", w, w_dims, 2);
+  if (b.data) expect_length(env, op, "b", b, b_dims, 1);
+  expect_length(env, op, "out", out, o_dims, 2);
+  if (overlaps(out, x) || overlaps(out, w) || overlaps(out, b))
+    throw_range_error(env, std::string(op) + ": out must not share memory with x, w or b");
+  check_status(env,
+               linear(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), x.data,
+                      w.data, b.data, out.data),
+               op);
+  return env.Undefined();
+}
+
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* op = "matmul";
+  static const char* const kNames[3] = {"M", "K", "N"};
+  const F32View a = get_f32(info, 0, op, "a");
+  const F32View b = get_f32(info, 1, op, "b");
+  const F32View out = get_f32(info, 2, op, "out");
+  const std::vector<int64_t> d = get_int_array(info, 3, op, "dims", 3, kNames, 1, kMaxElements);
+  const int64_t a_dims[2] = {d[0], d[1]}, b_dims[2] = {d[1], d[2]}, o_dims[2] = {d[0], d[2]};
+  expect_length(env, op, "a", a, a_dims, 2);
+  expect_length(env, op, "b", b, b_dims, 2);
+  expect_length(env, op, "out", out, o_dims, 2);
+  if (overlaps(out, a) || overlaps(out, b))
+    throw_range_error(env, std::string(op) + ": out must not share memory with a or b");
+  check_status(env,
+               matmul(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), a.data,
+                      b.data, out.data),
+               op);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_linear(Napi::Env env, Napi::Object exports) {
+  exports.Set("linear", Napi::Function::New(env, Linear, "linear"));
+  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+}
+
+}  // namespace binding
+}  // namespace simdcnn

@@ -1,0 +1,188 @@
+// batchNorm2d, channelStats, layerNorm, instanceNorm2d, batchNorm2dBackward: validate, then call kernels/norm.
+#include <napi.h>
+
+#include <cfloat>
+#include <sstream>
+#include <string>
+
+#include "binding/args.h"
+#include "binding/registry.h"
+#include "core/shape.h"
+#include "kernels/norm/norm.h"
+
+namespace simdcnn {
+namespace binding {
+
+namespace {
+
+std::string fmt(double d) {
+  std::ostringstream o;
+  o << d;
+  return o.str();
+}
+
+bool overlap(const F32View& a, const F32View& b) {
+  return a.length && b.length && a.data < b.data + b.length && b.data < a.data + a.length;
+}
+
+// In place (the very same array) is fine for these elementwise-indexed ops; a shifted overlap is not.
+void expect_same_or_disjoint(Napi::Env env, const char* op, const F32View& x, const F32View& out) {
+  if (overlap(x, out) && !(x.data == out.data && x.length == out.length))
+    throw_range_error(env, std::string(op) + ": out must be x itself or not overlap it");
+}
+
+void expect_disjoint(Napi::Env env, const char* op, const char* a, const F32View& va, const char* b,
+                     const F32View& vb) {
+  if (overlap(va, vb)) throw_range_error(env, std::string(op) + ": " + a + " must not overlap " + b);
+}
+
+// PyTorch accepts any non-negative eps; it must also be a finite float32.
+float get_eps(const Napi::CallbackInfo& info, size_t idx, const char* op) {
+  const double eps = get_number(info, idx, op, "eps");
+  if (eps < 0 || eps > FLT_MAX)
+    throw_range_error(info.Env(), std::string(op) + ": eps must be a finite number >= 0, got " + fmt(eps));
+  return static_cast<float>(eps);
+}
+
+// batchNorm2d(x, out, [N, C, HW], mean, variance, weight | null, bias | null, eps)
+Napi::Value BatchNorm2d(const Napi::CallbackInfo& info) {
+  static const char* kOp = "batchNorm2d";
+  static const char* const kNames[] = {"N", "C", "HW"};
+  Napi::Env env = info.Env();
+  const F32View x = get_f32(info, 0, kOp, "x");
+  const F32View out = get_f32(info, 1, kOp, "out");
+  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 3, kNames, 1, kMaxElements);
+  const F32View mean = get_f32(info, 3, kOp, "mean");
+  const F32View var = get_f32(info, 4, kOp, "variance");
+  const F32View w = get_f32_or_null(info, 5, kOp, "weight");
+  const F32View b = get_f32_or_null(info, 6, kOp, "bias");
+  const float eps = get_eps(info, 7, kOp);
+  expect_length(env, kOp, "x", x, d);
+  expect_length(env, kOp, "out", out, d);
+  expect_length(env, kOp, "mean", mean, {d[1]});
+  expect_length(env, kOp, "variance", var, {d[1]});
+  if (w.data) expect_length(env, kOp, "weight", w, {d[1]});
+  if (b.data) expect_length(env, kOp, "bias", b, {d[1]});
+  expect_same_or_disjoint(env, kOp, x, out);
+  expect_disjoint(env, kOp, "out", out, "mean", mean);
+  expect_disjoint(env, kOp, "out", out, "variance", var);
+  expect_disjoint(env, kOp, "out", out, "weight", w);
+  expect_disjoint(env, kOp, "out", out, "bias", b);
+  check_status(env, batch_norm2d(x.data, out.data, d[0], d[1], d[2], mean.data, var.data, w.data, b.data, eps), kOp);
+  return env.Undefined();
+}
+
+// channelStats(x, [N, C, HW], mean, variance)
+Napi::Value ChannelStats(const Napi::CallbackInfo& info) {
+  static const char* kOp = "channelStats";
+  static const char* const kNames[] = {"N", "C", "HW"};
+  Napi::Env env = info.Env();
+  const F32View x = get_f32(info, 0, kOp, "x");
+  const std::vector<int64_t> d = get_int_array(info, 1, kOp, "dims", 3, kNames, 1, kMaxElements);
+  const F32View mean = get_f32(info, 2, kOp, "mean");
+  const F32View var = get_f32(info, 3, kOp, "variance");
+  expect_length(env, kOp, "x", x, d);
+  expect_length(env, kOp, "mean", mean, {d[1]});
+  expect_length(env, kOp, "variance", var, {d[1]});
+  int64_t count = 0;
+  if (!checked_mul(d[0], d[2], &count))
+    throw_range_error(env, std::string(kOp) + ": N*HW is too large");
+  expect_disjoint(env, kOp, "mean", mean, "x", x);
+  expect_disjoint(env, kOp, "variance", var, "x", x);
+  expect_disjoint(env, kOp, "mean", mean, "variance", var);
+  check_status(env, channel_stats(x.data, d[0], d[1], d[2], mean.data, var.data), kOp);
+  return env.Undefined();
+}
+
+// layerNorm(x, out, [outer, inner], weight | null, bias | null, eps)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  static const char* kOp = "layerNorm";
+  static const char* const kNames[] = {"outer", "inner"};
+  Napi::Env env = info.Env();
+  const F32View x = get_f32(info, 0, kOp, "x");
+  const F32View out = get_f32(info, 1, kOp, "out");
+  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 2, kNames, 1, kMaxElements);
+  const F32View w = get_f32_or_null(info, 3, kOp, "weight");
+  const F32View b = get_f32_or_null(info, 4, kOp, "bias");
+  const float eps = get_eps(info, 5, kOp);
+  expect_length(env, kOp, "x", x, d);
+  expect_length(env, kOp, "out", out, d);
+  if (w.data) expect_length(env, kOp, "weight", w, {d[1]});
+  if (b.data) expect_length(env, kOp, "bias", b, {d[1]});
+  expect_same_or_disjoint(env, kOp, x, out);
+  expect_disjoint(env, kOp, "out", out, "weight", w);
+  expect_disjoint(env, kOp, "out", out, "bias", b);
+  check_status(env, layer_norm(x.data, out.data, d[0], d[1], w.data, b.data, eps), kOp);
+  return env.Undefined();
+}
+
+// instanceNorm2d(x, out, [N, C, HW], weight | null, bias | null, eps)
+Napi::Value InstanceNorm2d(const Napi::CallbackInfo& info) {
+  static const char* kOp = "instanceNorm2d";
+  static const char* const kNames[] = {"N", "C", "HW"};
+  Napi::Env env = info.Env();
+  const F32View x = get_f32(info, 0, kOp, "x");
+  const F32View out = get_f32(info, 1, kOp, "out");
+  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 3, kNames, 1, kMaxElements);
+  const F32View w = get_f32_or_null(info, 3, kOp, "weight");
+  const F32View b = get_f32_or_null(info, 4, kOp, "bias");
+  const float eps = get_eps(info, 5, kOp);
+  expect_length(env, kOp, "x", x, d);
+  expect_length(env, kOp, "out", out, d);
+  if (w.data) expect_length(env, kOp, "weight", w, {d[1]});
+  if (b.data) expect_length(env, kOp, "bias", b, {d[1]});
+  expect_same_or_disjoint(env, kOp, x, out);
+  expect_disjoint(env, kOp, "out", out, "weight", w);
+  expect_disjoint(env, kOp, "out", out, "bias", b);
+  check_status(env, instance_norm2d(x.data, out.data, d[0], d[1], d[2], w.data, b.data, eps), kOp);
+  return env.Undefined();
+}
+
+// batchNorm2dBackward(x, dy, [N, C, HW], weight | null, eps, dx | null, dweight | null, dbias | null)
+// Training mode: the batch statistics are recomputed from x. Null outputs are skipped.
+Napi::Value BatchNorm2dBackward(const Napi::CallbackInfo& info) {
+  static const char* kOp = "batchNorm2dBackward";
+  static const char* const kNames[] = {"N", "C", "HW"};
+  Napi::Env env = info.Env();
+  const F32View x = get_f32(info, 0, kOp, "x");
+  const F32View dy = get_f32(info, 1, kOp, "dy");
+  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 3, kNames, 1, kMaxElements);
+  const F32View w = get_f32_or_null(info, 3, kOp, "weight");
+  const float eps = get_eps(info, 4, kOp);
+  const F32View dx = get_f32_or_null(info, 5, kOp, "dx");
+  const F32View dw = get_f32_or_null(info, 6, kOp, "dweight");
+  const F32View db = get_f32_or_null(info, 7, kOp, "dbias");
+  expect_length(env, kOp, "x", x, d);
+  expect_length(env, kOp, "dy", dy, d);
+  if (w.data) expect_length(env, kOp, "weight", w, {d[1]});
+  if (dx.data) expect_length(env, kOp, "dx", dx, d);
+  if (dw.data) expect_length(env, kOp, "dweight", dw, {d[1]});
+  if (db.data) expect_length(env, kOp, "dbias", db, {d[1]});
+  int64_t count = 0;
+  if (!checked_mul(d[0], d[2], &count)) throw_range_error(env, std::string(kOp) + ": N*HW is too large");
+  // Outputs are written while the inputs are still being read: no aliasing at all.
+  const char* const in_names[] = {"x", "dy", "weight"};
+  const F32View* ins[] = {&x, &dy, &w};
+  const char* const out_names[] = {"dx", "dweight", "dbias"};
+  const F32View* outs[] = {&dx, &dw, &db};
+  for (int o = 0; o < 3; ++o) {
+    for (int i = 0; i < 3; ++i) expect_disjoint(env, kOp, out_names[o], *outs[o], in_names[i], *ins[i]);
+    for (int j = o + 1; j < 3; ++j) expect_disjoint(env, kOp, out_names[o], *outs[o], out_names[j], *outs[j]);
+  }
+  check_status(env, batch_norm2d_backward(x.data, dy.data, d[0], d[1], d[2], w.data, eps, dx.data, dw.data, db.data),
+               kOp);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_norm(Napi::Env env, Napi::Object exports) {
+  exports.Set("batchNorm2d", Napi::Function::New(env, BatchNorm2d, "batchNorm2d"));
+  exports.Set("channelStats", Napi::Function::New(env, ChannelStats, "channelStats"));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
+  exports.Set("instanceNorm2d", Napi::Function::New(env, InstanceNorm2d, "instanceNorm2d"));
+  exports.Set("batchNorm2dBackward", Napi::Function::New(env, BatchNorm2dBackward, "batchNorm2dBackward"));
+}
+
+}  // namespace binding
+}  // namespace simdcnn

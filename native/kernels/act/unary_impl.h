@@ -1,0 +1,72 @@
+// The activation algorithms, written once over a Vec (kernels/elementwise/vec.h) and instantiated
+// by unary_scalar.cc / unary_avx2.cc / unary_avx512.cc.
+#pragma once
+#include "kernels/act/unary.h"
+#include "kernels/elementwise/vec.h"
+
+namespace simdcnn {
+namespace unary_impl {
+
+template <class Vec, class F>
+inline void map(const float* x, float* y, size_t n, F f) {
+  constexpr size_t W = Vec::W;
+  size_t i = 0;
+  for (; i + W <= n; i += W) Vec::store(y + i, f(Vec::load(x + i)));
+  if (i < n) {
+    const int rem = static_cast<int>(n - i);
+    Vec::store_n(y + i, f(Vec::load_n(x + i, rem)), rem);
+  }
+}
+
+// Stable for large |x|: only exp(-|x|) is ever formed, so nothing overflows.
+template <class Vec>
+inline typename Vec::V sigmoid(typename Vec::V x) {
+  const auto e = vec::exp_nonpos<Vec>(Vec::sub(Vec::zero(), Vec::abs(x)));
+  const auto r = Vec::div(Vec::set1(1.0f), Vec::add(Vec::set1(1.0f), e));
+  return Vec::select_ge0(x, r, Vec::mul(e, r));
+}
+
+// Cephes' tanhf: an odd polynomial below |x| = 0.625 (where 1 - 2/(e^2x + 1) would cancel),
+// (1 - e^-2|x|) / (1 + e^-2|x|) with x's sign above.
+template <class Vec>
+inline typename Vec::V tanh(typename Vec::V x) {
+  const auto a = Vec::abs(x);
+  const auto z = Vec::mul(x, x);
+  auto p = Vec::set1(-5.70498872745e-3f);
+  p = Vec::fmadd(p, z, Vec::set1(2.06390887954e-2f));
+  p = Vec::fmadd(p, z, Vec::set1(-5.37397155531e-2f));
+  p = Vec::fmadd(p, z, Vec::set1(1.33314422036e-1f));
+  p = Vec::fmadd(p, z, Vec::set1(-3.33332819422e-1f));
+  const auto small = Vec::fmadd(Vec::mul(p, z), x, x);
+  const auto t = vec::exp_nonpos<Vec>(Vec::mul(Vec::set1(-2.0f), a));
+  const auto large = Vec::copysign(
+      Vec::div(Vec::sub(Vec::set1(1.0f), t), Vec::add(Vec::set1(1.0f), t)), x);
+  return Vec::select_lt(a, Vec::set1(0.625f), small, large);
+}
+
+template <class Vec>
+void unary_range(const float* x, float* y, size_t n, UnaryKind kind, float alpha) {
+  using V = typename Vec::V;
+  switch (kind) {
+    case UnaryKind::kRelu: {
+      const V zero = Vec::zero();
+      // max(0, v) returns v when v is NaN: relu(NaN) = NaN as in PyTorch.
+      map<Vec>(x, y, n, [&](V v) { return Vec::max(zero, v); });
+      break;
+    }
+    case UnaryKind::kLeakyRelu: {
+      const V a = Vec::set1(alpha);
+      map<Vec>(x, y, n, [&](V v) { return Vec::select_gt0(v, v, Vec::mul(v, a)); });
+      break;
+    }
+    case UnaryKind::kSigmoid:
+      map<Vec>(x, y, n, [](V v) { return sigmoid<Vec>(v); });
+      break;
+    case UnaryKind::kTanh:
+      map<Vec>(x, y, n, [](V v) { return tanh<Vec>(v); });
+      break;
+  }
+}
+
+}  // namespace unary_impl
+}  // namespace simdcnn

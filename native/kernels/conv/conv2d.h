@@ -1,0 +1,31 @@
+// 2-D convolution, NCHW, PyTorch semantics (cross-correlation).
+//   x [N, C, H, W], w [outC, C/groups, kH, kW], bias [outC] or null -> out [N, outC, OH, OW]
+//   OH = floor((H + padTop + padBottom - dilationH*(kH-1) - 1) / strideH) + 1 (OW likewise).
+// Paths: depthwise (groups == C > 1, any multiplier outC = m*C) as direct SIMD loops; 1x1 stride-1
+// unpadded straight into GEMM (the image is already the [C, H*W] B matrix); otherwise an implicit
+// im2col: GEMM packs [C/g*kH*kW, OH*OW] panels directly from the image, never materialising the
+// column matrix. Bias and ReLU are fused into the GEMM epilogue.
+#pragma once
+#include <cstddef>
+
+#include "core/status.h"
+
+namespace simdcnn {
+
+struct Conv2dParams {
+  size_t N = 1, C = 1, H = 1, W = 1;
+  size_t outC = 1, kH = 1, kW = 1;
+  size_t strideH = 1, strideW = 1;
+  size_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
+  size_t dilationH = 1, dilationW = 1;
+  size_t groups = 1;
+  int act = 0;  // 0 none, 1 relu
+};
+
+// False when a parameter is out of range (zero size/stride/dilation/groups, groups not dividing C
+// and outC, act not 0/1) or the output would be empty.
+bool conv2d_output_size(const Conv2dParams& p, size_t* oh, size_t* ow);
+
+Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* out);
+
+}  // namespace simdcnn

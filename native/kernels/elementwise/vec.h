@@ -1,0 +1,219 @@
+// A minimal SIMD vocabulary shared by the ops-family template kernels (*_impl.h). Each per-ISA
+// translation unit includes this header and instantiates the templates with the one Vec type its
+// compile flags allow: VecScalar (always), VecAvx2 (__AVX2__ + __FMA__), VecAvx512 (__AVX512F__).
+// The scalar type is a one-lane vector, so the scalar path runs the same algorithm as the SIMD paths.
+//
+// Semantics every Vec shares (they are the x86 ones, so the scalar type mimics them):
+//   max(a, b) = a > b ? a : b    min(a, b) = a < b ? a : b   (b is returned when either is NaN)
+//   max_nan / min_nan: PyTorch's pooling reduction, NaN is sticky in the accumulator and a NaN
+//   operand propagates.
+// Tail handling: load_n/store_n touch only the first n (< W) lanes; the other lanes read as 0.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+// GCC 12's avx512fintrin.h seeds unmasked intrinsics with _mm512_undefined_ps(), which -O3 reports
+// as "may be used uninitialized" (GCC bug 105593). Only the per-ISA avx512 files include this with
+// __AVX512F__ defined, and the pragma has to outlive the header to cover their instantiations.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace simdcnn {
+namespace vec {
+
+struct VecScalar {
+  using V = float;
+  static constexpr int W = 1;
+  static V load(const float* p) { return *p; }
+  static void store(float* p, V v) { *p = v; }
+  static V load_n(const float* p, int n) { return n > 0 ? *p : 0.0f; }
+  static void store_n(float* p, V v, int n) {
+    if (n > 0) *p = v;
+  }
+  static V gather(const float* p, int64_t stride) { return *p; }
+  static V gather_n(const float* p, int64_t stride, int n) { return n > 0 ? *p : 0.0f; }
+  static V set1(float v) { return v; }
+  static V zero() { return 0.0f; }
+  static V add(V a, V b) { return a + b; }
+  static V sub(V a, V b) { return a - b; }
+  static V mul(V a, V b) { return a * b; }
+  static V div(V a, V b) { return a / b; }
+  // Two roundings: the scalar build has no FMA instruction and std::fma would be a libm call.
+  static V fmadd(V a, V b, V c) { return a * b + c; }
+  static V max(V a, V b) { return a > b ? a : b; }
+  static V min(V a, V b) { return a < b ? a : b; }
+  static V max_nan(V acc, V v) { return (v > acc || std::isnan(v)) ? v : acc; }
+  static V min_nan(V acc, V v) { return (v < acc || std::isnan(v)) ? v : acc; }
+  static V abs(V a) { return std::fabs(a); }
+  static V floor(V a) { return std::floor(a); }
+  // 2^n for integer-valued n in [-126, 127].
+  static V pow2i(V n) {
+    if (std::isnan(n)) return n;  // the cast below would be undefined
+    const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+    float r;
+    std::memcpy(&r, &bits, sizeof r);
+    return r;
+  }
+  // x > 0 ? a : b   (NaN x selects b)
+  static V select_gt0(V x, V a, V b) { return x > 0.0f ? a : b; }
+  // x >= 0 ? a : b
+  static V select_ge0(V x, V a, V b) { return x >= 0.0f ? a : b; }
+  // x < t ? a : b
+  static V select_lt(V x, V t, V a, V b) { return x < t ? a : b; }
+  // |mag| with the sign bit of s
+  static V copysign(V mag, V s) { return std::copysign(mag, s); }
+};
+
+#if defined(__AVX2__) && defined(__FMA__)
+struct VecAvx2 {
+  using V = __m256;
+  static constexpr int W = 8;
+  static __m256i tail_mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V load_n(const float* p, int n) { return _mm256_maskload_ps(p, tail_mask(n)); }
+  static void store_n(float* p, V v, int n) { _mm256_maskstore_ps(p, tail_mask(n), v); }
+  static __m256i lane_offsets(int64_t stride) {
+    const int s = static_cast<int>(stride);
+    return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s));
+  }
+  static V gather(const float* p, int64_t stride) {
+    return _mm256_i32gather_ps(p, lane_offsets(stride), 4);
+  }
+  static V gather_n(const float* p, int64_t stride, int n) {
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, lane_offsets(stride),
+                                    _mm256_castsi256_ps(tail_mask(n)), 4);
+  }
+  static V set1(float v) { return _mm256_set1_ps(v); }
+  static V zero() { return _mm256_setzero_ps(); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static V min(V a, V b) { return _mm256_min_ps(a, b); }
+  static V max_nan(V acc, V v) {
+    // max_ps(acc, v) yields v when v is NaN; keep acc where acc is already NaN.
+    return _mm256_blendv_ps(_mm256_max_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q));
+  }
+  static V min_nan(V acc, V v) {
+    return _mm256_blendv_ps(_mm256_min_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q));
+  }
+  static V abs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static V floor(V a) { return _mm256_floor_ps(a); }
+  static V pow2i(V n) {
+    const __m256i e = _mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+  }
+  static V select_gt0(V x, V a, V b) {
+    return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ));
+  }
+  static V select_ge0(V x, V a, V b) {
+    return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
+  }
+  static V select_lt(V x, V t, V a, V b) {
+    return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, t, _CMP_LT_OQ));
+  }
+  static V copysign(V mag, V s) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    return _mm256_or_ps(_mm256_andnot_ps(sign, mag), _mm256_and_ps(sign, s));
+  }
+};
+#endif
+
+#if defined(__AVX512F__)
+struct VecAvx512 {
+  using V = __m512;
+  static constexpr int W = 16;
+  static __mmask16 tail_mask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static V load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(tail_mask(n), p); }
+  static void store_n(float* p, V v, int n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
+  static __m512i lane_offsets(int64_t stride) {
+    const int s = static_cast<int>(stride);
+    return _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(s));
+  }
+  static V gather(const float* p, int64_t stride) {
+    return _mm512_i32gather_ps(lane_offsets(stride), p, 4);
+  }
+  static V gather_n(const float* p, int64_t stride, int n) {
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail_mask(n), lane_offsets(stride), p, 4);
+  }
+  static V set1(float v) { return _mm512_set1_ps(v); }
+  static V zero() { return _mm512_setzero_ps(); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  static V max_nan(V acc, V v) {
+    const __mmask16 acc_nan = _mm512_cmp_ps_mask(acc, acc, _CMP_UNORD_Q);
+    return _mm512_mask_blend_ps(acc_nan, _mm512_max_ps(acc, v), acc);
+  }
+  static V min_nan(V acc, V v) {
+    const __mmask16 acc_nan = _mm512_cmp_ps_mask(acc, acc, _CMP_UNORD_Q);
+    return _mm512_mask_blend_ps(acc_nan, _mm512_min_ps(acc, v), acc);
+  }
+  static V abs(V a) {
+    return _mm512_castsi512_ps(
+        _mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fffffff)));
+  }
+  static V floor(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+  static V pow2i(V n) {
+    const __m512i e = _mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+  }
+  static V select_gt0(V x, V a, V b) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), b, a);
+  }
+  static V select_ge0(V x, V a, V b) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ), b, a);
+  }
+  static V select_lt(V x, V t, V a, V b) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, t, _CMP_LT_OQ), b, a);
+  }
+  static V copysign(V mag, V s) {
+    const __m512i m = _mm512_set1_epi32(0x7fffffff);
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(mag), m),
+                                               _mm512_andnot_si512(m, _mm512_castps_si512(s))));
+  }
+};
+#endif
+
+// exp(x) for x <= 0 (the only range the activations need: sigmoid and tanh feed it -|x| or
+// -2|x|). Cephes' expf polynomial, about 1 ulp. Inputs below -87 clamp to exp(-87) ~ 1.6e-38,
+// which keeps 2^n a normal number; NaN propagates.
+template <class Vec>
+inline typename Vec::V exp_nonpos(typename Vec::V x) {
+  using V = typename Vec::V;
+  // max(c, x) returns x when x is NaN, so NaN survives the clamp.
+  x = Vec::max(Vec::set1(-87.0f), x);
+  const V fx = Vec::floor(Vec::fmadd(x, Vec::set1(1.44269504088896341f), Vec::set1(0.5f)));
+  V r = Vec::fmadd(fx, Vec::set1(-0.693359375f), x);
+  r = Vec::fmadd(fx, Vec::set1(2.12194440e-4f), r);
+  V p = Vec::set1(1.9875691500e-4f);
+  p = Vec::fmadd(p, r, Vec::set1(1.3981999507e-3f));
+  p = Vec::fmadd(p, r, Vec::set1(8.3334519073e-3f));
+  p = Vec::fmadd(p, r, Vec::set1(4.1665795894e-2f));
+  p = Vec::fmadd(p, r, Vec::set1(1.6666665459e-1f));
+  p = Vec::fmadd(p, r, Vec::set1(5.0000001201e-1f));
+  const V r2 = Vec::mul(r, r);
+  p = Vec::fmadd(p, r2, Vec::add(r, Vec::set1(1.0f)));
+  return Vec::mul(p, Vec::pow2i(fx));
+}
+
+}  // namespace vec
+}  // namespace simdcnn

@@ -1,0 +1,265 @@
+// GEMM driver: packing, cache blocking, tails, threading, per-ISA dispatch (see gemm.h).
+#include "kernels/gemm/gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "core/dispatch.h"
+#include "core/thread_pool.h"
+#include "kernels/gemm/gemm_pack.h"
+#include "kernels/gemm/gemm_ukernel.h"
+
+namespace simdcnn {
+namespace {
+
+// Indexed by Isa. KC keeps one kc x NR B panel inside L1 (48 KiB on Zen 5) beside an A panel;
+// MC x KC of packed A stays in L2 (1 MiB) while the B panels of a row of tiles stream past it.
+const GemmKernelConfig kConfigs[] = {
+    {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
+#if SIMDCNN_X86
+    {gemm_ukernel_6x16_avx2, 6, 16, 256, 384},
+    {gemm_ukernel_8x48_avx512, 8, 48, 192, 512},
+#else
+    {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
+    {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
+#endif
+    {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},  // neon: scalar until a NEON kernel exists
+};
+
+static_assert(256 <= kGemmMaxKc, "a kernel's kc exceeds kGemmMaxKc");
+
+using CopyRowsFn = void (*)(size_t, const float*, const int64_t*, size_t, size_t, float*);
+const CopyRowsFn kCopyRows[] = {
+    gemm_copy_rows_scalar,
+#if SIMDCNN_X86
+    gemm_copy_rows_avx2,
+    gemm_copy_rows_avx512,
+#else
+    gemm_copy_rows_scalar,
+    gemm_copy_rows_scalar,
+#endif
+    gemm_copy_rows_scalar,
+};
+
+const GemmKernelConfig& active_config() {
+  const int i = static_cast<int>(active_isa());
+  return kConfigs[(i >= 0 && i < 4) ? i : 0];
+}
+
+size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+struct MatrixB {
+  const float* B;
+  size_t ldb;
+  bool trans;
+};
+
+// Panels of kc x nr from a strided matrix; columns past nc are zero.
+void pack_b_matrix(const void* ctx, size_t k0, size_t kc, size_t n0, size_t nc, size_t nr,
+                   float* dst) {
+  const MatrixB& m = *static_cast<const MatrixB*>(ctx);
+  for (size_t j0 = 0; j0 < nc; j0 += nr) {
+    const size_t w = std::min(nr, nc - j0);
+    if (!m.trans) {
+      int64_t offs[kGemmMaxKc];
+      for (size_t k = 0; k < kc; ++k) offs[k] = static_cast<int64_t>((k0 + k) * m.ldb);
+      gemm_copy_rows(kc, m.B + n0 + j0, offs, w, nr, dst);
+    } else {
+      // op(B)[k][n] = B[n*ldb + k]: read each source row contiguously, write with stride nr.
+      for (size_t j = 0; j < w; ++j) {
+        const float* src = m.B + (n0 + j0 + j) * m.ldb + k0;
+        for (size_t k = 0; k < kc; ++k) dst[k * nr + j] = src[k];
+      }
+      for (size_t j = w; j < nr; ++j)
+        for (size_t k = 0; k < kc; ++k) dst[k * nr + j] = 0.0f;
+    }
+    dst += kc * nr;
+  }
+}
+
+void pack_a_block(const float* A, size_t lda, bool trans, size_t M, size_t k0, size_t kc, size_t mr,
+                  float* dst) {
+  for (size_t i0 = 0; i0 < M; i0 += mr) {
+    const size_t h = std::min(mr, M - i0);
+    if (!trans) {
+      for (size_t i = 0; i < h; ++i) {
+        const float* src = A + (i0 + i) * lda + k0;
+        for (size_t k = 0; k < kc; ++k) dst[k * mr + i] = src[k];
+      }
+    } else {
+      for (size_t k = 0; k < kc; ++k) std::memcpy(dst + k * mr, A + (k0 + k) * lda + i0, h * sizeof(float));
+    }
+    for (size_t i = h; i < mr; ++i)
+      for (size_t k = 0; k < kc; ++k) dst[k * mr + i] = 0.0f;
+    dst += kc * mr;
+  }
+}
+
+struct Job {
+  const GemmKernelConfig* cfg;
+  const PackedA* a;
+  const GemmBPacker* b;
+  float* C;
+  size_t N, ldc;
+  const GemmEpilogue* ep;
+};
+
+// One output tile; partial tiles go through a full-size temporary so the ukernel never sees tails.
+inline void run_tile(const GemmKernelConfig& cfg, size_t kc, const float* ap, const float* bp, float* c,
+                     size_t ldc, size_t h, size_t w, const GemmTileParams& tp) {
+  const size_t mr = cfg.mr, nr = cfg.nr;
+  if (h == mr && w == nr) {
+    cfg.ukernel(kc, ap, bp, c, ldc, tp);
+    return;
+  }
+  alignas(64) float tile[kGemmMaxMr * kGemmMaxNr];
+  alignas(64) float rb[kGemmMaxMr];
+  alignas(64) float cb[kGemmMaxNr];
+  GemmTileParams t = tp;
+  if (tp.load_c) {
+    for (size_t i = 0; i < h; ++i) {
+      std::memcpy(tile + i * nr, c + i * ldc, w * sizeof(float));
+      for (size_t j = w; j < nr; ++j) tile[i * nr + j] = 0.0f;
+    }
+    for (size_t i = h; i < mr; ++i)
+      for (size_t j = 0; j < nr; ++j) tile[i * nr + j] = 0.0f;
+  }
+  if (tp.last && tp.row_bias) {
+    for (size_t i = 0; i < mr; ++i) rb[i] = i < h ? tp.row_bias[i] : 0.0f;
+    t.row_bias = rb;
+  }
+  if (tp.last && tp.col_bias) {
+    for (size_t j = 0; j < nr; ++j) cb[j] = j < w ? tp.col_bias[j] : 0.0f;
+    t.col_bias = cb;
+  }
+  cfg.ukernel(kc, ap, bp, tile, nr, t);
+  for (size_t i = 0; i < h; ++i) std::memcpy(c + i * ldc, tile + i * nr, w * sizeof(float));
+}
+
+// Rows [m_begin, m_end) (multiples of mr except at M) x columns [n_begin, n_end). Each B panel is
+// packed right before the MR panels of one MC block sweep over it, so it is still in L1 when read.
+Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, size_t n_end) {
+  const GemmKernelConfig& cfg = *job.cfg;
+  const PackedA& pa = *job.a;
+  const size_t K = pa.k, mr = cfg.mr, nr = cfg.nr;
+  const size_t kc_max = std::max<size_t>(1, std::min(pa.kc, K));
+  ScratchBuffer bbuf;
+  if (!bbuf.reserve(kc_max * nr)) return Status::kOutOfMemory;
+  float* bp = bbuf.data();
+  const GemmEpilogue& ep = *job.ep;
+  const size_t kblocks = K == 0 ? 1 : (K + pa.kc - 1) / pa.kc;
+
+  for (size_t kb = 0; kb < kblocks; ++kb) {
+    const size_t k0 = kb * pa.kc;
+    const size_t kc = K == 0 ? 0 : std::min(pa.kc, K - k0);
+    GemmTileParams tp;
+    tp.load_c = kb > 0 || ep.accumulate;
+    tp.last = kb + 1 == kblocks;
+    tp.relu = ep.act == GemmAct::kRelu;
+    const float* a_block = pa.buf.data() + k0 * pa.m_padded;
+    for (size_t m0 = m_begin; m0 < m_end; m0 += cfg.mc) {
+      const size_t m1 = std::min(m_end, m0 + cfg.mc);
+      for (size_t j0 = n_begin; j0 < n_end; j0 += nr) {
+        const size_t w = std::min(nr, n_end - j0);
+        job.b->pack(job.b->ctx, k0, kc, j0, w, nr, bp);
+        tp.col_bias = ep.col_bias ? ep.col_bias + j0 : nullptr;
+        for (size_t i0 = m0; i0 < m1; i0 += mr) {
+          const size_t h = std::min(mr, m1 - i0);
+          tp.row_bias = ep.row_bias ? ep.row_bias + i0 : nullptr;
+          run_tile(cfg, kc, a_block + (i0 / mr) * mr * kc, bp, job.C + i0 * job.ldc + j0, job.ldc, h, w, tp);
+        }
+      }
+    }
+  }
+  return Status::kOk;
+}
+
+}  // namespace
+
+void gemm_copy_rows(size_t kc, const float* base, const int64_t* offs, size_t w, size_t nr, float* dst) {
+  const int i = static_cast<int>(active_isa());
+  kCopyRows[(i >= 0 && i < 4) ? i : 0](kc, base, offs, w, nr, dst);
+}
+
+Status gemm_pack_a(size_t M, size_t K, const float* A, size_t lda, bool transA, PackedA* out) {
+  if (!out || (M > 0 && K > 0 && !A)) return Status::kInvalidArgument;
+  if (M > 0 && K > 0 && lda < (transA ? M : K)) return Status::kInvalidArgument;
+  const GemmKernelConfig& cfg = active_config();
+  out->m = M;
+  out->k = K;
+  out->mr = cfg.mr;
+  out->kc = cfg.kc;
+  out->isa = active_isa();
+  out->m_padded = round_up(M, cfg.mr);
+  const size_t total = out->m_padded * K;
+  if (K != 0 && total / K != out->m_padded) return Status::kOutOfMemory;
+  if (!out->buf.reserve(std::max<size_t>(total, 1))) return Status::kOutOfMemory;
+  for (size_t k0 = 0; k0 < K; k0 += cfg.kc) {
+    const size_t kc = std::min(cfg.kc, K - k0);
+    pack_a_block(A, lda, transA, M, k0, kc, cfg.mr, out->buf.data() + k0 * out->m_padded);
+  }
+  return Status::kOk;
+}
+
+Status gemm_packed_a_custom_b(const PackedA& a, size_t N, const GemmBPacker& b, float* C, size_t ldc,
+                              const GemmEpilogue& ep, bool allow_threads) {
+  if (a.isa != active_isa() || !b.pack) return Status::kInvalidArgument;
+  const size_t M = a.m, K = a.k;
+  if (M == 0 || N == 0) return Status::kOk;
+  if (!C || ldc < N || !a.buf.data()) return Status::kInvalidArgument;
+  const GemmKernelConfig& cfg = active_config();
+  if (cfg.mr != a.mr || cfg.kc != a.kc) return Status::kInvalidArgument;
+  Job job{&cfg, &a, &b, C, N, ldc, &ep};
+
+  const size_t threads = allow_threads ? static_cast<size_t>(std::max(1, num_threads())) : 1;
+  const double work = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (threads == 1 || work < static_cast<double>(kGemmThreadingThreshold))
+    return run_block(job, 0, M, 0, N);
+
+  // Tasks on a grid of row groups x column groups, tile-aligned so every thread count sees the same
+  // tiles. Prefer splitting N (each task packs only its own B columns); split M as well when N has
+  // fewer NR panels than threads (then B packing is duplicated across row groups).
+  const size_t n_panels = (N + cfg.nr - 1) / cfg.nr;
+  const size_t m_panels = (M + cfg.mr - 1) / cfg.mr;
+  size_t tn = std::min(n_panels, threads * 2);
+  size_t tm = 1;
+  if (tn < threads) tm = std::min(m_panels, (threads + tn - 1) / tn);
+  const size_t n_per = (n_panels + tn - 1) / tn;  // panels per column group
+  const size_t m_per = (m_panels + tm - 1) / tm;
+  tn = (n_panels + n_per - 1) / n_per;
+  tm = (m_panels + m_per - 1) / m_per;
+  std::atomic<bool> failed{false};
+  parallel_for(tm * tn, 1, [&](size_t begin, size_t end) {
+    for (size_t t = begin; t < end; ++t) {
+      const size_t ti = t / tn, tj = t % tn;
+      const size_t m0 = ti * m_per * cfg.mr, m1 = std::min(M, m0 + m_per * cfg.mr);
+      const size_t n0 = tj * n_per * cfg.nr, n1 = std::min(N, n0 + n_per * cfg.nr);
+      if (m0 >= m1 || n0 >= n1) continue;
+      const Status s = run_block(job, m0, m1, n0, n1);
+      if (s != Status::kOk) failed.store(true, std::memory_order_relaxed);  // only OOM can fail
+    }
+  });
+  return failed.load() ? Status::kOutOfMemory : Status::kOk;
+}
+
+Status gemm_packed_a(const PackedA& a, size_t N, const float* B, size_t ldb, bool transB, float* C,
+                     size_t ldc, const GemmEpilogue& ep, bool allow_threads) {
+  if (a.k > 0 && N > 0) {
+    if (!B || ldb < (transB ? a.k : N)) return Status::kInvalidArgument;
+  }
+  MatrixB mb{B, ldb, transB};
+  GemmBPacker bp{pack_b_matrix, &mb};
+  return gemm_packed_a_custom_b(a, N, bp, C, ldc, ep, allow_threads);
+}
+
+Status gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, bool transA, const float* B,
+            size_t ldb, bool transB, float* C, size_t ldc, const GemmEpilogue& ep) {
+  if (M == 0 || N == 0) return Status::kOk;
+  PackedA pa;
+  Status s = gemm_pack_a(M, K, A, lda, transA, &pa);
+  if (s != Status::kOk) return s;
+  return gemm_packed_a(pa, N, B, ldb, transB, C, ldc, ep);
+}
+
+}  // namespace simdcnn

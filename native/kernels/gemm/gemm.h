@@ -1,0 +1,67 @@
+// Packed, cache-blocked single-precision GEMM: C[M,N] (+)= op(A)[M,K] * op(B)[K,N], row-major.
+// op(A)[i][k] is A[i*lda + k], or A[k*lda + i] when transA; likewise B with transB.
+// Blocking (Goto/BLIS): B is packed per KC x NC block into NR-wide panels, A into MR-tall panels
+// (all of A once per call, or once ever with gemm_pack_a), and a register-tiled MR x NR microkernel
+// of the active ISA does the FMAs. Threads split independent output tiles (over N, then M); the
+// K reduction of every output element runs in one fixed order (KC blocks in increasing k, one FMA
+// per k) whatever the thread count, so results do not depend on it.
+#pragma once
+#include <cstddef>
+
+#include "core/cpu.h"
+#include "core/scratch.h"
+#include "core/status.h"
+
+namespace simdcnn {
+
+enum class GemmAct : int { kNone = 0, kRelu = 1 };
+
+// Applied once per output element after the full K reduction:
+//   C = act((accumulate ? C : 0) + A*B + row_bias[i] + col_bias[j])
+struct GemmEpilogue {
+  const float* row_bias = nullptr;  // [M] or null (conv: one bias per output channel)
+  const float* col_bias = nullptr;  // [N] or null (linear: one bias per output feature)
+  bool accumulate = false;          // beta = 1 (gradient accumulation)
+  GemmAct act = GemmAct::kNone;
+};
+
+Status gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, bool transA, const float* B,
+            size_t ldb, bool transB, float* C, size_t ldc, const GemmEpilogue& ep);
+
+// op(A) packed into the active ISA's MR panels, reusable across calls (weights). Layout: for the
+// K block starting at k0 with length kc, panel p (rows p*MR .. p*MR+MR-1, zero-padded past M) is
+// kc x MR floats at data + k0*m_padded + p*MR*kc. Only valid while active_isa() == isa.
+struct PackedA {
+  size_t m = 0, k = 0, m_padded = 0;
+  size_t mr = 0, kc = 0;
+  Isa isa = Isa::kScalar;
+  ScratchBuffer buf;  // accounted in native_bytes()
+};
+
+Status gemm_pack_a(size_t M, size_t K, const float* A, size_t lda, bool transA, PackedA* out);
+
+// C[M,N] (+)= packed A * op(B). kInvalidArgument if `a` was packed for another ISA.
+// allow_threads = false keeps the call on this thread (for callers already inside parallel_for).
+Status gemm_packed_a(const PackedA& a, size_t N, const float* B, size_t ldb, bool transB, float* C,
+                     size_t ldc, const GemmEpilogue& ep, bool allow_threads = true);
+
+// Largest K block any ISA's kernel uses (packers may keep kc-sized arrays on the stack).
+constexpr size_t kGemmMaxKc = 256;
+
+// B supplied by a packing callback instead of a matrix (implicit im2col). pack() must write rows
+// [k0, k0+kc) and columns [n0, n0+nc) of B as ceil(nc/nr) consecutive panels of kc x nr floats
+// (panel-major, then k, then column), zero-filling columns past nc; kc <= kGemmMaxKc. It may be
+// called concurrently from several threads with disjoint destinations.
+struct GemmBPacker {
+  void (*pack)(const void* ctx, size_t k0, size_t kc, size_t n0, size_t nc, size_t nr, float* dst);
+  const void* ctx;
+};
+
+// As gemm_packed_a, with B from `b`.
+Status gemm_packed_a_custom_b(const PackedA& a, size_t N, const GemmBPacker& b, float* C, size_t ldc,
+                              const GemmEpilogue& ep, bool allow_threads);
+
+// Work (M*N*K multiply-adds) below which a GEMM stays on the calling thread.
+constexpr size_t kGemmThreadingThreshold = size_t{1} << 21;
+
+}  // namespace simdcnn

@@ -1,0 +1,43 @@
+// GEMM microkernels: one full MR x NR output tile from packed panels.
+//   a: kc x MR floats (k-major), b: kc x NR floats (k-major), c: MR rows of NR floats, row stride ldc.
+// The accumulators start from c (load_c) or zero, take one FMA per k in increasing k, and on the
+// last K block get row_bias[0..MR) / col_bias[0..NR) (either may be null) and the activation before
+// the store. Partial tiles are the driver's job (it passes a full-size temporary tile).
+#pragma once
+#include <cstddef>
+
+#include "core/arch.h"
+
+namespace simdcnn {
+
+struct GemmTileParams {
+  bool load_c;
+  bool last;  // last K block: apply biases and activation
+  bool relu;
+  const float* row_bias;
+  const float* col_bias;
+};
+
+using GemmUkernelFn = void (*)(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                               const GemmTileParams& p);
+
+struct GemmKernelConfig {
+  GemmUkernelFn ukernel;
+  size_t mr, nr;
+  size_t kc;  // K block: a kc x NR B panel stays in L1 across the MR panels of one MC block
+  size_t mc;  // M block (multiple of mr): mc x kc of packed A stays in L2
+};
+
+constexpr size_t kGemmMaxMr = 16;
+constexpr size_t kGemmMaxNr = 64;
+
+void gemm_ukernel_4x8_scalar(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                             const GemmTileParams& p);
+#if SIMDCNN_X86
+void gemm_ukernel_6x16_avx2(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                            const GemmTileParams& p);
+void gemm_ukernel_8x48_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                              const GemmTileParams& p);
+#endif
+
+}  // namespace simdcnn

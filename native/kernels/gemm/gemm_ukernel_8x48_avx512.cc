@@ -1,0 +1,78 @@
+// 8x48 AVX-512 microkernel: 24 zmm accumulators + 3 B vectors; A is broadcast from memory
+// (embedded broadcast), so 11 loads feed 24 FMAs per k. Zen 5 runs two 512-bit FMAs per cycle at
+// latency 4, so 24 independent chains keep both pipes busy. MR = 8 divides the usual channel counts.
+#include "kernels/gemm/gemm_ukernel.h"
+
+#if SIMDCNN_X86
+#include <immintrin.h>
+
+// GCC 12 warns about its own AVX-512 intrinsics (the _mm512_undefined_ps self-init; GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace simdcnn {
+
+void gemm_ukernel_8x48_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                              const GemmTileParams& p) {
+  __m512 c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
+  __m512 c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
+#define ROW_INIT(i)                                   \
+  if (p.load_c) {                                     \
+    c##i##0 = _mm512_loadu_ps(c + (i) * ldc);         \
+    c##i##1 = _mm512_loadu_ps(c + (i) * ldc + 16);    \
+    c##i##2 = _mm512_loadu_ps(c + (i) * ldc + 32);    \
+  } else {                                            \
+    c##i##0 = c##i##1 = c##i##2 = _mm512_setzero_ps(); \
+  }
+  ROW_INIT(0) ROW_INIT(1) ROW_INIT(2) ROW_INIT(3) ROW_INIT(4) ROW_INIT(5) ROW_INIT(6) ROW_INIT(7)
+#undef ROW_INIT
+
+#define ROW_FMA(i)                                   \
+  {                                                  \
+    const __m512 ai = _mm512_set1_ps(a[i]);          \
+    c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);      \
+    c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);      \
+    c##i##2 = _mm512_fmadd_ps(ai, b2, c##i##2);      \
+  }
+  for (size_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    const __m512 b2 = _mm512_loadu_ps(b + 32);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * 48), _MM_HINT_T0);
+    ROW_FMA(0) ROW_FMA(1) ROW_FMA(2) ROW_FMA(3) ROW_FMA(4) ROW_FMA(5) ROW_FMA(6) ROW_FMA(7)
+    a += 8;
+    b += 48;
+  }
+#undef ROW_FMA
+
+  const __m512 zero = _mm512_setzero_ps();
+#define ROW_STORE(i)                                                               \
+  if (p.last) {                                                                    \
+    if (p.row_bias) {                                                              \
+      const __m512 rb = _mm512_set1_ps(p.row_bias[i]);                             \
+      c##i##0 = _mm512_add_ps(c##i##0, rb);                                        \
+      c##i##1 = _mm512_add_ps(c##i##1, rb);                                        \
+      c##i##2 = _mm512_add_ps(c##i##2, rb);                                        \
+    }                                                                              \
+    if (p.col_bias) {                                                              \
+      c##i##0 = _mm512_add_ps(c##i##0, _mm512_loadu_ps(p.col_bias));               \
+      c##i##1 = _mm512_add_ps(c##i##1, _mm512_loadu_ps(p.col_bias + 16));          \
+      c##i##2 = _mm512_add_ps(c##i##2, _mm512_loadu_ps(p.col_bias + 32));          \
+    }                                                                              \
+    if (p.relu) { /* max(0, x) keeps NaN: the second operand is returned for NaN */ \
+      c##i##0 = _mm512_max_ps(zero, c##i##0);                                      \
+      c##i##1 = _mm512_max_ps(zero, c##i##1);                                      \
+      c##i##2 = _mm512_max_ps(zero, c##i##2);                                      \
+    }                                                                              \
+  }                                                                                \
+  _mm512_storeu_ps(c + (i) * ldc, c##i##0);                                        \
+  _mm512_storeu_ps(c + (i) * ldc + 16, c##i##1);                                   \
+  _mm512_storeu_ps(c + (i) * ldc + 32, c##i##2);
+  ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3) ROW_STORE(4) ROW_STORE(5) ROW_STORE(6)
+  ROW_STORE(7)
+#undef ROW_STORE
+}
+
+}  // namespace simdcnn
+#endif

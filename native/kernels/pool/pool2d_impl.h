@@ -1,0 +1,150 @@
+// Pooling written once over a Vec; instantiated by pool2d_<isa>.cc.
+//
+// A rectangular window reduction is separable, so each plane is pooled in two passes:
+//   1. horizontal: every input row is copied into a padded row (the padding filled with the
+//      reduction's identity: -inf for max, +inf for min, 0 for the avg sum), then each output
+//      column reduces its kW taps: inter[ih, ow] = op_kw row[ow*sW + kw*dW]. Stride 1 reads
+//      contiguous vectors; other strides gather.
+//   2. vertical: out[oh, ow] = op over the window's real rows of inter[ih, ow], contiguous in ow.
+// Rows outside the input are skipped instead of filled, which is the same as clipping the window.
+#pragma once
+#include <cmath>
+#include <limits>
+
+#include "kernels/elementwise/vec.h"
+#include "kernels/pool/pool2d.h"
+
+namespace simdcnn {
+namespace pool_impl {
+
+template <class Vec>
+struct MaxOp {
+  static float identity() { return -std::numeric_limits<float>::infinity(); }
+  static typename Vec::V apply(typename Vec::V acc, typename Vec::V v) { return Vec::max_nan(acc, v); }
+};
+template <class Vec>
+struct MinOp {
+  static float identity() { return std::numeric_limits<float>::infinity(); }
+  static typename Vec::V apply(typename Vec::V acc, typename Vec::V v) { return Vec::min_nan(acc, v); }
+};
+template <class Vec>
+struct SumOp {
+  static float identity() { return 0.0f; }
+  static typename Vec::V apply(typename Vec::V acc, typename Vec::V v) { return Vec::add(acc, v); }
+};
+
+template <class Vec, class Op>
+void horizontal(const float* x, const PoolPlan& p, float* row, float* inter) {
+  using V = typename Vec::V;
+  constexpr int64_t Wv = Vec::W;
+  const float fill = Op::identity();
+  const int64_t right = p.pW + p.W;
+  for (int64_t i = 0; i < p.pW; ++i) row[i] = fill;
+  for (int64_t i = right; i < p.Wp; ++i) row[i] = fill;
+  for (int64_t ih = 0; ih < p.H; ++ih) {
+    const float* xr = x + ih * p.W;
+    for (int64_t i = 0; i < p.W; ++i) row[p.pW + i] = xr[i];
+    float* out = inter + ih * p.OW;
+    int64_t ow = 0;
+    if (p.sW == 1) {
+      for (; ow + Wv <= p.OW; ow += Wv) {
+        V acc = Vec::load(row + ow);
+        for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::load(row + ow + kw * p.dW));
+        Vec::store(out + ow, acc);
+      }
+      if (ow < p.OW) {
+        const int rem = static_cast<int>(p.OW - ow);
+        V acc = Vec::load_n(row + ow, rem);
+        for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::load_n(row + ow + kw * p.dW, rem));
+        Vec::store_n(out + ow, acc, rem);
+      }
+    } else {
+      for (; ow + Wv <= p.OW; ow += Wv) {
+        const float* base = row + ow * p.sW;
+        V acc = Vec::gather(base, p.sW);
+        for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::gather(base + kw * p.dW, p.sW));
+        Vec::store(out + ow, acc);
+      }
+      if (ow < p.OW) {
+        const int rem = static_cast<int>(p.OW - ow);
+        const float* base = row + ow * p.sW;
+        V acc = Vec::gather_n(base, p.sW, rem);
+        for (int64_t kw = 1; kw < p.kW; ++kw)
+          acc = Op::apply(acc, Vec::gather_n(base + kw * p.dW, p.sW, rem));
+        Vec::store_n(out + ow, acc, rem);
+      }
+    }
+  }
+}
+
+// The real rows of output row oh's window: ih = hs + kh * dH for kh in [kh0, kh1).
+// static: every per-ISA translation unit keeps its own copy (an inline function would be merged by
+// the linker, possibly into a copy compiled with AVX-512 flags).
+static inline void window_rows(const PoolPlan& p, int64_t oh, int64_t* hs, int64_t* kh0, int64_t* kh1) {
+  *hs = oh * p.sH - p.pH;
+  int64_t lo = 0;
+  if (*hs < 0) lo = (-*hs + p.dH - 1) / p.dH;
+  int64_t hi = p.kH;
+  const int64_t last = *hs + (p.kH - 1) * p.dH;
+  if (last >= p.H) hi = p.kH - ((last - (p.H - 1)) + p.dH - 1) / p.dH;
+  *kh0 = lo;
+  *kh1 = hi < lo ? lo : hi;
+}
+
+template <class Vec, class Op>
+void vertical(const float* inter, float* y, const PoolPlan& p) {
+  using V = typename Vec::V;
+  constexpr int64_t Wv = Vec::W;
+  const bool avg = p.mode == PoolMode::kAvg;
+  for (int64_t oh = 0; oh < p.OH; ++oh) {
+    int64_t hs, kh0, kh1;
+    window_rows(p, oh, &hs, &kh0, &kh1);
+    float dh = 1.0f;
+    if (avg) {
+      // dilation is 1 for avg (checked by pool2d_check)
+      int64_t he = hs + p.kH;
+      if (he > p.H + p.pH) he = p.H + p.pH;
+      dh = p.count_include_pad ? static_cast<float>(he - hs)
+                               : static_cast<float>((he < p.H ? he : p.H) - (hs > 0 ? hs : 0));
+    }
+    const V vdh = Vec::set1(dh);
+    float* out = y + oh * p.OW;
+    int64_t ow = 0;
+    for (; ow + Wv <= p.OW; ow += Wv) {
+      V acc = Vec::set1(Op::identity());
+      for (int64_t kh = kh0; kh < kh1; ++kh)
+        acc = Op::apply(acc, Vec::load(inter + (hs + kh * p.dH) * p.OW + ow));
+      if (avg) acc = Vec::div(acc, Vec::mul(vdh, Vec::load(p.div_w + ow)));
+      Vec::store(out + ow, acc);
+    }
+    if (ow < p.OW) {
+      const int rem = static_cast<int>(p.OW - ow);
+      V acc = Vec::set1(Op::identity());
+      for (int64_t kh = kh0; kh < kh1; ++kh)
+        acc = Op::apply(acc, Vec::load_n(inter + (hs + kh * p.dH) * p.OW + ow, rem));
+      if (avg) acc = Vec::div(acc, Vec::mul(vdh, Vec::load_n(p.div_w + ow, rem)));
+      Vec::store_n(out + ow, acc, rem);
+    }
+  }
+}
+
+template <class Vec>
+void plane(const float* x, float* y, const PoolPlan& p, float* row, float* inter) {
+  switch (p.mode) {
+    case PoolMode::kMax:
+      horizontal<Vec, MaxOp<Vec>>(x, p, row, inter);
+      vertical<Vec, MaxOp<Vec>>(inter, y, p);
+      break;
+    case PoolMode::kMin:
+      horizontal<Vec, MinOp<Vec>>(x, p, row, inter);
+      vertical<Vec, MinOp<Vec>>(inter, y, p);
+      break;
+    case PoolMode::kAvg:
+      horizontal<Vec, SumOp<Vec>>(x, p, row, inter);
+      vertical<Vec, SumOp<Vec>>(inter, y, p);
+      break;
+  }
+}
+
+}  // namespace pool_impl
+}  // namespace simdcnn
