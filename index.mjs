@@ -7,5 +7,6 @@ export const {
   Tensor, tensor, zeros, ones, full, randn, rand, tidy, keep, memory, manualSeed,
   setBackend, getBackend, setNumThreads, getNumThreads, cpuInfo, ops,
   sub, div, matmul, sum, mean, argmax, concat, clone, detach,
+  noGrad, io, optim, fit, evaluate, nn, models, receptiveField,
 } = m;
 export default m;

@@ -19,3 +19,8 @@ import * as optim from './optim/index';
 export { optim };
 export { fit, evaluate } from './train/fit';
 export type { FitOptions, EpochStats, Dataset } from './train/fit';
+import * as nn from './nn/index';
+import * as models from './models/index';
+export { nn, models };
+export { receptiveField } from './nn/receptive-field';
+export type { Module, Summary, SummaryRow } from './nn/index';
