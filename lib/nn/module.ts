@@ -8,6 +8,7 @@
  */
 import { Tensor, persist, tidy, zeros } from '../tensor';
 import { noGrad } from '../autograd/tape';
+import { runOffThread } from '../async';
 import { concat } from '../ops/shape';
 import { describe, shapeStr } from '../errors';
 
@@ -75,6 +76,18 @@ export abstract class Module {
   /** Same as forward (kept for symmetry with PyTorch's `module(x)`). */
   call(x: Tensor): Tensor {
     return this.forward(x);
+  }
+
+  /**
+   * forward(x) as under noGrad, with the arithmetic on a worker thread so the event loop stays
+   * free. x (and the module's weights) stay pinned until the Promise settles: do not modify them
+   * meanwhile. Several calls may be in flight; they share the cores without oversubscribing.
+   * @example const logits = await model.eval().forwardAsync(x);
+   */
+  forwardAsync(x: Tensor): Promise<Tensor> {
+    if (!(x instanceof Tensor)) return Promise.reject(new TypeError(`forwardAsync: x must be a Tensor, got ${describe(x)}`));
+    if (x.disposed) return Promise.reject(new Error(`forwardAsync: x (shape ${shapeStr(x.shape)}) is disposed`));
+    return runOffThread(() => this.forward(x));
   }
 
   /** Registers `t` as a parameter held by property `name`; returns it (persisted, requiresGrad). */

@@ -252,6 +252,11 @@ TEST_CASE("conv2d: geometry matrix vs direct reference") {
       make(2, 7, 12, 11, 7, 3, 3, 2, 2, 1, 0, 1, 2, 1, 1, 7, 0), // depthwise stride 2, asym pad
       make(1, 3, 8, 8, 6, 5, 3, 1, 1, 2, 1, 2, 1, 2, 1, 3, 1),   // depthwise multiplier 2, dilation
       make(1, 17, 33, 35, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 17, 0), // depthwise, rows > 16 wide
+      make(1, 3, 9, 70, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 1),  // depthwise stride 2, vector path
+      make(1, 2, 5, 33, 2, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 2, 0),  // stride 2 ending at the buffer end
+      make(1, 2, 4, 66, 2, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 2, 0),  // stride 2, even width
+      make(2, 4, 7, 40, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4, 0),  // depthwise x2, dilated, wide
+      make(1, 3, 6, 50, 3, 3, 5, 3, 3, 1, 2, 1, 2, 1, 1, 3, 1),  // depthwise stride 3 (element loop)
       make(1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0),   // kernel larger than input
       make(1, 1, 5, 5, 1, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0),   // single output
       make(3, 13, 10, 9, 11, 2, 5, 1, 3, 0, 2, 1, 2, 1, 1, 1, 1),

@@ -5,31 +5,31 @@
 
 namespace simdcnn {
 namespace {
-struct Avx2Row {
-  static void fill(float* o, float v, size_t n) {
-    const __m256 vv = _mm256_set1_ps(v);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, vv);
-    for (; i < n; ++i) o[i] = v;
+struct Avx2Vec {
+  static constexpr int64_t kWidth = 8;
+  static constexpr bool kHasS2 = true;
+  using Vec = __m256;
+  static Vec set1(float v) { return _mm256_set1_ps(v); }
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  // Even elements of p[0..16): shuffle picks [0 2 8 10 | 4 6 12 14], the permute puts the 64-bit
+  // pairs in order.
+  static Vec load_s2(const float* p) {
+    const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
+    const __m256 s = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), _MM_SHUFFLE(3, 1, 2, 0)));
   }
-  static void axpy(float* o, const float* x, float w, size_t n) {
-    const __m256 wv = _mm256_set1_ps(w);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      _mm256_storeu_ps(o + i, _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + i), _mm256_loadu_ps(o + i)));
-    for (; i < n; ++i) o[i] = __builtin_fmaf(w, x[i], o[i]);
+  static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  static Vec relu(Vec v) { return _mm256_max_ps(_mm256_setzero_ps(), v); }  // keeps NaN
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static __m256i lanes(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
-  static void relu(float* o, size_t n) {
-    const __m256 z = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, _mm256_max_ps(z, _mm256_loadu_ps(o + i)));
-    for (; i < n; ++i)
-      if (o[i] < 0.0f) o[i] = 0.0f;
-  }
+  static Vec load_n(const float* p, int64_t n) { return _mm256_maskload_ps(p, lanes(n)); }
+  static void store_n(float* p, Vec v, int64_t n) { _mm256_maskstore_ps(p, lanes(n), v); }
 };
 }  // namespace
 
-void depthwise_plane_avx2(const DwPlaneArgs& a) { dw_detail::depthwise_plane<Avx2Row>(a); }
+void depthwise_plane_avx2(const DwPlaneArgs& a) { dw_detail::depthwise_plane<Avx2Vec>(a); }
 
 }  // namespace simdcnn
 #endif

@@ -10,40 +10,26 @@
 
 namespace simdcnn {
 namespace {
-// Tails use masked loads/stores, so a row needs no scalar epilogue.
-inline __mmask16 tail_mask(size_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
-
-struct Avx512Row {
-  static void fill(float* o, float v, size_t n) {
-    const __m512 vv = _mm512_set1_ps(v);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(o + i, vv);
-    if (i < n) _mm512_mask_storeu_ps(o + i, tail_mask(n - i), vv);
+struct Avx512Vec {
+  static constexpr int64_t kWidth = 16;
+  static constexpr bool kHasS2 = true;
+  using Vec = __m512;
+  static Vec set1(float v) { return _mm512_set1_ps(v); }
+  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static Vec load_s2(const float* p) {  // even elements of p[0..32)
+    const __m512i idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
   }
-  static void axpy(float* o, const float* x, float w, size_t n) {
-    const __m512 wv = _mm512_set1_ps(w);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-      _mm512_storeu_ps(o + i, _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + i), _mm512_loadu_ps(o + i)));
-    if (i < n) {
-      const __mmask16 m = tail_mask(n - i);
-      const __m512 r = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, o + i));
-      _mm512_mask_storeu_ps(o + i, m, r);
-    }
-  }
-  static void relu(float* o, size_t n) {
-    const __m512 z = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(o + i, _mm512_max_ps(z, _mm512_loadu_ps(o + i)));
-    if (i < n) {
-      const __mmask16 m = tail_mask(n - i);
-      _mm512_mask_storeu_ps(o + i, m, _mm512_max_ps(z, _mm512_maskz_loadu_ps(m, o + i)));
-    }
-  }
+  static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  static Vec relu(Vec v) { return _mm512_max_ps(_mm512_setzero_ps(), v); }  // keeps NaN
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static __mmask16 lanes(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+  static Vec load_n(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(lanes(n), p); }
+  static void store_n(float* p, Vec v, int64_t n) { _mm512_mask_storeu_ps(p, lanes(n), v); }
 };
 }  // namespace
 
-void depthwise_plane_avx512(const DwPlaneArgs& a) { dw_detail::depthwise_plane<Avx512Row>(a); }
+void depthwise_plane_avx512(const DwPlaneArgs& a) { dw_detail::depthwise_plane<Avx512Vec>(a); }
 
 }  // namespace simdcnn
 #endif

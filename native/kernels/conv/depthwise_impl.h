@@ -1,5 +1,13 @@
-// The depthwise plane loop, shared by the per-ISA files; V supplies the row primitives
-// (fill, axpy, relu) in that ISA. Included only by depthwise_*.cc.
+// The depthwise plane loop, shared by the per-ISA files and instantiated there with that ISA's
+// vector type V. Interior columns (every tap inside the input row) are computed a vector of
+// outputs at a time with all kH*kW taps accumulated in a register and one store; border columns
+// and other strides go through the per-element loop. Both accumulate bias first, then taps in
+// (kh, kw) order. Included only by depthwise_*.cc.
+//
+// V provides: kWidth; Vec; set1(float); load(const float*) (kWidth consecutive floats);
+// load_s2(const float*) (kWidth floats at stride 2, reading 2*kWidth); fma(a, b, c) = a*b + c;
+// relu(Vec) (NaN-preserving); store(float*, Vec); kHasS2 (load_s2 usable); load_n / store_n
+// (the first n < kWidth lanes only, nothing read or written past them).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,31 +19,83 @@ namespace dw_detail {
 
 template <class V>
 inline void depthwise_plane(const DwPlaneArgs& a) {
-  const int64_t W = static_cast<int64_t>(a.W), H = static_cast<int64_t>(a.H);
+  const int64_t H = static_cast<int64_t>(a.H), W = static_cast<int64_t>(a.W);
   const int64_t OW = static_cast<int64_t>(a.OW), sW = static_cast<int64_t>(a.sW);
-  for (size_t oh = 0; oh < a.OH; ++oh) {
-    float* o = a.out + oh * a.OW;
-    V::fill(o, a.bias, a.OW);
-    for (size_t kh = 0; kh < a.kH; ++kh) {
-      const int64_t ih = static_cast<int64_t>(oh * a.sH + kh * a.dH) - static_cast<int64_t>(a.pT);
-      if (ih < 0 || ih >= H) continue;
-      const float* row = a.in + ih * W;
-      for (size_t kw = 0; kw < a.kW; ++kw) {
-        const float wv = a.k[kh * a.kW + kw];
-        const int64_t off = static_cast<int64_t>(kw * a.dW) - static_cast<int64_t>(a.pL);
-        // ow is valid when 0 <= ow*sW + off <= W-1.
-        const int64_t lo = off >= 0 ? 0 : (-off + sW - 1) / sW;
-        int64_t hi = W - 1 - off >= 0 ? (W - 1 - off) / sW + 1 : 0;
-        if (hi > OW) hi = OW;
-        if (lo >= hi) continue;
-        if (sW == 1) {
-          V::axpy(o + lo, row + lo + off, wv, static_cast<size_t>(hi - lo));
+  const int64_t kH = static_cast<int64_t>(a.kH), kW = static_cast<int64_t>(a.kW);
+  const int64_t dH = static_cast<int64_t>(a.dH), dW = static_cast<int64_t>(a.dW);
+  const int64_t pT = static_cast<int64_t>(a.pT), pL = static_cast<int64_t>(a.pL);
+
+  // Interior: ow*sW - pL >= 0 and ow*sW - pL + (kW-1)*dW <= W-1; load_s2 also reads the odd
+  // element after the last tap, so for stride 2 that one must be inside the row as well.
+  int64_t ow_lo = (pL + sW - 1) / sW;
+  const int64_t last = W - 1 - (kW - 1) * dW + pL - (sW == 2 ? 1 : 0);
+  int64_t ow_hi = last >= 0 ? last / sW + 1 : 0;
+  if (ow_hi > OW) ow_hi = OW;
+  if (ow_lo > ow_hi) ow_lo = ow_hi;
+  const bool vector_ok = sW == 1 || (sW == 2 && V::kHasS2);
+  if (!vector_ok) ow_lo = ow_hi = 0;  // everything through the element loop
+
+  for (int64_t oh = 0; oh < static_cast<int64_t>(a.OH); ++oh) {
+    float* o = a.out + oh * OW;
+    const int64_t ih0 = oh * static_cast<int64_t>(a.sH) - pT;
+    // Valid kernel rows: 0 <= ih0 + kh*dH < H.
+    int64_t kh_lo = ih0 >= 0 ? 0 : (-ih0 + dH - 1) / dH;
+    int64_t kh_hi = H - 1 - ih0 >= 0 ? (H - 1 - ih0) / dH + 1 : 0;
+    if (kh_hi > kH) kh_hi = kH;
+    if (kh_lo > kh_hi) kh_lo = kh_hi;
+
+    auto element = [&](int64_t ow) {
+      float acc = a.bias;
+      const int64_t iw0 = ow * sW - pL;
+      // Valid taps: 0 <= iw0 + kw*dW < W.
+      const int64_t kw_lo = iw0 >= 0 ? 0 : (-iw0 + dW - 1) / dW;
+      int64_t kw_hi = W - 1 - iw0 >= 0 ? (W - 1 - iw0) / dW + 1 : 0;
+      if (kw_hi > kW) kw_hi = kW;
+      for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+        const float* row = a.in + (ih0 + kh * dH) * W + iw0;
+        const float* wk = a.k + kh * kW;
+        for (int64_t kw = kw_lo; kw < kw_hi; ++kw) acc += wk[kw] * row[kw * dW];
+      }
+      if (a.relu && acc < 0.0f) acc = 0.0f;
+      o[ow] = acc;
+    };
+    // kWidth outputs from ow (n of them when n < kWidth; stride 1 only).
+    auto vector = [&](int64_t ow, int64_t n) {
+      typename V::Vec acc = V::set1(a.bias);
+      const int64_t iw0 = ow * sW - pL;
+      for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+        const float* row = a.in + (ih0 + kh * dH) * W + iw0;
+        const float* wk = a.k + kh * kW;
+        if (n < V::kWidth) {
+          for (int64_t kw = 0; kw < kW; ++kw) acc = V::fma(V::set1(wk[kw]), V::load_n(row + kw * dW, n), acc);
+        } else if (sW == 1) {
+          for (int64_t kw = 0; kw < kW; ++kw) acc = V::fma(V::set1(wk[kw]), V::load(row + kw * dW), acc);
         } else {
-          for (int64_t ow = lo; ow < hi; ++ow) o[ow] += wv * row[ow * sW + off];
+          for (int64_t kw = 0; kw < kW; ++kw) acc = V::fma(V::set1(wk[kw]), V::load_s2(row + kw * dW), acc);
         }
       }
+      if (a.relu) acc = V::relu(acc);
+      if (n < V::kWidth) {
+        V::store_n(o + ow, acc, n);
+      } else {
+        V::store(o + ow, acc);
+      }
+    };
+
+    int64_t ow = 0;
+    for (; ow < ow_lo; ++ow) element(ow);
+    for (; ow + V::kWidth <= ow_hi; ow += V::kWidth) vector(ow, V::kWidth);
+    if (ow < ow_hi) {
+      if (sW == 1) {
+        vector(ow, ow_hi - ow);
+      } else if (ow_hi - V::kWidth >= ow_lo) {
+        vector(ow_hi - V::kWidth, V::kWidth);  // overlaps the last one; recomputes identical values
+      } else {
+        for (; ow < ow_hi; ++ow) element(ow);
+      }
+      ow = ow_hi;
     }
-    if (a.relu) V::relu(o, a.OW);
+    for (; ow < OW; ++ow) element(ow);
   }
 }
 
