@@ -1,0 +1,632 @@
+/**
+ * ONNX operators mapped onto simdcnn's functional ops. Each supported op type has a compiler that
+ * validates the node's arity and attributes once, at load, and returns the kernel that runs it.
+ * Shapes are only known at run time (inputs may have symbolic dims), so shape errors surface
+ * from `run`, named by node.
+ *
+ * Where ONNX is more general than `ops` (numpy broadcasting, asymmetric pool padding, batched
+ * MatMul, Gemm's transA/alpha/beta), the general case is computed here with plain loops and the
+ * common case is handed to the native op.
+ */
+import { Tensor, sameShape } from '../../tensor';
+import * as ops from '../../ops/index';
+import { outputSizeRaw } from '../../ops/validate';
+import { shapeStr } from '../../errors';
+import { AttrType, type AttributeProto, type NodeProto, type TensorData } from './proto';
+import { fail } from './protobuf';
+import { conv2dAct } from '../../ops/conv2d';
+import type { FusedNode } from './fuse';
+
+/** Runs a node: inputs in order (null for an absent optional input or a load-time constant). */
+export type Kernel = (inputs: (Tensor | null)[]) => Tensor[];
+
+export interface CompileContext {
+  node: NodeProto;
+  /** 'node 'name' (OpType)' for messages. */
+  where: string;
+  opset: number;
+  /** Load-time constants (initializers and Constant outputs) by name. */
+  constant(name: string): TensorData | undefined;
+  /** Registers a tensor the model owns (disposed with it). */
+  own(data: Float32Array, shape: number[]): Tensor;
+}
+
+export interface Compiled {
+  run: Kernel;
+  /** Input slots consumed at load as integer constants: the executor passes null there. */
+  staticInputs?: number[];
+  /** For Constant nodes: the value, folded at load. */
+  constantValue?: TensorData;
+}
+
+// ---- attributes ---------------------------------------------------------------------------------
+
+const TYPE_NAMES: Record<number, string> = {
+  1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 5: 'GRAPH', 6: 'FLOATS', 7: 'INTS', 8: 'STRINGS', 9: 'TENSORS', 10: 'GRAPHS',
+};
+
+class Attrs {
+  private readonly map = new Map<string, AttributeProto>();
+
+  constructor(private readonly where: string, attrs: AttributeProto[], allowed: readonly string[]) {
+    for (const a of attrs) {
+      if (this.map.has(a.name)) fail(`${where} has attribute '${a.name}' twice`);
+      if (!allowed.includes(a.name)) {
+        fail(`${where} has attribute '${a.name}', which is not supported (supported: ${allowed.join(', ') || 'none'})`);
+      }
+      this.map.set(a.name, a);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.map.has(name);
+  }
+
+  private get(name: string, type: number, present: (a: AttributeProto) => boolean): AttributeProto | undefined {
+    const a = this.map.get(name);
+    if (!a) return undefined;
+    // IR version 1 files may leave `type` unset; then the populated field decides.
+    if (a.type === 0 ? !present(a) : a.type !== type) {
+      fail(`${this.where} attribute '${name}' has type ${TYPE_NAMES[a.type] ?? a.type}, expected ${TYPE_NAMES[type]}`);
+    }
+    return a;
+  }
+
+  int(name: string, def: number): number {
+    const a = this.get(name, AttrType.INT, (x) => x.i !== undefined);
+    if (!a) return def;
+    const v = a.i ?? 0;
+    if (!Number.isSafeInteger(v)) fail(`${this.where} attribute '${name}' is out of range (${v})`);
+    return v;
+  }
+
+  float(name: string, def: number): number {
+    const a = this.get(name, AttrType.FLOAT, (x) => x.f !== undefined);
+    return a ? a.f ?? 0 : def;
+  }
+
+  string(name: string, def: string): string {
+    const a = this.get(name, AttrType.STRING, (x) => x.s !== undefined);
+    if (!a) return def;
+    return new TextDecoder().decode(a.s ?? new Uint8Array(0));
+  }
+
+  ints(name: string): number[] | undefined {
+    const a = this.get(name, AttrType.INTS, (x) => x.ints.length > 0);
+    if (!a) return undefined;
+    for (const v of a.ints) if (!Number.isSafeInteger(v)) fail(`${this.where} attribute '${name}' holds an out-of-range value ${v}`);
+    return a.ints.slice();
+  }
+
+  floats(name: string): number[] | undefined {
+    const a = this.get(name, AttrType.FLOATS, (x) => x.floats.length > 0);
+    return a ? a.floats.slice() : undefined;
+  }
+
+  tensor(name: string): TensorData | undefined {
+    const a = this.get(name, AttrType.TENSOR, (x) => x.t !== undefined);
+    if (!a) return undefined;
+    if (!a.t) fail(`${this.where} attribute '${name}' holds no tensor`);
+    return a.t.value;
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+function arity(ctx: CompileContext, min: number, max: number, outMax = 1): void {
+  const { node, where } = ctx;
+  // Trailing empty names mean "absent optional input".
+  let n = node.input.length;
+  while (n > 0 && node.input[n - 1] === '') n--;
+  if (n < min || n > max) fail(`${where} has ${n} inputs, expected ${min === max ? min : `${min} to ${max}`}`);
+  for (let i = 0; i < min; i++) if (node.input[i] === '') fail(`${where} input ${i} is required but empty`);
+  if (node.output.length < 1 || node.output[0] === '') fail(`${where} has no output`);
+  if (node.output.length > outMax) {
+    const extra = node.output.slice(outMax).filter((o) => o !== '');
+    if (extra.length) fail(`${where} produces ${node.output.length} outputs; only ${outMax} supported (extra: ${extra.join(', ')})`);
+  }
+}
+
+function pair(ctx: CompileContext, attrs: Attrs, name: string, def: number, len = 2, min = 1): number[] {
+  const v = attrs.ints(name);
+  if (v === undefined) return new Array<number>(len).fill(def);
+  if (v.length !== len) fail(`${ctx.where} attribute '${name}' has ${v.length} values, expected ${len} (only 2-D spatial ops are supported)`);
+  for (const x of v) if (x < min) fail(`${ctx.where} attribute '${name}' must hold values >= ${min}, got [${v.join(',')}]`);
+  return v;
+}
+
+type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
+
+function autoPad(ctx: CompileContext, attrs: Attrs): AutoPad {
+  const v = attrs.string('auto_pad', 'NOTSET');
+  if (v !== 'NOTSET' && v !== 'SAME_UPPER' && v !== 'SAME_LOWER' && v !== 'VALID') {
+    fail(`${ctx.where} attribute 'auto_pad' is '${v}', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID`);
+  }
+  if (v !== 'NOTSET' && attrs.has('pads')) fail(`${ctx.where} sets both 'auto_pad' ${v} and 'pads'`);
+  return v;
+}
+
+/** [top, left, bottom, right] for an input of H x W. */
+function resolvePads(mode: AutoPad, pads: number[], H: number, W: number, k: number[], s: number[], d: number[]): number[] {
+  if (mode === 'NOTSET') return pads;
+  if (mode === 'VALID') return [0, 0, 0, 0];
+  const out = [0, 0, 0, 0];
+  [H, W].forEach((I, i) => {
+    const total = Math.max(0, (Math.ceil(I / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - I);
+    const small = total >> 1;
+    const begin = mode === 'SAME_UPPER' ? small : total - small;
+    out[i] = begin;
+    out[i + 2] = total - begin;
+  });
+  return out;
+}
+
+function need4d(where: string, x: Tensor): void {
+  if (x.rank !== 4) throw new RangeError(`${where}: input must be 4-D (NCHW), got shape ${shapeStr(x.shape)}`);
+}
+
+function floatConst(ctx: CompileContext, slot: number): TensorData & { kind: 'float' } | undefined {
+  const name = ctx.node.input[slot];
+  if (!name) return undefined;
+  const c = ctx.constant(name);
+  return c && c.kind === 'float' ? c : undefined;
+}
+
+const prod = (a: readonly number[]): number => a.reduce((x, y) => x * y, 1);
+
+function normAxis(where: string, axis: number, rank: number, allowEnd = false): number {
+  const hi = allowEnd ? rank : rank - 1;
+  if (axis < -rank || axis > hi) throw new RangeError(`${where}: axis ${axis} is out of range for rank ${rank}`);
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** A 2-D transpose. */
+function transpose(t: Tensor): Tensor {
+  const [r, c] = t.shape;
+  const src = t.data, out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = src[i * c + j];
+  return Tensor.wrap(out, [c, r]);
+}
+
+// ---- broadcasting binary ops -------------------------------------------------------------------
+
+type BinKind = 'add' | 'sub' | 'mul' | 'div';
+const BIN_FN: Record<BinKind, (a: number, b: number) => number> = {
+  add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b,
+};
+
+function perChannel(full: readonly number[], b: readonly number[]): boolean {
+  return full.length >= 2 && b.length === full.length && b[0] === 1 && b[1] === full[1] && b.slice(2).every((d) => d === 1);
+}
+
+/** numpy-style multidirectional broadcasting. */
+export function broadcastBinary(kind: BinKind, a: Tensor, b: Tensor): Tensor {
+  if (sameShape(a.shape, b.shape)) return ops[kind](a, b);
+  const r = Math.max(a.rank, b.rank);
+  const as = [...new Array<number>(r - a.rank).fill(1), ...a.shape];
+  const bs = [...new Array<number>(r - b.rank).fill(1), ...b.shape];
+  if (a.rank === r && perChannel(as, bs)) return ops[kind](a, b.reshape(bs));
+  if ((kind === 'add' || kind === 'mul') && b.rank === r && perChannel(bs, as)) return ops[kind](b, a.reshape(as));
+  const os = as.map((d, i) => {
+    if (d === bs[i] || bs[i] === 1) return d;
+    if (d === 1) return bs[i];
+    throw new RangeError(`${kind}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be broadcast`);
+  });
+  const n = prod(os);
+  const out = new Float32Array(n);
+  const ad = a.data, bd = b.data, fn = BIN_FN[kind];
+  // Element strides, 0 along broadcast dimensions.
+  const sa = new Array<number>(r), sb = new Array<number>(r);
+  for (let i = r - 1, ma = 1, mb = 1; i >= 0; i--) {
+    sa[i] = as[i] === 1 ? 0 : ma; sb[i] = bs[i] === 1 ? 0 : mb;
+    ma *= as[i]; mb *= bs[i];
+  }
+  if (n > 0) {
+    const last = r - 1, inner = os[last], ia = sa[last], ib = sb[last];
+    const idx = new Array<number>(r).fill(0);
+    let oa = 0, ob = 0;
+    for (let o = 0; o < n; o += inner) {
+      for (let j = 0; j < inner; j++) out[o + j] = fn(ad[oa + j * ia], bd[ob + j * ib]);
+      // Advance the outer index (odometer over dims 0..r-2).
+      for (let d = last - 1; d >= 0; d--) {
+        idx[d]++; oa += sa[d]; ob += sb[d];
+        if (idx[d] < os[d]) break;
+        oa -= sa[d] * os[d]; ob -= sb[d] * os[d]; idx[d] = 0;
+      }
+    }
+  }
+  return Tensor.wrap(out, os);
+}
+
+// ---- pooling -------------------------------------------------------------------------------------
+
+interface PoolSpec { k: number[]; s: number[]; d: number[]; pads: number[]; mode: AutoPad; ceil: boolean; includePad: boolean }
+
+/** The general 2-D pool (asymmetric or wide padding, dilated average): PyTorch's window rule. */
+function poolJs(x: Tensor, max: boolean, k: number[], s: number[], d: number[], p: number[], ceil: boolean, includePad: boolean): Tensor {
+  const [N, C, H, W] = x.shape;
+  const OH = outputSizeRaw(H, k[0], s[0], p[0], p[2], d[0], ceil);
+  const OW = outputSizeRaw(W, k[1], s[1], p[1], p[3], d[1], ceil);
+  if (OH < 1 || OW < 1) throw new RangeError(`pool: output would be empty for input ${shapeStr(x.shape)} and kernel [${k.join(',')}]`);
+  const xd = x.data, out = new Float32Array(N * C * OH * OW);
+  let o = 0;
+  for (let nc = 0; nc < N * C; nc++) {
+    const base = nc * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      const hs = oh * s[0] - p[0];
+      for (let ow = 0; ow < OW; ow++) {
+        const ws = ow * s[1] - p[1];
+        let acc = max ? -Infinity : 0, cnt = 0, padded = 0;
+        for (let i = 0; i < k[0]; i++) {
+          const ih = hs + i * d[0];
+          const inH = ih >= 0 && ih < H;
+          for (let j = 0; j < k[1]; j++) {
+            const iw = ws + j * d[1];
+            if (ih < H + p[2] && iw < W + p[3]) padded++;
+            if (!inH || iw < 0 || iw >= W) continue;
+            const v = xd[base + ih * W + iw];
+            if (max) { if (v > acc || Number.isNaN(v)) acc = v; } else acc += v;
+            cnt++;
+          }
+        }
+        out[o++] = max ? acc : acc / (includePad ? padded : Math.max(cnt, 1));
+      }
+    }
+  }
+  return Tensor.wrap(out, [N, C, OH, OW]);
+}
+
+function runPool(where: string, x: Tensor, max: boolean, spec: PoolSpec): Tensor {
+  need4d(where, x);
+  const { k, s, d } = spec;
+  const p = resolvePads(spec.mode, spec.pads, x.shape[2], x.shape[3], k, s, d);
+  const symmetric = p[0] === p[2] && p[1] === p[3] && 2 * p[0] <= k[0] && 2 * p[1] <= k[1];
+  if (symmetric && max) {
+    return ops.maxPool2d(x, { kernelSize: [k[0], k[1]], stride: [s[0], s[1]], padding: [p[0], p[1]], dilation: [d[0], d[1]], ceilMode: spec.ceil });
+  }
+  if (symmetric && d[0] === 1 && d[1] === 1) {
+    return ops.avgPool2d(x, { kernelSize: [k[0], k[1]], stride: [s[0], s[1]], padding: [p[0], p[1]], ceilMode: spec.ceil, countIncludePad: spec.includePad });
+  }
+  return poolJs(x, max, k, s, d, p, spec.ceil, spec.includePad);
+}
+
+function compilePool(ctx: CompileContext, max: boolean): Compiled {
+  const allowed = ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'strides', max ? 'storage_order' : 'count_include_pad'];
+  const a = new Attrs(ctx.where, ctx.node.attribute, allowed);
+  arity(ctx, 1, 1, max ? 2 : 1);
+  if (max && ctx.node.output.length > 1 && ctx.node.output[1] !== '') fail(`${ctx.where}: the Indices output is not supported`);
+  if (!a.has('kernel_shape')) fail(`${ctx.where} has no 'kernel_shape'`);
+  const spec: PoolSpec = {
+    k: pair(ctx, a, 'kernel_shape', 1), s: pair(ctx, a, 'strides', 1), d: pair(ctx, a, 'dilations', 1),
+    pads: pair(ctx, a, 'pads', 0, 4, 0), mode: autoPad(ctx, a), ceil: a.int('ceil_mode', 0) !== 0,
+    includePad: a.int('count_include_pad', 0) !== 0,
+  };
+  if (max) a.int('storage_order', 0);
+  return { run: ([x]) => [runPool(ctx.where, x!, max, spec)] };
+}
+
+// ---- matmul ----------------------------------------------------------------------------------------
+
+/** numpy matmul: 1-D operands promoted and squeezed, batch dims broadcast. */
+function matmulNd(a: Tensor, b: Tensor): Tensor {
+  if (a.rank === 0 || b.rank === 0) throw new RangeError(`MatMul: operands must not be scalars, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  const a2 = a.rank === 1 ? a.reshape([1, a.shape[0]]) : a;
+  const b2 = b.rank === 1 ? b.reshape([b.shape[0], 1]) : b;
+  const K = a2.shape[a2.rank - 1], N = b2.shape[b2.rank - 1], M = a2.shape[a2.rank - 2];
+  if (b2.shape[b2.rank - 2] !== K) throw new RangeError(`MatMul: inner dimensions differ: ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  let out: Tensor;
+  let batch: number[];
+  if (b2.rank === 2) {
+    batch = a2.shape.slice(0, -2);
+    out = ops.matmul(a2.reshape([prod(batch) * M, K]), b2);
+  } else {
+    const ab = a2.shape.slice(0, -2), bb = b2.shape.slice(0, -2);
+    const r = Math.max(ab.length, bb.length);
+    const pa = [...new Array<number>(r - ab.length).fill(1), ...ab], pb = [...new Array<number>(r - bb.length).fill(1), ...bb];
+    batch = pa.map((d, i) => {
+      if (d === pb[i] || pb[i] === 1) return d;
+      if (d === 1) return pb[i];
+      throw new RangeError(`MatMul: batch dimensions of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be broadcast`);
+    });
+    const nb = prod(batch), ad = a2.data, bd = b2.data, od = new Float32Array(nb * M * N);
+    const idx = new Array<number>(r).fill(0);
+    for (let t = 0; t < nb; t++) {
+      let ia = 0, ib = 0;
+      for (let i = 0; i < r; i++) { ia = ia * pa[i] + (pa[i] === 1 ? 0 : idx[i]); ib = ib * pb[i] + (pb[i] === 1 ? 0 : idx[i]); }
+      const oa = ia * M * K, ob = ib * K * N, oo = t * M * N;
+      for (let m = 0; m < M; m++) {
+        for (let kk = 0; kk < K; kk++) {
+          const av = ad[oa + m * K + kk];
+          for (let n = 0; n < N; n++) od[oo + m * N + n] += av * bd[ob + kk * N + n];
+        }
+      }
+      for (let i = r - 1; i >= 0; i--) { if (++idx[i] < batch[i]) break; idx[i] = 0; }
+    }
+    out = Tensor.wrap(od, [nb * M, N]);
+  }
+  const shape = [...batch];
+  if (a.rank !== 1) shape.push(M);
+  if (b.rank !== 1) shape.push(N);
+  return out.reshape(shape);
+}
+
+// ---- the op table --------------------------------------------------------------------------------
+
+type Compiler = (ctx: CompileContext) => Compiled;
+
+function unary(fn: (x: Tensor, alpha: number) => Tensor, attrs: string[] = [], alphaDefault = 0): Compiler {
+  return (ctx) => {
+    const a = new Attrs(ctx.where, ctx.node.attribute, attrs);
+    arity(ctx, 1, 1);
+    const alpha = attrs.length ? a.float(attrs[0], alphaDefault) : 0;
+    return { run: ([x]) => [fn(x!, alpha)] };
+  };
+}
+
+function binary(kind: BinKind): Compiler {
+  return (ctx) => {
+    const a = new Attrs(ctx.where, ctx.node.attribute, ['broadcast', 'axis']);
+    arity(ctx, 2, 2);
+    // Opset < 7 broadcasting with an explicit axis is a different rule; refuse it rather than guess.
+    if (a.int('broadcast', 0) !== 0 && a.has('axis')) fail(`${ctx.where}: legacy 'broadcast' with 'axis' is not supported`);
+    return { run: ([x, y]) => [broadcastBinary(kind, x!, y!)] };
+  };
+}
+
+const compileConv: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
+  arity(ctx, 2, 3);
+  const mode = autoPad(ctx, a);
+  const s = pair(ctx, a, 'strides', 1), d = pair(ctx, a, 'dilations', 1), pads = pair(ctx, a, 'pads', 0, 4, 0);
+  const ks = a.ints('kernel_shape');
+  const groups = a.int('group', 1);
+  const fusedRelu = (ctx.node as FusedNode).fusedRelu === true;
+  if (groups < 1) fail(`${ctx.where} attribute 'group' must be positive, got ${groups}`);
+  const w = floatConst(ctx, 1);
+  if (w) {
+    if (w.dims.length !== 4) fail(`${ctx.where} weight must be 4-D [M, C/group, kH, kW], got dims [${w.dims.join(',')}] (only 2-D convolution is supported)`);
+    if (ks && (ks.length !== 2 || ks[0] !== w.dims[2] || ks[1] !== w.dims[3])) {
+      fail(`${ctx.where} 'kernel_shape' [${ks.join(',')}] does not match the weight dims [${w.dims.join(',')}]`);
+    }
+    const b = floatConst(ctx, 2);
+    if (b && (b.dims.length !== 1 || b.dims[0] !== w.dims[0])) fail(`${ctx.where} bias dims [${b.dims.join(',')}] do not match ${w.dims[0]} output channels`);
+  } else if (ks && ks.length !== 2) fail(`${ctx.where} 'kernel_shape' has ${ks.length} values; only 2-D convolution is supported`);
+  return {
+    run: ([x, wt, bias]) => {
+      need4d(ctx.where, x!);
+      if (ks && (wt!.rank !== 4 || ks[0] !== wt!.shape[2] || ks[1] !== wt!.shape[3])) {
+        throw new RangeError(`${ctx.where}: 'kernel_shape' [${ks.join(',')}] does not match the weight ${shapeStr(wt!.shape)}`);
+      }
+      const k = wt!.rank === 4 ? [wt!.shape[2], wt!.shape[3]] : [1, 1];
+      const p = resolvePads(mode, pads, x!.shape[2], x!.shape[3], k, s, d);
+      return [conv2dAct('conv2d', x!, wt!, bias, {
+        stride: [s[0], s[1]], dilation: [d[0], d[1]], groups, padding: [p[0], p[1], p[2], p[3]],
+      }, fusedRelu ? 'relu' : 'none')];
+    },
+  };
+};
+
+const compileBatchNorm: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['epsilon', 'momentum', 'training_mode', 'spatial', 'is_test', 'consumed_inputs']);
+  arity(ctx, 5, 5);
+  const eps = a.float('epsilon', 1e-5);
+  if (a.int('training_mode', 0) !== 0) fail(`${ctx.where}: training_mode=1 is not supported (inference only)`);
+  if (a.int('spatial', 1) !== 1) fail(`${ctx.where}: spatial=0 is not supported`);
+  a.float('momentum', 0.9);
+  if (!(eps >= 0)) fail(`${ctx.where}: 'epsilon' must be non-negative, got ${eps}`);
+  return {
+    run: ([x, scale, bias, mean, v]) => {
+      const t = x!;
+      if (t.rank < 2 || t.rank > 4) throw new RangeError(`${ctx.where}: input must be 2-D to 4-D, got shape ${shapeStr(t.shape)}`);
+      const x4 = t.rank === 4 ? t : t.reshape([t.shape[0], t.shape[1], t.rank === 3 ? t.shape[2] : 1, 1]);
+      const y = ops.batchNorm2d(x4, { runningMean: mean!, runningVar: v!, weight: scale, bias, eps, training: false });
+      return [t.rank === 4 ? y : y.reshape(t.shape)];
+    },
+  };
+};
+
+const compileGemm: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['alpha', 'beta', 'transA', 'transB', 'broadcast']);
+  arity(ctx, 2, 3);
+  const alpha = a.float('alpha', 1), beta = a.float('beta', 1);
+  const transA = a.int('transA', 0) !== 0, transB = a.int('transB', 0) !== 0;
+  a.int('broadcast', 0);
+  // linear() wants the weight as [N, K], which is B when transB is set; a constant B without
+  // transB is transposed once here instead of on every run.
+  const bc = floatConst(ctx, 1);
+  let fixedW: Tensor | null = null;
+  if (bc) {
+    if (bc.dims.length !== 2) fail(`${ctx.where} B must be 2-D, got dims [${bc.dims.join(',')}]`);
+    if (!transB) {
+      const [K, N] = bc.dims, t = new Float32Array(K * N);
+      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) t[j * K + i] = bc.data[i * N + j];
+      fixedW = ctx.own(t, [N, K]);
+    }
+  }
+  const cc = floatConst(ctx, 2);
+  const outN = bc ? (transB ? bc.dims[0] : bc.dims[1]) : -1;
+  const biasFused = alpha === 1 && beta === 1 && cc !== undefined && outN > 0 &&
+    ((cc.dims.length === 1 && cc.dims[0] === outN) || (cc.dims.length === 2 && cc.dims[0] === 1 && cc.dims[1] === outN));
+  return {
+    run: ([A, B, C]) => {
+      if (A!.rank !== 2) throw new RangeError(`${ctx.where}: A must be 2-D, got shape ${shapeStr(A!.shape)}`);
+      if (B!.rank !== 2) throw new RangeError(`${ctx.where}: B must be 2-D, got shape ${shapeStr(B!.shape)}`);
+      const a2 = transA ? transpose(A!) : A!;
+      const w = fixedW ?? (transB ? B! : transpose(B!));
+      if (biasFused) return [ops.linear(a2, w, C!.rank === 1 ? C! : C!.reshape([outN]))];
+      let y = ops.linear(a2, w);
+      if (alpha !== 1) {
+        const d = y.data;
+        for (let i = 0; i < d.length; i++) d[i] *= alpha;
+      }
+      if (C && beta !== 0) {
+        let c = C;
+        if (beta !== 1) {
+          const cd = new Float32Array(C.size), src = C.data;
+          for (let i = 0; i < cd.length; i++) cd[i] = src[i] * beta;
+          c = Tensor.wrap(cd, C.shape);
+        }
+        const out = broadcastBinary('add', y, c);
+        if (!sameShape(out.shape, y.shape)) throw new RangeError(`${ctx.where}: C ${shapeStr(C.shape)} does not broadcast to ${shapeStr(y.shape)}`);
+        y = out;
+      }
+      return [y];
+    },
+  };
+};
+
+const compileReshape: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['allowzero', 'shape']);
+  const allowZero = a.int('allowzero', 0) !== 0;
+  let shape: number[];
+  let staticInputs: number[] = [];
+  if (ctx.opset < 5) {
+    arity(ctx, 1, 1);
+    const s = a.ints('shape');
+    if (!s) fail(`${ctx.where} has no 'shape' attribute`);
+    shape = s;
+  } else {
+    arity(ctx, 2, 2);
+    const c = ctx.constant(ctx.node.input[1]);
+    if (!c || c.kind !== 'int') fail(`${ctx.where}: the shape input '${ctx.node.input[1]}' must be a constant INT64 tensor (initializer or Constant)`);
+    if (c.dims.length !== 1) fail(`${ctx.where}: the shape input must be 1-D, got dims [${c.dims.join(',')}]`);
+    shape = c.data.slice();
+    staticInputs = [1];
+  }
+  if (shape.filter((v) => v === -1).length > 1) fail(`${ctx.where}: shape [${shape.join(',')}] has more than one -1`);
+  if (shape.some((v) => v < -1 || !Number.isSafeInteger(v))) fail(`${ctx.where}: shape [${shape.join(',')}] holds invalid values`);
+  if (allowZero && shape.includes(0) && shape.includes(-1)) fail(`${ctx.where}: allowzero with both 0 and -1 in the shape`);
+  return {
+    staticInputs,
+    run: ([x]) => {
+      const dims = shape.map((v, i) => {
+        if (v !== 0 || allowZero) return v;
+        if (i >= x!.rank) throw new RangeError(`${ctx.where}: shape [${shape.join(',')}] copies dim ${i} of ${shapeStr(x!.shape)}, which has none`);
+        return x!.shape[i];
+      });
+      return [x!.reshape(dims)];
+    },
+  };
+};
+
+const compileClip: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ctx.opset < 11 ? ['min', 'max'] : []);
+  let lo = -Infinity, hi = Infinity;
+  if (ctx.opset < 11) {
+    arity(ctx, 1, 1);
+    lo = a.float('min', -Infinity);
+    hi = a.float('max', Infinity);
+  } else {
+    arity(ctx, 1, 3);
+  }
+  const scalar = (t: Tensor | null, def: number, which: string): number => {
+    if (!t) return def;
+    if (t.size !== 1) throw new RangeError(`${ctx.where}: '${which}' must be a scalar, got shape ${shapeStr(t.shape)}`);
+    return t.data[0];
+  };
+  return {
+    run: ([x, mn, mx]) => {
+      const l = scalar(mn ?? null, lo, 'min'), h = scalar(mx ?? null, hi, 'max');
+      const src = x!.data, out = new Float32Array(src.length);
+      for (let i = 0; i < src.length; i++) {
+        const v = src[i];
+        out[i] = v < l ? l : v > h ? h : v;
+      }
+      return [Tensor.wrap(out, x!.shape)];
+    },
+  };
+};
+
+const compileConstant: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['value', 'value_float', 'value_floats', 'value_int', 'value_ints']);
+  arity(ctx, 0, 0);
+  if (ctx.node.attribute.length !== 1) fail(`${ctx.where} must have exactly one value attribute, got ${ctx.node.attribute.length}`);
+  let v: TensorData;
+  if (a.has('value')) v = a.tensor('value')!;
+  else if (a.has('value_float')) v = { kind: 'float', dims: [], data: Float32Array.of(a.float('value_float', 0)) };
+  else if (a.has('value_floats')) { const f = a.floats('value_floats') ?? []; v = { kind: 'float', dims: [f.length], data: Float32Array.from(f) }; }
+  else if (a.has('value_int')) v = { kind: 'int', dims: [], data: [a.int('value_int', 0)] };
+  else { const i = a.ints('value_ints') ?? []; v = { kind: 'int', dims: [i.length], data: i }; }
+  return { constantValue: v, run: () => { throw new Error(`${ctx.where}: internal: constants are folded at load`); } };
+};
+
+export const COMPILERS: Readonly<Record<string, Compiler>> = {
+  Conv: compileConv,
+  BatchNormalization: compileBatchNorm,
+  Relu: unary((x) => ops.relu(x)),
+  LeakyRelu: unary((x, alpha) => ops.leakyRelu(x, alpha), ['alpha'], 0.01),
+  Sigmoid: unary((x) => ops.sigmoid(x)),
+  Tanh: unary((x) => ops.tanh(x)),
+  MaxPool: (ctx) => compilePool(ctx, true),
+  AveragePool: (ctx) => compilePool(ctx, false),
+  GlobalAveragePool: unary((x) => ops.globalAvgPool2d(x)),
+  GlobalMaxPool: unary((x) => ops.globalMaxPool2d(x)),
+  Gemm: compileGemm,
+  MatMul: (ctx) => {
+    new Attrs(ctx.where, ctx.node.attribute, []);
+    arity(ctx, 2, 2);
+    return { run: ([x, y]) => [x!.rank === 2 && y!.rank === 2 ? ops.matmul(x!, y!) : matmulNd(x!, y!)] };
+  },
+  Flatten: (ctx) => {
+    const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
+    arity(ctx, 1, 1);
+    const axis = a.int('axis', 1);
+    return {
+      run: ([x]) => {
+        const ax = normAxis(ctx.where, axis, x!.rank, true);
+        return [x!.reshape([prod(x!.shape.slice(0, ax)), prod(x!.shape.slice(ax))])];
+      },
+    };
+  },
+  Reshape: compileReshape,
+  Add: binary('add'),
+  Sub: binary('sub'),
+  Mul: binary('mul'),
+  Div: binary('div'),
+  Softmax: (ctx) => {
+    const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
+    arity(ctx, 1, 1);
+    const legacy = ctx.opset < 13;
+    const axis = a.int('axis', legacy ? 1 : -1);
+    return {
+      run: ([x]) => {
+        const ax = normAxis(ctx.where, axis, x!.rank);
+        if (!legacy || ax === x!.rank - 1) return [ops.softmax(x!, ax)];
+        // Before opset 13 the input is coerced to 2-D at axis and normalised over the whole tail.
+        const y = ops.softmax(x!.reshape([prod(x!.shape.slice(0, ax)), prod(x!.shape.slice(ax))]), 1);
+        return [y.reshape(x!.shape)];
+      },
+    };
+  },
+  Dropout: (ctx) => {
+    new Attrs(ctx.where, ctx.node.attribute, ['ratio', 'is_test', 'seed']);
+    arity(ctx, 1, 3, 2);
+    const tm = ctx.node.input[2] ? ctx.constant(ctx.node.input[2]) : undefined;
+    if (tm && tm.data.some((v) => v !== 0)) fail(`${ctx.where}: training_mode is true; only inference is supported`);
+    const wantMask = ctx.node.output.length > 1 && ctx.node.output[1] !== '';
+    return {
+      staticInputs: [1, 2],
+      run: ([x]) => (wantMask ? [x!.reshape(x!.shape), Tensor.wrap(new Float32Array(x!.size).fill(1), x!.shape)] : [x!.reshape(x!.shape)]),
+    };
+  },
+  Identity: (ctx) => {
+    new Attrs(ctx.where, ctx.node.attribute, []);
+    arity(ctx, 1, 1);
+    return { run: ([x]) => [x!.reshape(x!.shape)] };
+  },
+  Clip: compileClip,
+  Concat: (ctx) => {
+    const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
+    if (!a.has('axis')) fail(`${ctx.where} has no 'axis' attribute`);
+    const axis = a.int('axis', 1);
+    arity(ctx, 1, Number.MAX_SAFE_INTEGER);
+    if (ctx.node.input.some((i) => i === '')) fail(`${ctx.where} has an empty input name`);
+    return {
+      run: (xs) => {
+        const ts = xs as Tensor[];
+        return [ops.concat(ts, normAxis(ctx.where, axis, ts[0].rank))];
+      },
+    };
+  },
+  Constant: compileConstant,
+};
