@@ -55,7 +55,7 @@
           "target_name": "simdcnn_avx512",
           "type": "static_library",
           "sources": ["<@(simdcnn_avx512)"],
-          "cflags_cc": ["-mavx512f", "-mavx2", "-mfma"]
+          "cflags_cc": ["-mavx512f", "-mavx2", "-mfma", "-Wno-maybe-uninitialized"]
         }
       ]
     }]

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "binding/args.h"
+#include "binding/defer.h"
 #include "binding/registry.h"
 #include "core/shape.h"
 #include "kernels/act/softmax.h"
@@ -47,9 +48,8 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   if (static_cast<int64_t>(x.length) > kMaxElements)
     throw_range_error(env, std::string(kOp) + ": x has more than 2^31-1 elements");
   expect_same_or_disjoint(env, kOp, x, out);
-  check_status(env, unary(x.data, out.data, static_cast<int64_t>(x.length), static_cast<UnaryKind>(kind),
-                          static_cast<float>(alpha)), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return unary(x.data, out.data, static_cast<int64_t>(x.length), static_cast<UnaryKind>(kind),
+                          static_cast<float>(alpha)); });
 }
 
 // softmax(x, out, [outer, dim, inner], log)
@@ -64,8 +64,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   expect_length(env, kOp, "x", x, d);
   expect_length(env, kOp, "out", out, d);
   expect_same_or_disjoint(env, kOp, x, out);
-  check_status(env, softmax(x.data, out.data, d[0], d[1], d[2], log), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return softmax(x.data, out.data, d[0], d[1], d[2], log); });
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "binding/args.h"
+#include "binding/defer.h"
 #include "binding/linear.h"
 #include "binding/registry.h"
 #include "core/shape.h"
@@ -93,8 +94,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   p.dilationW = static_cast<size_t>(g[kDw]);
   p.groups = static_cast<size_t>(g[kGroups]);
   p.act = static_cast<int>(act);
-  check_status(env, conv2d(p, x.data, w.data, b.data, out.data), op);
-  return env.Undefined();
+  return run_kernel(info, op, [=] { return conv2d(p, x.data, w.data, b.data, out.data); });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "binding/args.h"
+#include "binding/defer.h"
 #include "binding/registry.h"
 #include "core/shape.h"
 #include "kernels/elementwise/binary.h"
@@ -42,9 +43,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   if (overlap(out, b) && !(mode == 0 && same(out, b)))
     throw_range_error(env, std::string(kOp) + (mode == 0 ? ": out must be b itself or not overlap it"
                                                          : ": out must not overlap b"));
-  check_status(env, binary(a.data, b.data, out.data, d[0], d[1], d[2], static_cast<BinaryKind>(kind),
-                           static_cast<BroadcastMode>(mode)), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return binary(a.data, b.data, out.data, d[0], d[1], d[2], static_cast<BinaryKind>(kind),
+                           static_cast<BroadcastMode>(mode)); });
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "binding/args.h"
+#include "binding/defer.h"
 #include "core/shape.h"
 #include "kernels/gemm/linear.h"
 
@@ -34,11 +35,8 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
   expect_length(env, op, "out", out, o_dims, 2);
   if (overlaps(out, x) || overlaps(out, w) || overlaps(out, b))
     throw_range_error(env, std::string(op) + ": out must not share memory with x, w or b");
-  check_status(env,
-               linear(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), x.data,
-                      w.data, b.data, out.data),
-               op);
-  return env.Undefined();
+  return run_kernel(info, op, [=] { return linear(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), x.data,
+                      w.data, b.data, out.data); });
 }
 
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
@@ -55,11 +53,8 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   expect_length(env, op, "out", out, o_dims, 2);
   if (overlaps(out, a) || overlaps(out, b))
     throw_range_error(env, std::string(op) + ": out must not share memory with a or b");
-  check_status(env,
-               matmul(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), a.data,
-                      b.data, out.data),
-               op);
-  return env.Undefined();
+  return run_kernel(info, op, [=] { return matmul(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), a.data,
+                      b.data, out.data); });
 }
 
 }  // namespace

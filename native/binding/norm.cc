@@ -6,6 +6,7 @@
 #include <string>
 
 #include "binding/args.h"
+#include "binding/defer.h"
 #include "binding/registry.h"
 #include "core/shape.h"
 #include "kernels/norm/norm.h"
@@ -68,8 +69,7 @@ Napi::Value BatchNorm2d(const Napi::CallbackInfo& info) {
   expect_disjoint(env, kOp, "out", out, "variance", var);
   expect_disjoint(env, kOp, "out", out, "weight", w);
   expect_disjoint(env, kOp, "out", out, "bias", b);
-  check_status(env, batch_norm2d(x.data, out.data, d[0], d[1], d[2], mean.data, var.data, w.data, b.data, eps), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return batch_norm2d(x.data, out.data, d[0], d[1], d[2], mean.data, var.data, w.data, b.data, eps); });
 }
 
 // channelStats(x, [N, C, HW], mean, variance)
@@ -90,8 +90,7 @@ Napi::Value ChannelStats(const Napi::CallbackInfo& info) {
   expect_disjoint(env, kOp, "mean", mean, "x", x);
   expect_disjoint(env, kOp, "variance", var, "x", x);
   expect_disjoint(env, kOp, "mean", mean, "variance", var);
-  check_status(env, channel_stats(x.data, d[0], d[1], d[2], mean.data, var.data), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return channel_stats(x.data, d[0], d[1], d[2], mean.data, var.data); });
 }
 
 // layerNorm(x, out, [outer, inner], weight | null, bias | null, eps)
@@ -112,8 +111,7 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   expect_same_or_disjoint(env, kOp, x, out);
   expect_disjoint(env, kOp, "out", out, "weight", w);
   expect_disjoint(env, kOp, "out", out, "bias", b);
-  check_status(env, layer_norm(x.data, out.data, d[0], d[1], w.data, b.data, eps), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return layer_norm(x.data, out.data, d[0], d[1], w.data, b.data, eps); });
 }
 
 // instanceNorm2d(x, out, [N, C, HW], weight | null, bias | null, eps)
@@ -134,8 +132,7 @@ Napi::Value InstanceNorm2d(const Napi::CallbackInfo& info) {
   expect_same_or_disjoint(env, kOp, x, out);
   expect_disjoint(env, kOp, "out", out, "weight", w);
   expect_disjoint(env, kOp, "out", out, "bias", b);
-  check_status(env, instance_norm2d(x.data, out.data, d[0], d[1], d[2], w.data, b.data, eps), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return instance_norm2d(x.data, out.data, d[0], d[1], d[2], w.data, b.data, eps); });
 }
 
 // batchNorm2dBackward(x, dy, [N, C, HW], weight | null, eps, dx | null, dweight | null, dbias | null)

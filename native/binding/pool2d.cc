@@ -4,6 +4,7 @@
 #include <string>
 
 #include "binding/args.h"
+#include "binding/defer.h"
 #include "binding/registry.h"
 #include "core/shape.h"
 #include "kernels/pool/pool2d.h"
@@ -87,8 +88,7 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   expect_length(env, kOp, "x", x, {p.N, p.C, p.H, p.W});
   expect_length(env, kOp, "out", out, {p.N, p.C, OH, OW});
   if (overlap(x, out)) throw_range_error(env, std::string(kOp) + ": out must not overlap x");
-  check_status(env, pool2d(x.data, out.data, p), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return pool2d(x.data, out.data, p); });
 }
 
 // pool2dBackward(x, dy, dx, geom, mode, countIncludePad): dx (overwritten) = d pool2d / d x.
@@ -121,8 +121,7 @@ Napi::Value GlobalPool2d(const Napi::CallbackInfo& info) {
   expect_length(env, kOp, "x", x, d);
   expect_length(env, kOp, "out", out, {d[0], d[1]});
   if (overlap(x, out)) throw_range_error(env, std::string(kOp) + ": out must not overlap x");
-  check_status(env, global_pool2d(x.data, out.data, d[0], d[1], d[2], static_cast<GlobalPoolMode>(mode)), kOp);
-  return env.Undefined();
+  return run_kernel(info, kOp, [=] { return global_pool2d(x.data, out.data, d[0], d[1], d[2], static_cast<GlobalPoolMode>(mode)); });
 }
 
 }  // namespace

@@ -266,6 +266,10 @@ TEST_CASE("conv2d: geometry matrix vs direct reference") {
       make(2, 5, 9, 7, 6, 3, 1, 1, 1, 0, 0, 0, 0, 2, 1, 1, 1),   // kW == 1, unpadded, dilated rows
       make(1, 7, 5, 12, 9, 1, 7, 1, 1, 0, 3, 0, 3, 1, 1, 1, 0),  // 1x7, horizontal padding only
       make(1, 3, 10, 10, 50, 4, 4, 1, 1, 0, 0, 3, 3, 1, 1, 1, 1), // even kernel, bottom/right padding
+      make(2, 5, 17, 19, 6, 3, 3, 3, 3, 2, 1, 0, 3, 2, 2, 1, 0),  // stride 3, dilation 2, asymmetric
+      make(1, 4, 9, 11, 5, 2, 2, 4, 3, 3, 0, 1, 4, 1, 1, 1, 1),   // stride > kernel, padding > kernel
+      make(1, 6, 23, 21, 10, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 2, 1), // stem-like 7x7 s2, groups 2
+      make(1, 3, 8, 40, 4, 1, 3, 1, 2, 0, 1, 0, 1, 1, 3, 1, 0),   // 1x3, strides (1,2), dilation 3
   };
   int bad = 0;
   uint64_t seed = 500;
@@ -274,6 +278,31 @@ TEST_CASE("conv2d: geometry matrix vs direct reference") {
     bad += check_conv(p, false, seed++);
   }
   CHECK(bad == 0);
+}
+
+TEST_CASE("conv2d: bitwise identical for 1 and 2 threads") {
+  const Conv2dParams cases[] = {
+      make(1, 32, 20, 20, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // one threaded GEMM
+      make(3, 16, 9, 9, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 0),    // small GEMMs spread over tasks
+      make(2, 24, 30, 30, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 24, 1), // depthwise planes
+  };
+  const int saved = num_threads();
+  for (const auto& p : cases) {
+    size_t OH = 0, OW = 0;
+    CHECK(conv2d_output_size(p, &OH, &OW));
+    Rng rng(900);
+    std::vector<float> x(p.N * p.C * p.H * p.W), w(p.outC * (p.C / p.groups) * p.kH * p.kW), b(p.outC);
+    rng.fill(x);
+    rng.fill(w);
+    rng.fill(b);
+    std::vector<float> o1(p.N * p.outC * OH * OW), o2(o1.size());
+    set_num_threads(1);
+    CHECK(conv2d(p, x.data(), w.data(), b.data(), o1.data()) == Status::kOk);
+    set_num_threads(2);
+    CHECK(conv2d(p, x.data(), w.data(), b.data(), o2.data()) == Status::kOk);
+    CHECK(std::memcmp(o1.data(), o2.data(), o1.size() * sizeof(float)) == 0);
+  }
+  set_num_threads(saved);
 }
 
 TEST_CASE("conv2d: seed example 7x7, 3x3, stride 2 is exact") {
@@ -307,9 +336,9 @@ TEST_CASE("conv2d: invalid geometry is rejected without writing") {
 TEST_CASE("linear and matmul vs reference") {
   int bad = 0;
   uint64_t seed = 700;
-  for (size_t N : {1, 3, 17})
-    for (size_t inF : {1, 9, 130})
-      for (size_t outF : {1, 10, 49}) {
+  for (size_t N : {1, 3, 4, 5, 17})
+    for (size_t inF : {1, 9, 31, 33, 130, 515})
+      for (size_t outF : {1, 3, 10, 49}) {
         Rng rng(seed++);
         std::vector<float> x(N * inF), w(outF * inF), b(outF), out(N * outF);
         rng.fill(x);

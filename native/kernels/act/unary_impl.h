@@ -6,6 +6,8 @@
 
 namespace simdcnn {
 namespace unary_impl {
+// Internal linkage: compiled once per ISA with different -m flags (see elementwise/vec.h).
+namespace {
 
 template <class Vec, class F>
 inline void map(const float* x, float* y, size_t n, F f) {
@@ -68,5 +70,6 @@ void unary_range(const float* x, float* y, size_t n, UnaryKind kind, float alpha
   }
 }
 
+}  // namespace
 }  // namespace unary_impl
 }  // namespace simdcnn

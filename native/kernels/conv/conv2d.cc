@@ -33,85 +33,12 @@ DwPlaneFn active_depthwise() {
   return kDepthwise[(i >= 0 && i < 4) ? i : 0];
 }
 
-// One image and group: B = im2col(x) as [Cg*kH*kW, OH*OW], row k = (c, kh, kw), column n = (oh, ow).
-struct Im2col {
-  const float* x;  // first channel of the group in this image
-  int64_t H, W, OH, OW, kH, kW, sH, sW, pT, pL, dH, dW;
-};
-
-// Copies n floats; the runs here are at most NR long, where a libc memcpy call costs more than
-// the copy.
-inline void copy_run(float* d, const float* s, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) d[i] = s[i];
-}
-
-void pack_im2col(const void* ctx, size_t k0, size_t kc, size_t n0, size_t nc, size_t nr, float* dst) {
-  const Im2col& g = *static_cast<const Im2col*>(ctx);
-  const int64_t NR = static_cast<int64_t>(nr), NC = static_cast<int64_t>(nc), KC = static_cast<int64_t>(kc);
-  const int64_t first = static_cast<int64_t>(n0);
-  // (c, kh, kw) of row k0, then stepped per row: no divisions in the loop.
-  int64_t c = static_cast<int64_t>(k0) / (g.kH * g.kW);
-  int64_t kh = static_cast<int64_t>(k0) / g.kW % g.kH;
-  int64_t kw = static_cast<int64_t>(k0) % g.kW;
-  const int64_t oh_first = first / g.OW, ow_first = first % g.OW;
-  for (int64_t k = 0; k < KC; ++k) {
-    const float* plane = g.x + c * g.H * g.W;
-    const int64_t off_h = kh * g.dH - g.pT, off_w = kw * g.dW - g.pL;
-    int64_t oh = oh_first, ow = ow_first;
-    for (int64_t j0 = 0; j0 < NC; j0 += NR) {
-      const int64_t w = std::min(NR, NC - j0);
-      float* d = dst + (j0 / NR) * KC * NR + k * NR;
-      int64_t j = 0;
-      while (j < w) {
-        const int64_t run = std::min(w - j, g.OW - ow);  // columns left in this output row
-        const int64_t ih = oh * g.sH + off_h;
-        if (ih < 0 || ih >= g.H) {
-          for (int64_t t = 0; t < run; ++t) d[j + t] = 0.0f;
-        } else {
-          const float* row = plane + ih * g.W;
-          // iw = (ow + t)*sW + off_w is valid for t in [lo, hi).
-          const int64_t base = ow * g.sW + off_w;
-          int64_t lo, hi;
-          if (g.sW == 1) {  // the common case, without the divisions
-            lo = base >= 0 ? 0 : -base;
-            hi = g.W - base;
-          } else {
-            lo = base >= 0 ? 0 : (-base + g.sW - 1) / g.sW;
-            hi = g.W - 1 - base >= 0 ? (g.W - 1 - base) / g.sW + 1 : 0;
-          }
-          lo = std::min(lo, run);
-          hi = std::max(lo, std::min(hi, run));
-          for (int64_t t = 0; t < lo; ++t) d[j + t] = 0.0f;
-          if (g.sW == 1) {
-            copy_run(d + j + lo, row + base + lo, hi - lo);
-          } else {
-            for (int64_t t = lo; t < hi; ++t) d[j + t] = row[base + t * g.sW];
-          }
-          for (int64_t t = hi; t < run; ++t) d[j + t] = 0.0f;
-        }
-        j += run;
-        ow += run;
-        if (ow == g.OW) {
-          ow = 0;
-          ++oh;
-        }
-      }
-      for (int64_t t = w; t < NR; ++t) d[t] = 0.0f;
-    }
-    if (++kw == g.kW) {
-      kw = 0;
-      if (++kh == g.kH) {
-        kh = 0;
-        ++c;
-      }
-    }
-  }
-}
-
-// Stride-1 convolution over a zero-padded image xp [Cg, Hp, Wp]: with the output indexed as
-// n = oh*Wp + ow (rows as wide as the padded input), row k = (c, kh, kw) of B is the contiguous
-// slice xp[offs[k] + n], offs[k] = c*Hp*Wp + kh*dH*Wp + kw*dW. Packing is then one copy per row
-// and panel; the columns ow >= OW are computed and discarded.
+// Implicit im2col over a zero-padded, phase-split image. The padded image [Cg, Hp, Wp] is split by
+// stride phase into planes xp[c][ph][pw] of Hq x Wq, plane(y, x) = padded(y*sH + ph, x*sW + pw).
+// Indexing the output as n = oh*Wq + ow (rows as wide as a plane), the im2col row of tap
+// k = (c, kh, kw) is then the contiguous slice xp[offs[k] + n] with ph, qh = divmod(kh*dH, sH) and
+// pw, qw = divmod(kw*dW, sW): offs[k] = plane(c, ph, pw) + qh*Wq + qw. Packing a B panel is one copy
+// per row, for any stride and dilation; the columns ow >= OW are computed and discarded.
 struct PaddedRows {
   const float* xp;
   const int64_t* offs;  // [Cg*kH*kW]
@@ -197,65 +124,66 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     ep.row_bias = bias ? bias + g * Mg : nullptr;
     ep.act = p.act == 1 ? GemmAct::kRelu : GemmAct::kNone;
     if (pointwise) return gemm_packed_a(packed[g], OHW, xg, HW, false, og, OHW, ep, threads);
-    if (p.strideH == 1 && p.strideW == 1) {
-      const size_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
-      const bool padded = Hp != p.H || Wp != p.W;
-      // Row offsets (int64) live in a float scratch buffer: two floats per offset.
-      ScratchBuffer obuf, xbuf, cbuf;
-      if (!obuf.reserve(2 * Kg)) return Status::kOutOfMemory;
-      int64_t* offs = reinterpret_cast<int64_t*>(obuf.data());
-      for (size_t c = 0, k = 0; c < Cg; ++c)
-        for (size_t kh = 0; kh < p.kH; ++kh)
-          for (size_t kw = 0; kw < p.kW; ++kw, ++k)
-            offs[k] = static_cast<int64_t>(c * Hp * Wp + kh * p.dilationH * Wp + kw * p.dilationW);
-      const float* xp = xg;
-      if (padded) {
-        if (!xbuf.reserve(Cg * Hp * Wp)) return Status::kOutOfMemory;
-        float* d = xbuf.data();
-        for (size_t c = 0; c < Cg; ++c) {
-          float* plane = d + c * Hp * Wp;
-          std::memset(plane, 0, p.padTop * Wp * sizeof(float));
-          for (size_t h = 0; h < p.H; ++h) {
-            float* row = plane + (h + p.padTop) * Wp;
-            for (size_t i = 0; i < p.padLeft; ++i) row[i] = 0.0f;
-            std::memcpy(row + p.padLeft, xg + (c * p.H + h) * p.W, p.W * sizeof(float));
-            for (size_t i = p.padLeft + p.W; i < Wp; ++i) row[i] = 0.0f;
-          }
-          std::memset(plane + (p.padTop + p.H) * Wp, 0, p.padBottom * Wp * sizeof(float));
+    const size_t sH = p.strideH, sW = p.strideW;
+    const size_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+    const size_t Hq = (Hp + sH - 1) / sH, Wq = (Wp + sW - 1) / sW, plane = Hq * Wq;
+    // Row offsets (int64) live in a float scratch buffer: two floats per offset.
+    ScratchBuffer obuf, xbuf, cbuf;
+    if (!obuf.reserve(2 * Kg)) return Status::kOutOfMemory;
+    int64_t* offs = reinterpret_cast<int64_t*>(obuf.data());
+    for (size_t c = 0, k = 0; c < Cg; ++c)
+      for (size_t kh = 0; kh < p.kH; ++kh)
+        for (size_t kw = 0; kw < p.kW; ++kw, ++k) {
+          const size_t ph = kh * p.dilationH % sH, qh = kh * p.dilationH / sH;
+          const size_t pw = kw * p.dilationW % sW, qw = kw * p.dilationW / sW;
+          offs[k] = static_cast<int64_t>(((c * sH + ph) * sW + pw) * plane + qh * Wq + qw);
         }
-        xp = d;
-      }
-      // Columns up to the last valid output; with kW == 1 the rows have no discarded tail.
-      const size_t Np = (OH - 1) * Wp + OW;
-      float* cdst = og;
-      if (Wp != OW) {
-        if (!cbuf.reserve(Mg * Np)) return Status::kOutOfMemory;
-        cdst = cbuf.data();
-      }
-      PaddedRows pr{xp, offs};
-      GemmBPacker bp{pack_padded_rows, &pr};
-      const Status s = gemm_packed_a_custom_b(packed[g], Np, bp, cdst, Wp != OW ? Np : OHW, ep, threads);
-      if (s != Status::kOk || Wp == OW) return s;
-      for (size_t m = 0; m < Mg; ++m)
-        for (size_t oh = 0; oh < OH; ++oh)
-          std::memcpy(og + m * OHW + oh * OW, cdst + m * Np + oh * Wp, OW * sizeof(float));
-      return Status::kOk;
+    const float* xp = xg;
+    if (sH != 1 || sW != 1 || Hp != p.H || Wp != p.W) {
+      if (!xbuf.reserve(Cg * sH * sW * plane)) return Status::kOutOfMemory;
+      float* d = xbuf.data();
+      for (size_t c = 0; c < Cg; ++c)
+        for (size_t ph = 0; ph < sH; ++ph)
+          for (size_t pw = 0; pw < sW; ++pw) {
+            // Plane columns whose source column x*sW + pw - pL lies inside the input: [lo, hi).
+            const size_t lo = std::min(Wq, (p.padLeft > pw ? p.padLeft - pw + sW - 1 : 0) / sW);
+            const size_t end = p.padLeft + p.W;  // first padded column past the input
+            const size_t hi = std::max(lo, std::min(Wq, end > pw ? (end - pw + sW - 1) / sW : 0));
+            for (size_t y = 0; y < Hq; ++y, d += Wq) {
+              const size_t yy = y * sH + ph;  // row in the padded image
+              if (yy < p.padTop || yy >= p.padTop + p.H) {
+                std::memset(d, 0, Wq * sizeof(float));
+                continue;
+              }
+              for (size_t x = 0; x < lo; ++x) d[x] = 0.0f;
+              if (hi > lo) {
+                const float* src = xg + (c * p.H + (yy - p.padTop)) * p.W + (lo * sW + pw - p.padLeft);
+                if (sW == 1) {
+                  std::memcpy(d + lo, src, (hi - lo) * sizeof(float));
+                } else {
+                  for (size_t x = lo; x < hi; ++x) d[x] = src[(x - lo) * sW];
+                }
+              }
+              for (size_t x = hi; x < Wq; ++x) d[x] = 0.0f;
+            }
+          }
+      xp = xbuf.data();
     }
-    Im2col ic{xg,
-              static_cast<int64_t>(p.H),
-              static_cast<int64_t>(p.W),
-              static_cast<int64_t>(OH),
-              static_cast<int64_t>(OW),
-              static_cast<int64_t>(p.kH),
-              static_cast<int64_t>(p.kW),
-              static_cast<int64_t>(p.strideH),
-              static_cast<int64_t>(p.strideW),
-              static_cast<int64_t>(p.padTop),
-              static_cast<int64_t>(p.padLeft),
-              static_cast<int64_t>(p.dilationH),
-              static_cast<int64_t>(p.dilationW)};
-    GemmBPacker bp{pack_im2col, &ic};
-    return gemm_packed_a_custom_b(packed[g], OHW, bp, og, OHW, ep, threads);
+    // Columns up to the last valid output; when Wq == OW the rows have no discarded tail.
+    const size_t Np = (OH - 1) * Wq + OW;
+    float* cdst = og;
+    if (Wq != OW) {
+      if (!cbuf.reserve(Mg * Np)) return Status::kOutOfMemory;
+      cdst = cbuf.data();
+    }
+    PaddedRows pr{xp, offs};
+    GemmBPacker bp{pack_padded_rows, &pr};
+    const Status s = gemm_packed_a_custom_b(packed[g], Np, bp, cdst, Wq != OW ? Np : OHW, ep, threads);
+    if (s != Status::kOk || Wq == OW) return s;
+    for (size_t m = 0; m < Mg; ++m)
+      for (size_t oh = 0; oh < OH; ++oh)
+        std::memcpy(og + m * OHW + oh * OW, cdst + m * Np + oh * Wq, OW * sizeof(float));
+    return Status::kOk;
   };
 
   const size_t jobs = p.N * G;

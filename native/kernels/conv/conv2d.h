@@ -3,8 +3,10 @@
 //   OH = floor((H + padTop + padBottom - dilationH*(kH-1) - 1) / strideH) + 1 (OW likewise).
 // Paths: depthwise (groups == C > 1, any multiplier outC = m*C) as direct SIMD loops; 1x1 stride-1
 // unpadded straight into GEMM (the image is already the [C, H*W] B matrix); otherwise an implicit
-// im2col: GEMM packs [C/g*kH*kW, OH*OW] panels directly from the image, never materialising the
-// column matrix. Bias and ReLU are fused into the GEMM epilogue.
+// im2col per image and group: the GEMM packs its [C/g*kH*kW, OH*OW] B panels straight from a
+// zero-padded, stride-phase-split copy of the image (one contiguous copy per panel row, see
+// conv2d.cc), never materialising the column matrix. Bias and ReLU are fused into the GEMM
+// epilogue. Results do not depend on the thread count.
 #pragma once
 #include <cstddef>
 

@@ -11,11 +11,17 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/conv/depthwise.h"
 
 namespace simdcnn {
 namespace dw_detail {
+// Internal linkage: compiled once per ISA with different -m flags (see elementwise/vec.h).
+namespace {
+
+// a / b for a >= 0, b >= 1, skipping the (slow) division in the common b == 1 case.
+inline int64_t div_pos(int64_t a, int64_t b) { return b == 1 ? a : a / b; }
 
 template <class V>
 inline void depthwise_plane(const DwPlaneArgs& a) {
@@ -39,8 +45,8 @@ inline void depthwise_plane(const DwPlaneArgs& a) {
     float* o = a.out + oh * OW;
     const int64_t ih0 = oh * static_cast<int64_t>(a.sH) - pT;
     // Valid kernel rows: 0 <= ih0 + kh*dH < H.
-    int64_t kh_lo = ih0 >= 0 ? 0 : (-ih0 + dH - 1) / dH;
-    int64_t kh_hi = H - 1 - ih0 >= 0 ? (H - 1 - ih0) / dH + 1 : 0;
+    int64_t kh_lo = ih0 >= 0 ? 0 : div_pos(-ih0 + dH - 1, dH);
+    int64_t kh_hi = H - 1 - ih0 >= 0 ? div_pos(H - 1 - ih0, dH) + 1 : 0;
     if (kh_hi > kH) kh_hi = kH;
     if (kh_lo > kh_hi) kh_lo = kh_hi;
 
@@ -48,8 +54,8 @@ inline void depthwise_plane(const DwPlaneArgs& a) {
       float acc = a.bias;
       const int64_t iw0 = ow * sW - pL;
       // Valid taps: 0 <= iw0 + kw*dW < W.
-      const int64_t kw_lo = iw0 >= 0 ? 0 : (-iw0 + dW - 1) / dW;
-      int64_t kw_hi = W - 1 - iw0 >= 0 ? (W - 1 - iw0) / dW + 1 : 0;
+      const int64_t kw_lo = iw0 >= 0 ? 0 : div_pos(-iw0 + dW - 1, dW);
+      int64_t kw_hi = W - 1 - iw0 >= 0 ? div_pos(W - 1 - iw0, dW) + 1 : 0;
       if (kw_hi > kW) kw_hi = kW;
       for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
         const float* row = a.in + (ih0 + kh * dH) * W + iw0;
@@ -59,37 +65,53 @@ inline void depthwise_plane(const DwPlaneArgs& a) {
       if (a.relu && acc < 0.0f) acc = 0.0f;
       o[ow] = acc;
     };
-    // kWidth outputs from ow (n of them when n < kWidth; stride 1 only).
-    auto vector = [&](int64_t ow, int64_t n) {
-      typename V::Vec acc = V::set1(a.bias);
+    // U*kWidth outputs from ow: U independent accumulator chains hide the FMA latency.
+    auto block = [&](int64_t ow, auto u_const) {
+      constexpr int U = decltype(u_const)::value;
+      typename V::Vec acc[U];
+      for (int u = 0; u < U; ++u) acc[u] = V::set1(a.bias);
       const int64_t iw0 = ow * sW - pL;
       for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
         const float* row = a.in + (ih0 + kh * dH) * W + iw0;
         const float* wk = a.k + kh * kW;
-        if (n < V::kWidth) {
-          for (int64_t kw = 0; kw < kW; ++kw) acc = V::fma(V::set1(wk[kw]), V::load_n(row + kw * dW, n), acc);
-        } else if (sW == 1) {
-          for (int64_t kw = 0; kw < kW; ++kw) acc = V::fma(V::set1(wk[kw]), V::load(row + kw * dW), acc);
-        } else {
-          for (int64_t kw = 0; kw < kW; ++kw) acc = V::fma(V::set1(wk[kw]), V::load_s2(row + kw * dW), acc);
+        for (int64_t kw = 0; kw < kW; ++kw) {
+          const typename V::Vec wv = V::set1(wk[kw]);
+          const float* r = row + kw * dW;
+          if (sW == 1) {
+            for (int u = 0; u < U; ++u) acc[u] = V::fma(wv, V::load(r + u * V::kWidth), acc[u]);
+          } else {
+            for (int u = 0; u < U; ++u) acc[u] = V::fma(wv, V::load_s2(r + 2 * u * V::kWidth), acc[u]);
+          }
         }
       }
-      if (a.relu) acc = V::relu(acc);
-      if (n < V::kWidth) {
-        V::store_n(o + ow, acc, n);
-      } else {
-        V::store(o + ow, acc);
+      for (int u = 0; u < U; ++u) {
+        if (a.relu) acc[u] = V::relu(acc[u]);
+        V::store(o + ow + u * V::kWidth, acc[u]);
       }
+    };
+    // The first n < kWidth outputs from ow (stride 1).
+    auto partial = [&](int64_t ow, int64_t n) {
+      typename V::Vec acc = V::set1(a.bias);
+      const int64_t iw0 = ow - pL;
+      for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+        const float* row = a.in + (ih0 + kh * dH) * W + iw0;
+        const float* wk = a.k + kh * kW;
+        for (int64_t kw = 0; kw < kW; ++kw) acc = V::fma(V::set1(wk[kw]), V::load_n(row + kw * dW, n), acc);
+      }
+      if (a.relu) acc = V::relu(acc);
+      V::store_n(o + ow, acc, n);
     };
 
     int64_t ow = 0;
     for (; ow < ow_lo; ++ow) element(ow);
-    for (; ow + V::kWidth <= ow_hi; ow += V::kWidth) vector(ow, V::kWidth);
+    for (; ow + 4 * V::kWidth <= ow_hi; ow += 4 * V::kWidth) block(ow, std::integral_constant<int, 4>());
+    for (; ow + V::kWidth <= ow_hi; ow += V::kWidth) block(ow, std::integral_constant<int, 1>());
     if (ow < ow_hi) {
       if (sW == 1) {
-        vector(ow, ow_hi - ow);
+        partial(ow, ow_hi - ow);
       } else if (ow_hi - V::kWidth >= ow_lo) {
-        vector(ow_hi - V::kWidth, V::kWidth);  // overlaps the last one; recomputes identical values
+        // Overlaps the previous vector, recomputing identical values.
+        block(ow_hi - V::kWidth, std::integral_constant<int, 1>());
       } else {
         for (; ow < ow_hi; ++ow) element(ow);
       }
@@ -99,5 +121,6 @@ inline void depthwise_plane(const DwPlaneArgs& a) {
   }
 }
 
+}  // namespace
 }  // namespace dw_detail
 }  // namespace simdcnn

@@ -5,6 +5,8 @@
 
 namespace simdcnn {
 namespace binary_impl {
+// Internal linkage: compiled once per ISA with different -m flags (see elementwise/vec.h).
+namespace {
 
 template <class Vec, class Op>
 inline void run(const float* a, const float* b, float* y, size_t n, bool b_scalar, Op op) {
@@ -39,5 +41,6 @@ void binary_range(const float* a, const float* b, float* y, size_t n, BinaryKind
   }
 }
 
+}  // namespace
 }  // namespace binary_impl
 }  // namespace simdcnn

@@ -26,6 +26,9 @@
 
 namespace simdcnn {
 namespace vec {
+// Internal linkage: this header is compiled once per ISA (with different -m flags), and inline
+// functions with external linkage would let the linker keep the AVX-512 copy for the scalar path.
+namespace {
 
 struct VecScalar {
   using V = float;
@@ -199,8 +202,10 @@ struct VecAvx512 {
 template <class Vec>
 inline typename Vec::V exp_nonpos(typename Vec::V x) {
   using V = typename Vec::V;
-  // max(c, x) returns x when x is NaN, so NaN survives the clamp.
-  x = Vec::max(Vec::set1(-87.0f), x);
+  // max(c, x) returns x when x is NaN, so NaN survives the clamp. Below -104 the result rounds to
+  // zero in float32; between -104 and -87 it is subnormal, so the 2^n scale below is applied in two
+  // halves (a single 2^n with n < -126 has no float32 exponent).
+  x = Vec::max(Vec::set1(-104.0f), x);
   const V fx = Vec::floor(Vec::fmadd(x, Vec::set1(1.44269504088896341f), Vec::set1(0.5f)));
   V r = Vec::fmadd(fx, Vec::set1(-0.693359375f), x);
   r = Vec::fmadd(fx, Vec::set1(2.12194440e-4f), r);
@@ -212,8 +217,11 @@ inline typename Vec::V exp_nonpos(typename Vec::V x) {
   p = Vec::fmadd(p, r, Vec::set1(5.0000001201e-1f));
   const V r2 = Vec::mul(r, r);
   p = Vec::fmadd(p, r2, Vec::add(r, Vec::set1(1.0f)));
-  return Vec::mul(p, Vec::pow2i(fx));
+  const V n1 = Vec::floor(Vec::mul(fx, Vec::set1(0.5f)));
+  const V n2 = Vec::sub(fx, n1);
+  return Vec::mul(Vec::mul(p, Vec::pow2i(n1)), Vec::pow2i(n2));
 }
 
+}  // namespace
 }  // namespace vec
 }  // namespace simdcnn

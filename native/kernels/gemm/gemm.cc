@@ -15,7 +15,7 @@ namespace {
 
 // Indexed by Isa. KC keeps one kc x NR B panel inside L1 (48 KiB on Zen 5) beside an A panel;
 // MC x KC of packed A stays in L2 (1 MiB) while the B panels of a row of tiles stream past it.
-const GemmKernelConfig kConfigs[] = {
+constexpr GemmKernelConfig kConfigs[] = {
     {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
 #if SIMDCNN_X86
     {gemm_ukernel_6x16_avx2, 6, 16, 256, 384},
@@ -27,7 +27,12 @@ const GemmKernelConfig kConfigs[] = {
     {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},  // neon: scalar until a NEON kernel exists
 };
 
-static_assert(256 <= kGemmMaxKc, "a kernel's kc exceeds kGemmMaxKc");
+constexpr bool kc_fits() {
+  for (const GemmKernelConfig& c : kConfigs)
+    if (c.kc > kGemmMaxKc || c.mr > kGemmMaxMr || c.nr > kGemmMaxNr || c.mc % c.mr != 0) return false;
+  return true;
+}
+static_assert(kc_fits(), "a kernel config exceeds the packers' or run_tile's fixed-size buffers");
 
 using CopyRowsFn = void (*)(size_t, const float*, const int64_t*, size_t, size_t, float*);
 const CopyRowsFn kCopyRows[] = {
@@ -42,6 +47,19 @@ const CopyRowsFn kCopyRows[] = {
     gemm_copy_rows_scalar,
 };
 
+using CopyColsFn = void (*)(size_t, const float*, size_t, size_t, size_t, float*);
+const CopyColsFn kCopyCols[] = {
+    gemm_copy_cols_scalar,
+#if SIMDCNN_X86
+    gemm_copy_cols_avx2,
+    gemm_copy_cols_avx512,
+#else
+    gemm_copy_cols_scalar,
+    gemm_copy_cols_scalar,
+#endif
+    gemm_copy_cols_scalar,
+};
+
 const GemmKernelConfig& active_config() {
   const int i = static_cast<int>(active_isa());
   return kConfigs[(i >= 0 && i < 4) ? i : 0];
@@ -53,6 +71,7 @@ struct MatrixB {
   const float* B;
   size_t ldb;
   bool trans;
+  size_t n;  // columns of op(B)
 };
 
 // Panels of kc x nr from a strided matrix; columns past nc are zero.
@@ -65,14 +84,16 @@ void pack_b_matrix(const void* ctx, size_t k0, size_t kc, size_t n0, size_t nc, 
       int64_t offs[kGemmMaxKc];
       for (size_t k = 0; k < kc; ++k) offs[k] = static_cast<int64_t>((k0 + k) * m.ldb);
       gemm_copy_rows(kc, m.B + n0 + j0, offs, w, nr, dst);
-    } else {
-      // op(B)[k][n] = B[n*ldb + k]: read each source row contiguously, write with stride nr.
-      for (size_t j = 0; j < w; ++j) {
-        const float* src = m.B + (n0 + j0 + j) * m.ldb + k0;
-        for (size_t k = 0; k < kc; ++k) dst[k * nr + j] = src[k];
+      // The next panel's rows are kc scattered lines far apart (too many streams for the hardware
+      // prefetcher when B is large): request them now so they arrive while this panel is used.
+      const size_t next = n0 + j0 + nr;
+      if (next < m.n) {
+        const size_t len = std::min(nr, m.n - next);
+        for (size_t k = 0; k < kc; ++k)
+          for (size_t j = 0; j < len; j += 16) __builtin_prefetch(m.B + offs[k] + next + j);
       }
-      for (size_t j = w; j < nr; ++j)
-        for (size_t k = 0; k < kc; ++k) dst[k * nr + j] = 0.0f;
+    } else {
+      gemm_copy_cols(kc, m.B + (n0 + j0) * m.ldb + k0, m.ldb, w, nr, dst);  // op(B)[k][n] = B[n*ldb + k]
     }
     dst += kc * nr;
   }
@@ -83,15 +104,13 @@ void pack_a_block(const float* A, size_t lda, bool trans, size_t M, size_t k0, s
   for (size_t i0 = 0; i0 < M; i0 += mr) {
     const size_t h = std::min(mr, M - i0);
     if (!trans) {
-      for (size_t i = 0; i < h; ++i) {
-        const float* src = A + (i0 + i) * lda + k0;
-        for (size_t k = 0; k < kc; ++k) dst[k * mr + i] = src[k];
-      }
+      gemm_copy_cols(kc, A + i0 * lda + k0, lda, h, mr, dst);
     } else {
-      for (size_t k = 0; k < kc; ++k) std::memcpy(dst + k * mr, A + (k0 + k) * lda + i0, h * sizeof(float));
+      for (size_t k = 0; k < kc; ++k) {
+        std::memcpy(dst + k * mr, A + (k0 + k) * lda + i0, h * sizeof(float));
+        for (size_t i = h; i < mr; ++i) dst[k * mr + i] = 0.0f;
+      }
     }
-    for (size_t i = h; i < mr; ++i)
-      for (size_t k = 0; k < kc; ++k) dst[k * mr + i] = 0.0f;
     dst += kc * mr;
   }
 }
@@ -182,6 +201,11 @@ void gemm_copy_rows(size_t kc, const float* base, const int64_t* offs, size_t w,
   kCopyRows[(i >= 0 && i < 4) ? i : 0](kc, base, offs, w, nr, dst);
 }
 
+void gemm_copy_cols(size_t kc, const float* src, size_t ld, size_t w, size_t nr, float* dst) {
+  const int i = static_cast<int>(active_isa());
+  kCopyCols[(i >= 0 && i < 4) ? i : 0](kc, src, ld, w, nr, dst);
+}
+
 Status gemm_pack_a(size_t M, size_t K, const float* A, size_t lda, bool transA, PackedA* out) {
   if (!out || (M > 0 && K > 0 && !A)) return Status::kInvalidArgument;
   if (M > 0 && K > 0 && lda < (transA ? M : K)) return Status::kInvalidArgument;
@@ -248,7 +272,7 @@ Status gemm_packed_a(const PackedA& a, size_t N, const float* B, size_t ldb, boo
   if (a.k > 0 && N > 0) {
     if (!B || ldb < (transB ? a.k : N)) return Status::kInvalidArgument;
   }
-  MatrixB mb{B, ldb, transB};
+  MatrixB mb{B, ldb, transB, N};
   GemmBPacker bp{pack_b_matrix, &mb};
   return gemm_packed_a_custom_b(a, N, bp, C, ldc, ep, allow_threads);
 }

@@ -1,8 +1,9 @@
 // Packed, cache-blocked single-precision GEMM: C[M,N] (+)= op(A)[M,K] * op(B)[K,N], row-major.
 // op(A)[i][k] is A[i*lda + k], or A[k*lda + i] when transA; likewise B with transB.
-// Blocking (Goto/BLIS): B is packed per KC x NC block into NR-wide panels, A into MR-tall panels
-// (all of A once per call, or once ever with gemm_pack_a), and a register-tiled MR x NR microkernel
-// of the active ISA does the FMAs. Threads split independent output tiles (over N, then M); the
+// Blocking (Goto/BLIS): A is packed into MR-tall panels per KC block (all of A once per call, or
+// once ever with gemm_pack_a); B one KC x NR panel at a time, right before the MR panels of an MC
+// block sweep over it (so it is read from L1); a register-tiled MR x NR microkernel of the active
+// ISA (4x8 scalar, 6x16 AVX2, 8x48 AVX-512) does the FMAs; partial tiles go through a temporary. Threads split independent output tiles (over N, then M); the
 // K reduction of every output element runs in one fixed order (KC blocks in increasing k, one FMA
 // per k) whatever the thread count, so results do not depend on it.
 #pragma once

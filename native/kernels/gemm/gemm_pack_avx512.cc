@@ -1,4 +1,5 @@
 #include "kernels/gemm/gemm_pack.h"
+#include "kernels/gemm/gemm_transpose_x86.h"
 
 #if SIMDCNN_X86
 #include <immintrin.h>
@@ -36,6 +37,10 @@ void gemm_copy_rows_avx512(size_t kc, const float* base, const int64_t* offs, si
       }
     }
   }
+}
+
+void gemm_copy_cols_avx512(size_t kc, const float* src, size_t ld, size_t w, size_t nr, float* dst) {
+  copy_cols_8x8(kc, src, ld, w, nr, dst);
 }
 
 }  // namespace simdcnn

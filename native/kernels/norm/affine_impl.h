@@ -5,6 +5,8 @@
 
 namespace simdcnn {
 namespace affine_impl {
+// Internal linkage: compiled once per ISA with different -m flags (see elementwise/vec.h).
+namespace {
 
 // (x - mean) first: x * scale + (shift - mean * scale) would lose the low bits of x - mean when
 // |mean| is large compared with the spread.
@@ -55,5 +57,6 @@ void grad(const float* x, const float* dy, float* dx, size_t n, float mean, floa
   }
 }
 
+}  // namespace
 }  // namespace affine_impl
 }  // namespace simdcnn

@@ -22,6 +22,8 @@
 
 namespace simdcnn {
 namespace pool_bwd_impl {
+// Internal linkage: compiled once per ISA with different -m flags (see elementwise/vec.h).
+namespace {
 
 // Per-ISA lane masks and int32 lanes for the arg-extreme scan. better(): the candidate replaces
 // the running extreme when it compares strictly better or is NaN (so ties keep the first tap, a
@@ -230,5 +232,6 @@ void plane(const float* x, const float* dy, float* dx, const PoolPlan& p, float*
   }
 }
 
+}  // namespace
 }  // namespace pool_bwd_impl
 }  // namespace simdcnn

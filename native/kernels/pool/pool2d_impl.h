@@ -16,6 +16,8 @@
 
 namespace simdcnn {
 namespace pool_impl {
+// Internal linkage: compiled once per ISA with different -m flags (see elementwise/vec.h).
+namespace {
 
 template <class Vec>
 struct MaxOp {
@@ -146,5 +148,6 @@ void plane(const float* x, float* y, const PoolPlan& p, float* row, float* inter
   }
 }
 
+}  // namespace
 }  // namespace pool_impl
 }  // namespace simdcnn
