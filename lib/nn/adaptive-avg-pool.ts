@@ -4,7 +4,7 @@
  * differ in size, so the general case is its own op; sizes that are exactly a pooling go to the
  * existing ops (output 1: globalAvgPool2d; In divisible by Out: avgPool2d with kernel = stride).
  */
-import { Tensor } from '../tensor';
+import { Tensor, assertNotCapturing } from '../tensor';
 import { record } from '../autograd/tape';
 import { avgPool2d, globalAvgPool2d } from '../ops/pool';
 import { assertRank, assertTensor } from '../ops/validate';
@@ -39,6 +39,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: [number, number]): Tens
     return avgPool2d(x, { kernelSize: k, stride: k });
   }
   const hb = adaptiveBins(H, OH), wb = adaptiveBins(W, OW);
+  assertNotCapturing('adaptiveAvgPool2d (uneven bins)');
   const xd = x.data;
   const out = new Float32Array(N * C * OH * OW);
   for (let p = 0; p < N * C; p++) {

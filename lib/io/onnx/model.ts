@@ -5,7 +5,7 @@
  */
 import { runOffThread } from '../../async';
 import { readFile } from 'node:fs/promises';
-import { Tensor, persist, tidy } from '../../tensor';
+import { Tensor, persist, tidy, CaptureUnsupportedError } from '../../tensor';
 import { noGrad } from '../../autograd/tape';
 import { describe, shapeStr } from '../../errors';
 import { decodeModel, DataType, type Dim, type NodeProto, type TensorData, type ValueInfo } from './proto';
@@ -231,6 +231,8 @@ export class OnnxModel {
         try {
           outs = s.run(ins);
         } catch (e) {
+          // A forward being captured for runAsync falls back to running synchronously.
+          if (e instanceof CaptureUnsupportedError) throw e;
           const msg = `OnnxModel.run: ${s.where}: ${e instanceof Error ? e.message : String(e)}`;
           throw e instanceof RangeError ? new RangeError(msg) : e instanceof TypeError ? new TypeError(msg) : new Error(msg);
         }

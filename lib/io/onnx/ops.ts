@@ -8,7 +8,7 @@
  * MatMul, Gemm's transA/alpha/beta), the general case is computed here with plain loops and the
  * common case is handed to the native op.
  */
-import { Tensor, sameShape } from '../../tensor';
+import { Tensor, sameShape, assertNotCapturing } from '../../tensor';
 import * as ops from '../../ops/index';
 import { outputSizeRaw } from '../../ops/validate';
 import { shapeStr } from '../../errors';
@@ -183,6 +183,7 @@ function normAxis(where: string, axis: number, rank: number, allowEnd = false): 
 /** A 2-D transpose. */
 function transpose(t: Tensor): Tensor {
   const [r, c] = t.shape;
+  assertNotCapturing('ONNX transpose (computed on the JS thread)');
   const src = t.data, out = new Float32Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = src[i * c + j];
   return Tensor.wrap(out, [c, r]);
@@ -214,6 +215,7 @@ export function broadcastBinary(kind: BinKind, a: Tensor, b: Tensor): Tensor {
   });
   const n = prod(os);
   const out = new Float32Array(n);
+  assertNotCapturing('ONNX broadcast (computed on the JS thread)');
   const ad = a.data, bd = b.data, fn = BIN_FN[kind];
   // Element strides, 0 along broadcast dimensions.
   const sa = new Array<number>(r), sb = new Array<number>(r);
@@ -248,6 +250,7 @@ function poolJs(x: Tensor, max: boolean, k: number[], s: number[], d: number[], 
   const OH = outputSizeRaw(H, k[0], s[0], p[0], p[2], d[0], ceil);
   const OW = outputSizeRaw(W, k[1], s[1], p[1], p[3], d[1], ceil);
   if (OH < 1 || OW < 1) throw new RangeError(`pool: output would be empty for input ${shapeStr(x.shape)} and kernel [${k.join(',')}]`);
+  assertNotCapturing('ONNX pool (computed on the JS thread)');
   const xd = x.data, out = new Float32Array(N * C * OH * OW);
   let o = 0;
   for (let nc = 0; nc < N * C; nc++) {
@@ -328,6 +331,7 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
       if (d === 1) return pb[i];
       throw new RangeError(`MatMul: batch dimensions of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} cannot be broadcast`);
     });
+    assertNotCapturing('ONNX MatMul (computed on the JS thread)');
     const nb = prod(batch), ad = a2.data, bd = b2.data, od = new Float32Array(nb * M * N);
     const idx = new Array<number>(r).fill(0);
     for (let t = 0; t < nb; t++) {
@@ -456,6 +460,7 @@ const compileGemm: Compiler = (ctx) => {
       if (biasFused) return [ops.linear(a2, w, C!.rank === 1 ? C! : C!.reshape([outN]))];
       let y = ops.linear(a2, w);
       if (alpha !== 1) {
+        assertNotCapturing('ONNX Gemm (computed on the JS thread)');
         const d = y.data;
         for (let i = 0; i < d.length; i++) d[i] *= alpha;
       }
@@ -527,6 +532,7 @@ const compileClip: Compiler = (ctx) => {
   return {
     run: ([x, mn, mx]) => {
       const l = scalar(mn ?? null, lo, 'min'), h = scalar(mx ?? null, hi, 'max');
+      assertNotCapturing('ONNX Clip (computed on the JS thread)');
       const src = x!.data, out = new Float32Array(src.length);
       for (let i = 0; i < src.length; i++) {
         const v = src[i];
