@@ -18,6 +18,8 @@ if (flags.has('avx512f')) isas.push('avx512');
 if (flags.has('asimd')) isas.push('neon');
 
 const perIsa = ['test/kernels/**/*.test.ts'];
+// Checks against PyTorch-generated fixtures: `npm run test:torch` only.
+const torch = ['test/torch/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -27,7 +29,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'default', include: ['test/**/*.test.ts'], exclude: [...perIsa, '**/node_modules/**'] },
+        test: { name: 'default', include: ['test/**/*.test.ts'], exclude: [...perIsa, ...torch, '**/node_modules/**'] },
+      },
+      {
+        extends: true,
+        test: { name: 'torch', include: torch },
       },
       ...isas.map((isa) => ({
         extends: true,

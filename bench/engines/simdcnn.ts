@@ -1,0 +1,76 @@
+/** simdcnn itself: the native SIMD core (sync and forwardAsync) and the pure-TS 'js' backend. */
+import { Tensor, tensor, noGrad, tidy, setBackend, setNumThreads } from '../../lib/index';
+import type { BenchCase, Engine, Runner } from './types';
+
+function load(c: BenchCase, weights: Record<string, Tensor>) {
+  const model = c.workload.model();
+  model.loadStateDict(weights);
+  model.eval();
+  const x = tensor(c.input, [c.batch, ...c.workload.input]);
+  return { model, x };
+}
+
+export const simdcnnNative: Engine = {
+  name: 'simdcnn native',
+  threaded: true,
+  available: () => true,
+  async prepare(c, weights): Promise<Runner> {
+    setBackend('native');
+    setNumThreads(c.threads);
+    const { model, x } = load(c, weights);
+    return {
+      run() {
+        const y = noGrad(() => tidy(() => model.call(x)));
+        const out = y.toArray();
+        y.dispose();
+        return out;
+      },
+      dispose() { x.dispose(); model.dispose(); },
+    };
+  },
+};
+
+export const simdcnnNativeAsync: Engine = {
+  name: 'simdcnn native forwardAsync',
+  threaded: true,
+  available: () => true,
+  applies: (c) => c.workload.name === 'resnet18' && c.batch === 1,
+  async prepare(c, weights): Promise<Runner> {
+    setBackend('native');
+    setNumThreads(c.threads);
+    const { model, x } = load(c, weights);
+    return {
+      async run() {
+        const y = await model.forwardAsync(x);
+        const out = y.toArray();
+        y.dispose();
+        return out;
+      },
+      dispose() { x.dispose(); model.dispose(); },
+    };
+  },
+};
+
+export const simdcnnJs: Engine = {
+  name: 'simdcnn js',
+  threaded: false,
+  note: "simdcnn js: the pure-TypeScript reference backend (setBackend('js')), single-threaded.",
+  available: () => true,
+  async prepare(c, weights): Promise<Runner> {
+    const { model, x } = load(c, weights);
+    return {
+      run() {
+        setBackend('js');
+        try {
+          const y = noGrad(() => tidy(() => model.call(x)));
+          const out = y.toArray();
+          y.dispose();
+          return out;
+        } finally {
+          setBackend('native');
+        }
+      },
+      dispose() { x.dispose(); model.dispose(); },
+    };
+  },
+};

@@ -1,0 +1,119 @@
+/**
+ * Peak resident memory of a fresh Node process that does only ResNet-18 batch-1 inference, for
+ * simdcnn native and for onnxruntime-node, measured the same way: the parent writes the weights
+ * (safetensors for simdcnn, ONNX for ORT, both from the same state dict) to a temporary directory,
+ * spawns `node rss.js --child <engine> <file>`, and the child loads its engine and the file, runs
+ * the forward pass `runs` times and prints process.resourceUsage().maxRSS. A child that only starts
+ * Node gives the baseline.
+ *   parent: measureRss({ root, threads }); child: node dist/bench/rss.js --child simdcnn|ort|node FILE THREADS
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export interface RssRow {
+  engine: string;
+  /** Peak RSS in MiB (maxRSS is in KiB on Linux). */
+  maxRssMiB: number;
+  /** maxRSS minus the bare-Node child. */
+  overNodeMiB: number;
+  /** Linux /proc/self/status VmHWM of the child (the same high-water mark, per address space), MiB. */
+  vmHwmMiB: number | null;
+  /** Wall time of the child, seconds. */
+  seconds: number;
+}
+
+const RUNS = 3;
+
+async function child(engine: string, file: string, threads: number): Promise<void> {
+  const shape = [1, 3, 224, 224];
+  const input = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
+  let out = 0;
+  if (engine === 'simdcnn') {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const s = require('../lib/index') as typeof import('../lib/index');
+    s.setNumThreads(threads);
+    const model = s.models.resnet18();
+    model.loadStateDict(s.io.loadSafetensors(file));
+    model.eval();
+    const x = s.tensor(input, shape);
+    for (let r = 0; r < RUNS; r++) {
+      const y = s.noGrad(() => s.tidy(() => model.call(x)));
+      out += y.data[0];
+      y.dispose();
+    }
+  } else if (engine === 'ort') {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(file)), {
+      intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all',
+    });
+    const x = new ort.Tensor('float32', input, shape);
+    for (let r = 0; r < RUNS; r++) {
+      const res = await session.run({ [session.inputNames[0]]: x });
+      out += (res[session.outputNames[0]].data as Float32Array)[0];
+    }
+  } else if (engine !== 'node') {
+    throw new Error(`rss child: unknown engine '${engine}'`);
+  }
+  let vmHwmKiB: number | null = null;
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) vmHwmKiB = Number(m[1]);
+  } catch { /* not Linux */ }
+  process.stdout.write(JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, vmHwmKiB, out }) + '\n');
+}
+
+/** Spawns the three children (bare node, simdcnn, ORT) one after another. */
+export async function measureRss(opts: { threads: number; weightsDir?: string }): Promise<RssRow[]> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { io } = require('../lib/index') as typeof import('../lib/index');
+  const { WORKLOADS } = await import('./workloads');
+  const { onnxBytes } = await import('./engines/ort');
+  const wl = WORKLOADS.find((w) => w.name === 'resnet18')!;
+  const dir = opts.weightsDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'simdcnn-rss-'));
+  const model = wl.model();
+  const sd = model.stateDict();
+  const st = path.join(dir, 'resnet18.safetensors');
+  const onnx = path.join(dir, 'resnet18.onnx');
+  io.saveSafetensors(sd, st);
+  fs.writeFileSync(onnx, onnxBytes({ workload: wl }, sd));
+  model.dispose();
+  const rows: RssRow[] = [];
+  let base = 0;
+  try {
+    for (const [engine, file] of [['node', ''], ['simdcnn', st], ['ort', onnx]] as const) {
+      const t0 = process.hrtime.bigint();
+      // Linux carries the pre-exec address space's high-water mark into ru_maxrss across exec, so a
+      // child forked straight from this (large) process would report at least our own RSS. A shell
+      // in between forks the real child from a small process (the trailing command keeps the shell
+      // from exec-ing it in place).
+      const args = [__filename, '--child', engine, file, String(opts.threads)];
+      const stdout = process.platform === 'win32'
+        ? execFileSync(process.execPath, args, { encoding: 'utf8' })
+        : execFileSync('/bin/sh', ['-c', '"$0" "$@"; rc=$?; exit $rc', process.execPath, ...args], { encoding: 'utf8' });
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const r = JSON.parse(stdout.trim().split('\n').pop()!) as { maxRSS: number; vmHwmKiB: number | null };
+      const mib = r.maxRSS / 1024;
+      if (engine === 'node') base = mib;
+      rows.push({ engine: engine === 'node' ? 'node (baseline)' : engine === 'ort' ? 'onnxruntime-node' : 'simdcnn native', maxRssMiB: mib, overNodeMiB: mib - base, vmHwmMiB: r.vmHwmKiB === null ? null : r.vmHwmKiB / 1024, seconds });
+    }
+  } finally {
+    if (!opts.weightsDir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (require.main === module) {
+  const i = process.argv.indexOf('--child');
+  if (i >= 0) {
+    child(process.argv[i + 1], process.argv[i + 2], Number(process.argv[i + 3]) || 1).catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+  } else {
+    measureRss({ threads: Number(process.argv[2]) || 1 }).then((rows) => console.table(rows));
+  }
+}
