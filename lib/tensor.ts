@@ -54,6 +54,8 @@ export class Tensor {
   readonly dtype = 'float32' as const;
   /** Set when the tensor was produced by a recorded op. */
   gradNode: GradNode | null = null;
+  /** Set on a non-leaf whose graph a backward() already walked and released. */
+  graphReleased = false;
   grad: Tensor | null = null;
   /** Parameters, buffers, grads and optimiser state: never disposed by tidy. */
   persistent = false;

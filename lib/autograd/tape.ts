@@ -45,6 +45,11 @@ class Node implements GradNode {
   }
 }
 
+function secondBackward(): never {
+  throw new Error('backward: trying to backward through the graph a second time (its tape was released ' +
+    'by the first backward); recompute the forward');
+}
+
 /**
  * Attaches a node to `out` when any input requires grad. `inputs` may hold null for optional
  * arguments (the closure returns null in that slot).
@@ -62,6 +67,7 @@ function runBackward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) {
     throw new Error(`backward: tensor of shape ${shapeStr(root.shape)} does not require grad (no input of the graph has requiresGrad)`);
   }
+  if (root.graphReleased) secondBackward();
   let seed: Float32Array;
   if (grad === undefined) {
     if (root.size !== 1) {
@@ -104,6 +110,7 @@ function runBackward(root: Tensor, grad?: Tensor): void {
     if (!g) continue;
     const node = t.gradNode as Node | null;
     if (!node) {
+      if (t.graphReleased) secondBackward();
       accumulateLeaf(t, g);
       continue;
     }
@@ -119,8 +126,13 @@ function runBackward(root: Tensor, grad?: Tensor): void {
       }
     });
   }
-  // Release the tape.
-  for (const t of order) t.gradNode = null;
+  // Release the tape; remember which tensors had a node so a second backward fails loudly.
+  for (const t of order) {
+    if (t.gradNode) {
+      t.gradNode = null;
+      t.graphReleased = true;
+    }
+  }
 }
 
 function accumulateLeaf(t: Tensor, g: Float32Array): void {

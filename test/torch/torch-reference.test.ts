@@ -56,7 +56,7 @@ describe.each(['native', 'js'] as const)('PyTorch reference (%s backend)', (back
     expect(Math.abs(loss.item() - fx.loss.item())).toBeLessThan(1e-5 * Math.abs(fx.loss.item()) + 1e-6);
     loss.backward();
     const named = Object.fromEntries(model.namedParameters());
-    for (const k of ['conv1.weight', 'layer4.1.bn2.weight', 'fc.weight']) {
+    for (const k of ['fc.weight', 'layer4.1.bn2.weight', 'layer4.1.conv1.weight', 'layer1.0.conv2.weight', 'conv1.weight']) {
       expect(relErr(named[k].grad!, fx[`grad.${k}`]), k).toBeLessThan(1e-4);
     }
     const state = model.stateDict();
