@@ -1,4 +1,4 @@
-// linear(x, w, b, out, [N, inF, outF]) and matmul(a, b, out, [M, K, N]).
+// linear(x, w, b, out, [N, inF, outF]), matmul(a, b, out, [M, K, N]) and linearBackward.
 #include "binding/linear.h"
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include "binding/defer.h"
 #include "core/shape.h"
 #include "kernels/gemm/linear.h"
+#include "kernels/gemm/linear_backward.h"
 
 namespace simdcnn {
 namespace binding {
@@ -57,11 +58,46 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
                       b.data, out.data); });
 }
 
+// linearBackward(x, w, dy, [N, inF, outF], dx | null, dw | null, db | null).
+Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* op = "linearBackward";
+  static const char* const kNames[3] = {"N", "inF", "outF"};
+  const F32View x = get_f32(info, 0, op, "x");
+  const F32View w = get_f32(info, 1, op, "w");
+  const F32View dy = get_f32(info, 2, op, "dy");
+  const std::vector<int64_t> d = get_int_array(info, 3, op, "dims", 3, kNames, 1, kMaxElements);
+  const F32View dx = get_f32_or_null(info, 4, op, "dx");
+  const F32View dw = get_f32_or_null(info, 5, op, "dw");
+  const F32View db = get_f32_or_null(info, 6, op, "db");
+  const int64_t x_dims[2] = {d[0], d[1]}, w_dims[2] = {d[2], d[1]}, y_dims[2] = {d[0], d[2]}, b_dims[1] = {d[2]};
+  expect_length(env, op, "x", x, x_dims, 2);
+  expect_length(env, op, "w", w, w_dims, 2);
+  expect_length(env, op, "dy", dy, y_dims, 2);
+  if (dx.data) expect_length(env, op, "dx", dx, x_dims, 2);
+  if (dw.data) expect_length(env, op, "dw", dw, w_dims, 2);
+  if (db.data) expect_length(env, op, "db", db, b_dims, 1);
+  const F32View outs[3] = {dx, dw, db};
+  const char* const out_names[3] = {"dx", "dw", "db"};
+  for (int i = 0; i < 3; ++i) {
+    if (overlaps(outs[i], x) || overlaps(outs[i], w) || overlaps(outs[i], dy))
+      throw_range_error(env, std::string(op) + ": " + out_names[i] + " must not share memory with x, w or dy");
+    for (int j = 0; j < i; ++j)
+      if (overlaps(outs[i], outs[j]))
+        throw_range_error(env, std::string(op) + ": " + out_names[i] + " must not share memory with " + out_names[j]);
+  }
+  return run_kernel(info, op, [=] {
+    return linear_backward(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), x.data,
+                           w.data, dy.data, dx.data, dw.data, db.data);
+  });
+}
+
 }  // namespace
 
 void register_linear(Napi::Env env, Napi::Object exports) {
   exports.Set("linear", Napi::Function::New(env, Linear, "linear"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("linearBackward", Napi::Function::New(env, LinearBackward, "linearBackward"));
 }
 
 }  // namespace binding

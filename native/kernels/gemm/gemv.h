@@ -1,6 +1,12 @@
 // y[r] = dot(x[0..K), W[r*ldw .. r*ldw + K)) for r < rows: a matrix-vector product that streams
 // W once, for dense layers with a small batch (where packing W for the GEMM would cost more than
-// the product). The summation order depends only on K and the ISA.
+// the product).
+//
+// Batch invariance: every y[r] is ONE multiply-add chain over k = 0..K-1 starting from 0, exactly
+// as the GEMM microkernel of the same ISA accumulates an output element (fused multiply-add on the
+// FMA ISAs, separate multiply and add on the scalar one). So a dense layer gives bit-identical
+// rows whether the batch goes through this path or the GEMM, and whatever the thread split.
+// Vector ISAs put 16 (or 8) rows in the lanes and gather W's columns.
 #pragma once
 #include <cstddef>
 

@@ -3,19 +3,32 @@
 namespace simdcnn {
 
 void gemv_rows_scalar(size_t K, const float* x, const float* W, size_t ldw, size_t rows, float* y) {
-  for (size_t r = 0; r < rows; ++r) {
-    const float* w = W + r * ldw;
-    // Four partial sums (k mod 4) break the add latency chain; combined in a fixed order.
+  // Four rows at a time for independent chains; each row's chain runs in increasing k, the order
+  // of gemm_ukernel_4x8_scalar.
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* w0 = W + r * ldw;
+    const float* w1 = w0 + ldw;
+    const float* w2 = w1 + ldw;
+    const float* w3 = w2 + ldw;
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    size_t k = 0;
-    for (; k + 4 <= K; k += 4) {
-      s0 += x[k] * w[k];
-      s1 += x[k + 1] * w[k + 1];
-      s2 += x[k + 2] * w[k + 2];
-      s3 += x[k + 3] * w[k + 3];
+    for (size_t k = 0; k < K; ++k) {
+      const float xk = x[k];
+      s0 += xk * w0[k];
+      s1 += xk * w1[k];
+      s2 += xk * w2[k];
+      s3 += xk * w3[k];
     }
-    for (; k < K; ++k) s0 += x[k] * w[k];
-    y[r] = (s0 + s1) + (s2 + s3);
+    y[r] = s0;
+    y[r + 1] = s1;
+    y[r + 2] = s2;
+    y[r + 3] = s3;
+  }
+  for (; r < rows; ++r) {
+    const float* w = W + r * ldw;
+    float s = 0;
+    for (size_t k = 0; k < K; ++k) s += x[k] * w[k];
+    y[r] = s;
   }
 }
 

@@ -1,0 +1,251 @@
+#include "kernels/conv/conv2d_backward.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "core/thread_pool.h"
+#include "kernels/gemm/gemm.h"
+
+namespace simdcnn {
+namespace {
+
+// The phase-split layout of conv2d.cc: the padded image [Cg, Hp, Wp] split by stride phase into
+// planes of Hq x Wq; the im2col row of tap k is xp[offs[k] + j] for j < Np, with output (oh, ow)
+// at column j = oh*Wq + ow (columns ow >= OW are filler).
+struct Layout {
+  size_t Cg, Mg, Kg, OH, OW, OHW, HW;
+  size_t sH, sW, Hq, Wq, plane, Np;
+  bool direct;     // stride 1, unpadded: the split image is the image itself
+  bool pointwise;  // 1x1 on top of that: the im2col matrix is the image
+};
+
+Layout make_layout(const Conv2dParams& p, size_t OH, size_t OW) {
+  Layout L;
+  L.Cg = p.C / p.groups;
+  L.Mg = p.outC / p.groups;
+  L.Kg = L.Cg * p.kH * p.kW;
+  L.OH = OH;
+  L.OW = OW;
+  L.OHW = OH * OW;
+  L.HW = p.H * p.W;
+  L.sH = p.strideH;
+  L.sW = p.strideW;
+  const size_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
+  L.Hq = (Hp + L.sH - 1) / L.sH;
+  L.Wq = (Wp + L.sW - 1) / L.sW;
+  L.plane = L.Hq * L.Wq;
+  L.Np = (OH - 1) * L.Wq + OW;
+  L.direct = L.sH == 1 && L.sW == 1 && Hp == p.H && Wp == p.W;
+  L.pointwise = L.direct && p.kH == 1 && p.kW == 1;
+  return L;
+}
+
+void tap_offsets(const Conv2dParams& p, const Layout& L, int64_t* offs) {
+  for (size_t c = 0, k = 0; c < L.Cg; ++c)
+    for (size_t kh = 0; kh < p.kH; ++kh)
+      for (size_t kw = 0; kw < p.kW; ++kw, ++k) {
+        const size_t ph = kh * p.dilationH % L.sH, qh = kh * p.dilationH / L.sH;
+        const size_t pw = kw * p.dilationW % L.sW, qw = kw * p.dilationW / L.sW;
+        offs[k] = static_cast<int64_t>(((c * L.sH + ph) * L.sW + pw) * L.plane + qh * L.Wq + qw);
+      }
+}
+
+// Where input pixel (ih, iw) of channel c lives in the split image.
+inline size_t split_index(const Conv2dParams& p, const Layout& L, size_t c, size_t ih, size_t iw) {
+  const size_t yy = ih + p.padTop, xx = iw + p.padLeft;
+  return ((c * L.sH + yy % L.sH) * L.sW + xx % L.sW) * L.plane + (yy / L.sH) * L.Wq + xx / L.sW;
+}
+
+// xp (Cg*sH*sW*plane floats) = the split image of xg; padding is zero.
+void split_image(const Conv2dParams& p, const Layout& L, const float* xg, float* xp) {
+  std::memset(xp, 0, L.Cg * L.sH * L.sW * L.plane * sizeof(float));
+  for (size_t c = 0; c < L.Cg; ++c)
+    for (size_t ih = 0; ih < p.H; ++ih) {
+      const float* src = xg + (c * p.H + ih) * p.W;
+      float* d = xp + split_index(p, L, c, ih, 0);
+      if (L.sW == 1) {
+        std::memcpy(d, src, p.W * sizeof(float));
+      } else {
+        for (size_t iw = 0; iw < p.W; ++iw) xp[split_index(p, L, c, ih, iw)] = src[iw];
+      }
+    }
+}
+
+// dxg = the image part of the split image xp (the padding's gradient is dropped).
+void merge_image(const Conv2dParams& p, const Layout& L, size_t c0, size_t c1, const float* xp, float* dxg) {
+  for (size_t c = c0; c < c1; ++c)
+    for (size_t ih = 0; ih < p.H; ++ih) {
+      float* d = dxg + (c * p.H + ih) * p.W;
+      if (L.sW == 1) {
+        std::memcpy(d, xp + split_index(p, L, c, ih, 0), p.W * sizeof(float));
+      } else {
+        for (size_t iw = 0; iw < p.W; ++iw) d[iw] = xp[split_index(p, L, c, ih, iw)];
+      }
+    }
+}
+
+// dY of one image and group as [Mg, Np] rows of plane width. Returns dyg itself when the rows have
+// no filler columns, else a copy in `buf` with the filler zeroed (so filler columns add nothing).
+const float* widen_dy(const Layout& L, const float* dyg, float* buf) {
+  if (L.Wq == L.OW) return dyg;
+  for (size_t m = 0; m < L.Mg; ++m) {
+    float* d = buf + m * L.Np;
+    for (size_t oh = 0; oh < L.OH; ++oh) {
+      std::memcpy(d + oh * L.Wq, dyg + m * L.OHW + oh * L.OW, L.OW * sizeof(float));
+      if (oh + 1 < L.OH) std::memset(d + oh * L.Wq + L.OW, 0, (L.Wq - L.OW) * sizeof(float));
+    }
+  }
+  return buf;
+}
+
+struct Scratch {
+  ScratchBuffer obuf, xbuf, cbuf, dbuf;
+  int64_t* offs = nullptr;
+  bool init(const Conv2dParams& p, const Layout& L) {
+    if (L.pointwise) return true;
+    // Row offsets (int64) live in a float buffer: two floats per offset.
+    if (!obuf.reserve(2 * L.Kg) || !cbuf.reserve(L.Kg * L.Np)) return false;
+    if (!L.direct && !xbuf.reserve(L.Cg * L.sH * L.sW * L.plane)) return false;
+    if (L.Wq != L.OW && !dbuf.reserve(L.Mg * L.Np)) return false;
+    offs = reinterpret_cast<int64_t*>(obuf.data());
+    tap_offsets(p, L, offs);
+    return true;
+  }
+};
+
+}  // namespace
+
+Status conv2d_backward_input(const Conv2dParams& params, const float* dy, const float* w, float* dx) {
+  Conv2dParams p = params;
+  p.act = 0;
+  size_t OH = 0, OW = 0;
+  if (!conv2d_output_size(p, &OH, &OW) || !dy || !w || !dx) return Status::kInvalidArgument;
+  const Layout L = make_layout(p, OH, OW);
+  const size_t G = p.groups;
+
+  auto run_one = [&](size_t n, size_t g, bool threads) -> Status {
+    const float* wg = w + g * L.Mg * L.Kg;  // [Mg, Kg]: A = wg^T
+    const float* dyg = dy + (n * p.outC + g * L.Mg) * L.OHW;
+    float* dxg = dx + (n * p.C + g * L.Cg) * L.HW;
+    if (L.pointwise)
+      return gemm(L.Cg, L.HW, L.Mg, wg, L.Kg, true, dyg, L.HW, false, dxg, L.HW, GemmEpilogue{});
+    Scratch s;
+    if (!s.init(p, L)) return Status::kOutOfMemory;
+    const float* B = widen_dy(L, dyg, s.dbuf.data());
+    float* cols = s.cbuf.data();
+    const Status st = gemm(L.Kg, L.Np, L.Mg, wg, L.Kg, true, B, L.Np, false, cols, L.Np, GemmEpilogue{});
+    if (st != Status::kOk) return st;
+    float* xp = L.direct ? dxg : s.xbuf.data();
+    const size_t taps = p.kH * p.kW, cplane = L.sH * L.sW * L.plane;
+    // Channels own disjoint planes, so they may run in parallel; within one, taps add in order.
+    auto col2im = [&](size_t c0, size_t c1) {
+      std::memset(xp + c0 * cplane, 0, (c1 - c0) * cplane * sizeof(float));
+      for (size_t k = c0 * taps; k < c1 * taps; ++k) {
+        float* d = xp + s.offs[k];
+        const float* src = cols + k * L.Np;
+        for (size_t j = 0; j < L.Np; ++j) d[j] += src[j];
+      }
+      if (!L.direct) merge_image(p, L, c0, c1, xp, dxg);
+    };
+    if (threads) {
+      parallel_for(L.Cg, 1, [&](size_t c0, size_t c1) { col2im(c0, c1); });
+    } else {
+      col2im(0, L.Cg);
+    }
+    return Status::kOk;
+  };
+
+  const size_t jobs = p.N * G;
+  const double per_job = static_cast<double>(L.Mg) * static_cast<double>(L.Np) * static_cast<double>(L.Kg);
+  if (jobs == 1 || per_job >= static_cast<double>(kGemmThreadingThreshold)) {
+    for (size_t t = 0; t < jobs; ++t) {
+      const Status s = run_one(t / G, t % G, true);
+      if (s != Status::kOk) return s;
+    }
+    return Status::kOk;
+  }
+  std::atomic<bool> failed{false};
+  const size_t grain =
+      std::max<size_t>(1, static_cast<size_t>(static_cast<double>(kGemmThreadingThreshold) / std::max(per_job, 1.0)));
+  parallel_for(jobs, grain, [&](size_t begin, size_t end) {
+    for (size_t t = begin; t < end; ++t)
+      if (run_one(t / G, t % G, false) != Status::kOk) failed.store(true, std::memory_order_relaxed);
+  });
+  return failed.load() ? Status::kOutOfMemory : Status::kOk;
+}
+
+Status conv2d_backward_weight(const Conv2dParams& params, const float* x, const float* dy, float* dw) {
+  Conv2dParams p = params;
+  p.act = 0;
+  size_t OH = 0, OW = 0;
+  if (!conv2d_output_size(p, &OH, &OW) || !x || !dy || !dw) return Status::kInvalidArgument;
+  const Layout L = make_layout(p, OH, OW);
+  const size_t G = p.groups, wg_size = L.Mg * L.Kg;
+
+  // Images are split into a number of chunks fixed by the geometry (never by the thread count);
+  // chunk 0 accumulates straight into dw, the others into private partials added in chunk order.
+  constexpr size_t kMaxChunks = 8;
+  const double per_image = static_cast<double>(L.Mg) * static_cast<double>(L.Np) * static_cast<double>(L.Kg);
+  const bool big = per_image >= static_cast<double>(kGemmThreadingThreshold);
+  const size_t chunks = big ? 1 : std::min(p.N, kMaxChunks);
+  ScratchBuffer pbuf;
+  if (chunks > 1 && !pbuf.reserve((chunks - 1) * G * wg_size)) return Status::kOutOfMemory;
+
+  auto run_chunk = [&](size_t g, size_t chunk) -> Status {
+    const size_t n0 = p.N * chunk / chunks, n1 = p.N * (chunk + 1) / chunks;
+    float* target = chunk == 0 ? dw + g * wg_size : pbuf.data() + ((chunk - 1) * G + g) * wg_size;
+    Scratch s;
+    if (!s.init(p, L)) return Status::kOutOfMemory;
+    for (size_t n = n0; n < n1; ++n) {
+      const float* xg = x + (n * p.C + g * L.Cg) * L.HW;
+      const float* dyg = dy + (n * p.outC + g * L.Mg) * L.OHW;
+      GemmEpilogue ep;
+      ep.accumulate = n > n0;
+      Status st;
+      if (L.pointwise) {
+        st = gemm(L.Mg, L.Kg, L.HW, dyg, L.HW, false, xg, L.HW, true, target, L.Kg, ep);
+      } else {
+        const float* xp = xg;
+        if (!L.direct) {
+          split_image(p, L, xg, s.xbuf.data());
+          xp = s.xbuf.data();
+        }
+        float* cols = s.cbuf.data();
+        for (size_t k = 0; k < L.Kg; ++k) std::memcpy(cols + k * L.Np, xp + s.offs[k], L.Np * sizeof(float));
+        const float* A = widen_dy(L, dyg, s.dbuf.data());
+        st = gemm(L.Mg, L.Kg, L.Np, A, L.Np, false, cols, L.Np, true, target, L.Kg, ep);
+      }
+      if (st != Status::kOk) return st;
+    }
+    return Status::kOk;
+  };
+
+  if (big) {
+    // One image's GEMM is big enough to split across threads inside.
+    for (size_t g = 0; g < G; ++g) {
+      const Status s = run_chunk(g, 0);
+      if (s != Status::kOk) return s;
+    }
+    return Status::kOk;
+  }
+  std::atomic<bool> failed{false};
+  parallel_for(G * chunks, 1, [&](size_t begin, size_t end) {
+    for (size_t t = begin; t < end; ++t)
+      if (run_chunk(t / chunks, t % chunks) != Status::kOk) failed.store(true, std::memory_order_relaxed);
+  });
+  if (failed.load()) return Status::kOutOfMemory;
+  if (chunks > 1) {
+    const size_t total = G * wg_size;
+    parallel_for(total, 4096, [&](size_t i0, size_t i1) {
+      for (size_t c = 1; c < chunks; ++c) {
+        const float* part = pbuf.data() + (c - 1) * total;
+        for (size_t i = i0; i < i1; ++i) dw[i] += part[i];
+      }
+    });
+  }
+  return Status::kOk;
+}
+
+}  // namespace simdcnn
