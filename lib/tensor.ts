@@ -54,6 +54,12 @@ export class Tensor {
   readonly dtype = 'float32' as const;
   /** Set when the tensor was produced by a recorded op. */
   gradNode: GradNode | null = null;
+  /**
+   * Bumped by every library write into this tensor's data after creation (optimiser steps,
+   * loadStateDict, batch-norm running statistics); caches derived from a tensor (folded inference
+   * weights) compare it. Writing through `.data` directly must bump it too.
+   */
+  version = 0;
   /** Set on a non-leaf whose graph a backward() already walked and released. */
   graphReleased = false;
   grad: Tensor | null = null;

@@ -136,7 +136,7 @@ def lenet5_fixtures(out):
 
 
 if __name__ == "__main__":
-    out = sys.argv[1] if len(sys.argv) > 1 else "build/torch-fixtures"
+    out = sys.argv[1] if len(sys.argv) > 1 else "build-fixtures/torch"
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
     resnet18_fixtures(out)

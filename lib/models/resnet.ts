@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor';
+import { canFuse, convBnAct } from '../nn/fuse';
 import { add } from '../ops/elementwise';
 import { flatten } from '../ops/shape';
 import { Module } from '../nn/module';
@@ -37,8 +38,13 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.bn2.call(this.conv2.call(out));
+    let out: Tensor;
+    if (canFuse(this)) {
+      out = convBnAct(this.conv2, this.bn2, false, convBnAct(this.conv1, this.bn1, true, x));
+    } else {
+      out = this.relu.call(this.bn1.call(this.conv1.call(x)));
+      out = this.bn2.call(this.conv2.call(out));
+    }
     const identity = this.downsample ? this.downsample.call(x) : x;
     return this.relu.call(add(out, identity));
   }
@@ -88,7 +94,8 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
+    const stem = canFuse(this) ? convBnAct(this.conv1, this.bn1, true, x) : this.relu.call(this.bn1.call(this.conv1.call(x)));
+    let y = this.maxpool.call(stem);
     y = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(y))));
     return this.fc.call(flatten(this.avgpool.call(y), 1));
   }

@@ -1,6 +1,10 @@
 import { Tensor } from '../tensor';
 import { add } from '../ops/elementwise';
 import { Module } from './module';
+import { Conv2d } from './conv';
+import { BatchNorm2d } from './norm';
+import { ReLU } from './activation';
+import { canFuse, convBnAct } from './fuse';
 import { describe } from '../errors';
 
 /**
@@ -55,8 +59,21 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const mods = [...this._modules.values()];
+    const plan = canFuse(this);
     let y = x;
-    for (const m of this._modules.values()) y = m.call(y);
+    for (let i = 0; i < mods.length; i++) {
+      const m = mods[i], next = mods[i + 1];
+      // Planned inference: conv -> batch norm (-> ReLU) runs as one convolution.
+      if (plan && m instanceof Conv2d && next instanceof BatchNorm2d && canFuse(m, next) &&
+          next.numFeatures === m.outChannels) {
+        const relu = mods[i + 2] instanceof ReLU;
+        y = convBnAct(m, next, relu, y);
+        i += relu ? 2 : 1;
+        continue;
+      }
+      y = m.call(y);
+    }
     return y;
   }
 }

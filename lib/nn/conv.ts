@@ -1,6 +1,7 @@
 import { Tensor } from '../tensor';
 import { conv2d, convPadding, type Padding } from '../ops/conv2d';
 import { Module } from './module';
+import { releaseFold } from './fuse';
 import { uniform } from './init';
 import { boolOpt, options, pair, posInt } from './args';
 
@@ -50,6 +51,10 @@ export class Conv2d extends Module {
     const bound = 1 / Math.sqrt(fanIn);
     this.weight = this.param('weight', uniform([this.outChannels, this.inChannels / this.groups, kH, kW], bound));
     this.bias = boolOpt(L, 'bias', o.bias, true) ? this.param('bias', uniform([this.outChannels], bound)) : this.noParam('bias');
+  }
+
+  protected override releaseCaches(): void {
+    releaseFold(this);
   }
 
   forward(x: Tensor): Tensor {

@@ -79,6 +79,8 @@ export function batchNorm2d(x: Tensor, o: BatchNormOptions): Tensor {
     rm[c] = (1 - momentum) * rm[c] + momentum * mean[c];
     rv[c] = (1 - momentum) * rv[c] + momentum * variance[c] * unbias;
   }
+  runningMean.version++;
+  runningVar.version++;
   return record(Tensor.wrap(out, x.shape), op, [x, weight, bias], (dy) => {
     const dx = x.requiresGrad ? new Float32Array(xd.length) : null;
     const dw = weight?.requiresGrad ? new Float32Array(C) : null;

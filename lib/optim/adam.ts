@@ -44,6 +44,7 @@ export class Adam extends Optimizer {
         v[i] = b2 * v[i] + (1 - b2) * d * d;
         w[i] -= lr * (m[i] / c1) / (Math.sqrt(v[i] / c2) + eps);
       }
+      p.version++;
     }
   }
 }

@@ -44,6 +44,7 @@ export class SGD extends Optimizer {
         }
         w[i] -= lr * d;
       }
+      p.version++;
     }
     this.stepCount++;
   }
