@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -43,6 +44,7 @@ class ThreadPool {
       chunks_ = chunks;
       done_.store(0, std::memory_order_relaxed);
       participants_ = static_cast<int>(chunks) - 1;
+      published_.store(generation_ + 1, std::memory_order_release);
       // Published last: a worker that sees next_ == 0 also sees the job fields above.
       next_.store(0, std::memory_order_release);
       ++generation_;
@@ -78,6 +80,13 @@ class ThreadPool {
   void worker_loop(int id) {
     uint64_t seen = 0;
     for (;;) {
+      // Spin for a short while before sleeping: layers issue parallel_for calls back to back, and
+      // waking a sleeping thread costs 7-30 us, more than a small layer's whole work.
+      const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+      while (published_.load(std::memory_order_acquire) == seen &&
+             std::chrono::steady_clock::now() < spin_until) {
+        cpu_relax();
+      }
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] { return stop_ || (generation_ != seen && id < participants_); });
@@ -88,6 +97,17 @@ class ThreadPool {
     }
   }
 
+  static constexpr int kSpinMicros = 100;
+
+  static void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+  }
+
+  std::atomic<uint64_t> published_{0};  // generation_ as workers may read it without the lock
   std::mutex busy_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -148,6 +148,46 @@ TEST_CASE("gemm: large (threaded, several N blocks) and thread-count invariant")
   CHECK(std::memcmp(C1.data(), C2.data(), C1.size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("gemm: A viewed in place is bitwise the packed result") {
+  // gemm_view_a reads A rows in place where the ISA has such a kernel (M a multiple of MR), and
+  // narrow column tails use narrower kernels: every tile shape must match the packed path exactly.
+  Rng rng(410);
+  for (size_t M : {8, 16, 24, 64, 13}) {
+    for (size_t K : {1, 7, 192, 193, 450}) {
+      const size_t lda = K + 3;
+      std::vector<float> A(M * lda), bias(M);
+      rng.fill(A);
+      rng.fill(bias);
+      PackedA view, pack;
+      CHECK(gemm_view_a(M, K, A.data(), lda, &view) == Status::kOk);
+      CHECK(gemm_pack_a(M, K, A.data(), lda, false, &pack) == Status::kOk);
+      for (size_t N : {1, 15, 16, 17, 33, 48, 61, 97, 150}) {
+        std::vector<float> B(K * N), C(M * N), R(M * N);
+        rng.fill(B);
+        for (int act = 0; act < 2; ++act) {
+          GemmEpilogue ep;
+          ep.row_bias = bias.data();
+          ep.act = act ? GemmAct::kRelu : GemmAct::kNone;
+          CHECK(gemm_packed_a(view, N, B.data(), N, false, C.data(), N, ep) == Status::kOk);
+          CHECK(gemm_packed_a(pack, N, B.data(), N, false, R.data(), N, ep) == Status::kOk);
+          CHECK(std::memcmp(C.data(), R.data(), C.size() * sizeof(float)) == 0);
+        }
+      }
+      // A column's value must not depend on the width of the tile it lands in: the first 61
+      // columns (a full 48-wide panel and a narrow tail) against a run where every tile is full.
+      const size_t W = 96, n = 61;
+      std::vector<float> B(K * W), wide(M * W), part(M * n);
+      rng.fill(B);
+      for (const PackedA* pa : {&view, &pack}) {
+        CHECK(gemm_packed_a(*pa, W, B.data(), W, false, wide.data(), W, GemmEpilogue{}) == Status::kOk);
+        CHECK(gemm_packed_a(*pa, n, B.data(), W, false, part.data(), n, GemmEpilogue{}) == Status::kOk);
+        for (size_t i = 0; i < M; ++i)
+          CHECK(std::memcmp(part.data() + i * n, wide.data() + i * W, n * sizeof(float)) == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("gemm: packed A reused across calls") {
   const size_t M = 19, K = 45;
   std::vector<float> A(M * K);
@@ -258,6 +298,10 @@ TEST_CASE("conv2d: geometry matrix vs direct reference") {
       make(2, 4, 7, 40, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4, 0),  // depthwise x2, dilated, wide
       make(1, 3, 6, 50, 3, 3, 5, 3, 3, 1, 2, 1, 2, 1, 1, 3, 1),  // depthwise stride 3 (element loop)
       make(1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0),   // kernel larger than input
+      make(1, 5, 13, 12, 16, 3, 3, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1), // stride 2 dilation 2: one phase used
+      make(1, 6, 14, 15, 8, 2, 2, 3, 3, 1, 0, 2, 1, 1, 1, 1, 0),  // stride 3, kernel 2: 4 of 9 phases
+      make(1, 16, 7, 7, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),  // 7x7 map: 61 columns, narrow tail
+      make(1, 8, 14, 14, 16, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0), // 1x1 stride 2, outC % 8 == 0
       make(1, 1, 5, 5, 1, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0),   // single output
       make(3, 13, 10, 9, 11, 2, 5, 1, 3, 0, 2, 1, 2, 1, 1, 1, 1),
       make(1, 32, 20, 20, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1), // big enough to thread the GEMM

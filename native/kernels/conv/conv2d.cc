@@ -109,11 +109,12 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
   const bool pointwise = p.kH == 1 && p.kW == 1 && p.strideH == 1 && p.strideW == 1 &&
                          p.padTop == 0 && p.padLeft == 0 && p.padBottom == 0 && p.padRight == 0;
 
-  // Weights of group g are rows [g*Mg, (g+1)*Mg) of w viewed as [outC, Kg]: pack each group once.
+  // Weights of group g are rows [g*Mg, (g+1)*Mg) of w viewed as [outC, Kg]: read in place where
+  // the kernel can (no per-call repack of the weights), else packed once per group.
   std::unique_ptr<PackedA[]> packed(new (std::nothrow) PackedA[G]);
   if (!packed) return Status::kOutOfMemory;
   for (size_t g = 0; g < G; ++g) {
-    const Status s = gemm_pack_a(Mg, Kg, w + g * Mg * Kg, Kg, false, &packed[g]);
+    const Status s = gemm_view_a(Mg, Kg, w + g * Mg * Kg, Kg, &packed[g]);
     if (s != Status::kOk) return s;
   }
 
@@ -141,32 +142,49 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     const float* xp = xg;
     if (sH != 1 || sW != 1 || Hp != p.H || Wp != p.W) {
       if (!xbuf.reserve(Cg * sH * sW * plane)) return Status::kOutOfMemory;
-      float* d = xbuf.data();
-      for (size_t c = 0; c < Cg; ++c)
-        for (size_t ph = 0; ph < sH; ++ph)
-          for (size_t pw = 0; pw < sW; ++pw) {
-            // Plane columns whose source column x*sW + pw - pL lies inside the input: [lo, hi).
-            const size_t lo = std::min(Wq, (p.padLeft > pw ? p.padLeft - pw + sW - 1 : 0) / sW);
-            const size_t end = p.padLeft + p.W;  // first padded column past the input
-            const size_t hi = std::max(lo, std::min(Wq, end > pw ? (end - pw + sW - 1) / sW : 0));
-            for (size_t y = 0; y < Hq; ++y, d += Wq) {
-              const size_t yy = y * sH + ph;  // row in the padded image
-              if (yy < p.padTop || yy >= p.padTop + p.H) {
-                std::memset(d, 0, Wq * sizeof(float));
-                continue;
-              }
-              for (size_t x = 0; x < lo; ++x) d[x] = 0.0f;
-              if (hi > lo) {
-                const float* src = xg + (c * p.H + (yy - p.padTop)) * p.W + (lo * sW + pw - p.padLeft);
-                if (sW == 1) {
-                  std::memcpy(d + lo, src, (hi - lo) * sizeof(float));
-                } else {
-                  for (size_t x = lo; x < hi; ++x) d[x] = src[(x - lo) * sW];
+      // Only phases some tap reads are built (a 1x1 stride-2 conv reads one plane of four); the
+      // others stay unwritten and are never addressed by offs.
+      uint32_t used = 0;  // bit ph*sW + pw; strides beyond 5 x 6 just build every plane
+      const bool track = sH * sW <= 32;
+      for (size_t kh = 0; kh < p.kH && track; ++kh)
+        for (size_t kw = 0; kw < p.kW; ++kw)
+          used |= 1u << ((kh * p.dilationH % sH) * sW + kw * p.dilationW % sW);
+      // Channels are independent: split them across threads (batch 1 has no other parallelism
+      // outside the GEMM), in chunks of >= 64K floats since waking a pool worker costs 10-30 us.
+      auto build = [&](size_t c_begin, size_t c_end) {
+        for (size_t c = c_begin; c < c_end; ++c)
+          for (size_t ph = 0; ph < sH; ++ph)
+            for (size_t pw = 0; pw < sW; ++pw) {
+              float* d = xbuf.data() + ((c * sH + ph) * sW + pw) * plane;
+              if (track && !((used >> (ph * sW + pw)) & 1u)) continue;
+              // Plane columns whose source column x*sW + pw - pL lies inside the input: [lo, hi).
+              const size_t lo = std::min(Wq, (p.padLeft > pw ? p.padLeft - pw + sW - 1 : 0) / sW);
+              const size_t end = p.padLeft + p.W;  // first padded column past the input
+              const size_t hi = std::max(lo, std::min(Wq, end > pw ? (end - pw + sW - 1) / sW : 0));
+              for (size_t y = 0; y < Hq; ++y, d += Wq) {
+                const size_t yy = y * sH + ph;  // row in the padded image
+                if (yy < p.padTop || yy >= p.padTop + p.H) {
+                  std::memset(d, 0, Wq * sizeof(float));
+                  continue;
                 }
+                for (size_t x = 0; x < lo; ++x) d[x] = 0.0f;
+                if (hi > lo) {
+                  const float* src = xg + (c * p.H + (yy - p.padTop)) * p.W + (lo * sW + pw - p.padLeft);
+                  if (sW == 1) {
+                    std::memcpy(d + lo, src, (hi - lo) * sizeof(float));
+                  } else {
+                    for (size_t x = lo; x < hi; ++x) d[x] = src[(x - lo) * sW];
+                  }
+                }
+                for (size_t x = hi; x < Wq; ++x) d[x] = 0.0f;
               }
-              for (size_t x = hi; x < Wq; ++x) d[x] = 0.0f;
             }
-          }
+      };
+      if (threads)
+        parallel_for(Cg, std::max<size_t>(1, (size_t{1} << 16) / std::max<size_t>(1, sH * sW * plane)),
+                     [&](size_t b, size_t e) { build(b, e); });
+      else
+        build(0, Cg);
       xp = xbuf.data();
     }
     // Columns up to the last valid output; when Wq == OW the rows have no discarded tail.
@@ -180,9 +198,16 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     GemmBPacker bp{pack_padded_rows, &pr};
     const Status s = gemm_packed_a_custom_b(packed[g], Np, bp, cdst, Wq != OW ? Np : OHW, ep, threads);
     if (s != Status::kOk || Wq == OW) return s;
-    for (size_t m = 0; m < Mg; ++m)
-      for (size_t oh = 0; oh < OH; ++oh)
-        std::memcpy(og + m * OHW + oh * OW, cdst + m * Np + oh * Wq, OW * sizeof(float));
+    auto copy_out = [&](size_t m_begin, size_t m_end) {
+      for (size_t m = m_begin; m < m_end; ++m)
+        for (size_t oh = 0; oh < OH; ++oh)
+          std::memcpy(og + m * OHW + oh * OW, cdst + m * Np + oh * Wq, OW * sizeof(float));
+    };
+    if (threads)
+      parallel_for(Mg, std::max<size_t>(1, (size_t{1} << 16) / std::max<size_t>(1, OHW)),
+                   [&](size_t b, size_t e) { copy_out(b, e); });
+    else
+      copy_out(0, Mg);
     return Status::kOk;
   };
 

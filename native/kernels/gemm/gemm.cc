@@ -19,7 +19,8 @@ constexpr GemmKernelConfig kConfigs[] = {
     {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
 #if SIMDCNN_X86
     {gemm_ukernel_6x16_avx2, 6, 16, 256, 384},
-    {gemm_ukernel_8x48_avx512, 8, 48, 192, 512},
+    {gemm_ukernel_8x48_avx512, 8, 48, 192, 512, gemm_ukernel_8x48_avx512_narrow, 16,
+     gemm_ukernel_8x48_avx512_direct},
 #else
     {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
     {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
@@ -125,11 +126,15 @@ struct Job {
 };
 
 // One output tile; partial tiles go through a full-size temporary so the ukernel never sees tails.
-inline void run_tile(const GemmKernelConfig& cfg, size_t kc, const float* ap, const float* bp, float* c,
-                     size_t ldc, size_t h, size_t w, const GemmTileParams& tp) {
+// a_lda != 0: ap points at row-major A (gemm_view_a; then h == mr always).
+inline void run_tile(const GemmKernelConfig& cfg, size_t kc, const float* ap, size_t a_lda, const float* bp,
+                     float* c, size_t ldc, size_t h, size_t w, const GemmTileParams& tp) {
   const size_t mr = cfg.mr, nr = cfg.nr;
   if (h == mr && w == nr) {
-    cfg.ukernel(kc, ap, bp, c, ldc, tp);
+    if (a_lda)
+      cfg.direct(nr, kc, ap, a_lda, bp, c, ldc, tp);
+    else
+      cfg.ukernel(kc, ap, bp, c, ldc, tp);
     return;
   }
   alignas(64) float tile[kGemmMaxMr * kGemmMaxNr];
@@ -152,7 +157,12 @@ inline void run_tile(const GemmKernelConfig& cfg, size_t kc, const float* ap, co
     for (size_t j = 0; j < nr; ++j) cb[j] = j < w ? tp.col_bias[j] : 0.0f;
     t.col_bias = cb;
   }
-  cfg.ukernel(kc, ap, bp, tile, nr, t);
+  if (a_lda)
+    cfg.direct(round_up(w, cfg.narrow_step), kc, ap, a_lda, bp, tile, nr, t);
+  else if (cfg.narrow && w + cfg.narrow_step <= nr)
+    cfg.narrow(round_up(w, cfg.narrow_step), kc, ap, bp, tile, nr, t);
+  else
+    cfg.ukernel(kc, ap, bp, tile, nr, t);
   for (size_t i = 0; i < h; ++i) std::memcpy(c + i * ldc, tile + i * nr, w * sizeof(float));
 }
 
@@ -176,7 +186,7 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
     tp.load_c = kb > 0 || ep.accumulate;
     tp.last = kb + 1 == kblocks;
     tp.relu = ep.act == GemmAct::kRelu;
-    const float* a_block = pa.buf.data() + k0 * pa.m_padded;
+    const float* a_block = pa.direct ? pa.direct + k0 : pa.buf.data() + k0 * pa.m_padded;
     for (size_t m0 = m_begin; m0 < m_end; m0 += cfg.mc) {
       const size_t m1 = std::min(m_end, m0 + cfg.mc);
       for (size_t j0 = n_begin; j0 < n_end; j0 += nr) {
@@ -186,7 +196,8 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
         for (size_t i0 = m0; i0 < m1; i0 += mr) {
           const size_t h = std::min(mr, m1 - i0);
           tp.row_bias = ep.row_bias ? ep.row_bias + i0 : nullptr;
-          run_tile(cfg, kc, a_block + (i0 / mr) * mr * kc, bp, job.C + i0 * job.ldc + j0, job.ldc, h, w, tp);
+          const float* ap = pa.direct ? a_block + i0 * pa.lda : a_block + (i0 / mr) * mr * kc;
+          run_tile(cfg, kc, ap, pa.direct ? pa.lda : 0, bp, job.C + i0 * job.ldc + j0, job.ldc, h, w, tp);
         }
       }
     }
@@ -216,13 +227,37 @@ Status gemm_pack_a(size_t M, size_t K, const float* A, size_t lda, bool transA, 
   out->kc = cfg.kc;
   out->isa = active_isa();
   out->m_padded = round_up(M, cfg.mr);
+  out->direct = nullptr;
+  out->lda = 0;
   const size_t total = out->m_padded * K;
   if (K != 0 && total / K != out->m_padded) return Status::kOutOfMemory;
   if (!out->buf.reserve(std::max<size_t>(total, 1))) return Status::kOutOfMemory;
-  for (size_t k0 = 0; k0 < K; k0 += cfg.kc) {
-    const size_t kc = std::min(cfg.kc, K - k0);
-    pack_a_block(A, lda, transA, M, k0, kc, cfg.mr, out->buf.data() + k0 * out->m_padded);
-  }
+  // Conv weights are repacked on every call; at batch 1 on late layers (512 x 4608) the copy costs
+  // as much as a third of the multiply, so K blocks are packed in parallel (pure copies: exact).
+  const size_t kblocks = (K + cfg.kc - 1) / cfg.kc;
+  const size_t grain = std::max<size_t>(1, (size_t{1} << 18) / std::max<size_t>(1, out->m_padded * cfg.kc));
+  parallel_for(kblocks, grain, [&](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; ++b) {
+      const size_t k0 = b * cfg.kc, kc = std::min(cfg.kc, K - k0);
+      pack_a_block(A, lda, transA, M, k0, kc, cfg.mr, out->buf.data() + k0 * out->m_padded);
+    }
+  });
+  return Status::kOk;
+}
+
+Status gemm_view_a(size_t M, size_t K, const float* A, size_t lda, PackedA* out) {
+  const GemmKernelConfig& cfg = active_config();
+  if (!out || !cfg.direct || M == 0 || K == 0 || M % cfg.mr != 0) return gemm_pack_a(M, K, A, lda, false, out);
+  if (!A || lda < K) return Status::kInvalidArgument;
+  out->m = M;
+  out->k = K;
+  out->mr = cfg.mr;
+  out->kc = cfg.kc;
+  out->isa = active_isa();
+  out->m_padded = M;
+  out->buf.release();
+  out->direct = A;
+  out->lda = lda;
   return Status::kOk;
 }
 
@@ -231,7 +266,7 @@ Status gemm_packed_a_custom_b(const PackedA& a, size_t N, const GemmBPacker& b, 
   if (a.isa != active_isa() || !b.pack) return Status::kInvalidArgument;
   const size_t M = a.m, K = a.k;
   if (M == 0 || N == 0) return Status::kOk;
-  if (!C || ldc < N || !a.buf.data()) return Status::kInvalidArgument;
+  if (!C || ldc < N || (!a.buf.data() && !a.direct)) return Status::kInvalidArgument;
   const GemmKernelConfig& cfg = active_config();
   if (cfg.mr != a.mr || cfg.kc != a.kc) return Status::kInvalidArgument;
   Job job{&cfg, &a, &b, C, N, ldc, &ep};
@@ -243,12 +278,14 @@ Status gemm_packed_a_custom_b(const PackedA& a, size_t N, const GemmBPacker& b, 
 
   // Tasks on a grid of row groups x column groups, tile-aligned so every thread count sees the same
   // tiles. Prefer splitting N (each task packs only its own B columns); split M as well when N has
-  // fewer NR panels than threads (then B packing is duplicated across row groups).
+  // fewer than two NR panels per thread (small late-layer maps: 7x7 gives one full panel and a
+  // narrow tail, which alone would leave one thread idle most of the time; B packing is then
+  // duplicated across row groups, which is cheap next to the weights those layers stream).
   const size_t n_panels = (N + cfg.nr - 1) / cfg.nr;
   const size_t m_panels = (M + cfg.mr - 1) / cfg.mr;
   size_t tn = std::min(n_panels, threads * 2);
   size_t tm = 1;
-  if (tn < threads) tm = std::min(m_panels, (threads + tn - 1) / tn);
+  if (tn < threads * 2) tm = std::min(m_panels, (threads * 2 + tn - 1) / tn);
   const size_t n_per = (n_panels + tn - 1) / tn;  // panels per column group
   const size_t m_per = (m_panels + tm - 1) / tm;
   tn = (n_panels + n_per - 1) / n_per;

@@ -37,9 +37,18 @@ struct PackedA {
   size_t mr = 0, kc = 0;
   Isa isa = Isa::kScalar;
   ScratchBuffer buf;  // accounted in native_bytes()
+  // Set by gemm_view_a instead of buf: row-major A read in place (row i, k at direct[i*lda + k]).
+  const float* direct = nullptr;
+  size_t lda = 0;
 };
 
 Status gemm_pack_a(size_t M, size_t K, const float* A, size_t lda, bool transA, PackedA* out);
+
+// For A used once (conv weights, repacked on every call): when the active ISA has a kernel that
+// reads A rows in place and M is a multiple of its MR, `out` just points at A (which must then
+// outlive every use of `out`); otherwise it is gemm_pack_a. Results are bitwise the same either
+// way; the view saves streaming the weights twice (late ResNet layers: a quarter of the time).
+Status gemm_view_a(size_t M, size_t K, const float* A, size_t lda, PackedA* out);
 
 // C[M,N] (+)= packed A * op(B). kInvalidArgument if `a` was packed for another ISA.
 // allow_threads = false keeps the call on this thread (for callers already inside parallel_for).

@@ -26,6 +26,16 @@ struct GemmKernelConfig {
   size_t mr, nr;
   size_t kc;  // K block: a kc x NR B panel stays in L1 across the MR panels of one MC block
   size_t mc;  // M block (multiple of mr): mc x kc of packed A stays in L2
+  // Optional: the first `cols` (a multiple of `narrow_step`, < nr) columns of a tile whose B panel
+  // still has stride nr, with the same per-element arithmetic as ukernel. Narrow column tails (a
+  // 7x7 map gives 61 columns: one full 48-wide panel and 13 more) then skip most of the dead lanes.
+  void (*narrow)(size_t cols, size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                 const GemmTileParams& p) = nullptr;
+  size_t narrow_step = 0;
+  // Optional: a tile's first `cols` (narrow_step multiple, <= nr) columns with A read straight from
+  // a row-major matrix (row i, k at a[i*lda + k]) instead of a packed panel; same arithmetic.
+  void (*direct)(size_t cols, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+                 const GemmTileParams& p) = nullptr;
 };
 
 constexpr size_t kGemmMaxMr = 16;
@@ -38,6 +48,12 @@ void gemm_ukernel_6x16_avx2(size_t kc, const float* a, const float* b, float* c,
                             const GemmTileParams& p);
 void gemm_ukernel_8x48_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc,
                               const GemmTileParams& p);
+// cols = 16 or 32 of an 8x48 tile (see GemmKernelConfig::narrow).
+// cols = 16, 32 or 48; A unpacked (see GemmKernelConfig::direct).
+void gemm_ukernel_8x48_avx512_direct(size_t cols, size_t kc, const float* a, size_t lda, const float* b,
+                                     float* c, size_t ldc, const GemmTileParams& p);
+void gemm_ukernel_8x48_avx512_narrow(size_t cols, size_t kc, const float* a, const float* b, float* c,
+                                     size_t ldc, const GemmTileParams& p);
 #endif
 
 }  // namespace simdcnn

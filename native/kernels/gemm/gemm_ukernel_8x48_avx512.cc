@@ -74,5 +74,103 @@ void gemm_ukernel_8x48_avx512(size_t kc, const float* a, const float* b, float* 
 #undef ROW_STORE
 }
 
+namespace {
+
+// NV = 1 or 2 zmm columns of the 8x48 tile; B keeps its 48-float row stride. Same FMA order and
+// epilogue per element as the full kernel, so a column's result does not depend on the tile width.
+template <int NV>
+void ukernel_8xnv(size_t kc, const float* a, const float* b, float* c, size_t ldc, const GemmTileParams& p) {
+  __m512 acc[8][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = p.load_c ? _mm512_loadu_ps(c + i * ldc + 16 * v) : _mm512_setzero_ps();
+  for (size_t k = 0; k < kc; ++k) {
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+    a += 8;
+    b += 48;
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      __m512 r = acc[i][v];
+      if (p.last) {
+        if (p.row_bias) r = _mm512_add_ps(r, _mm512_set1_ps(p.row_bias[i]));
+        if (p.col_bias) r = _mm512_add_ps(r, _mm512_loadu_ps(p.col_bias + 16 * v));
+        if (p.relu) r = _mm512_max_ps(zero, r);
+      }
+      _mm512_storeu_ps(c + i * ldc + 16 * v, r);
+    }
+}
+
+// As ukernel_8xnv with A rows read in place: eight row streams, one broadcast each per k.
+template <int NV>
+void ukernel_8xnv_direct(size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+                         const GemmTileParams& p) {
+  const float* r[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) r[i] = a + i * lda;
+  __m512 acc[8][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = p.load_c ? _mm512_loadu_ps(c + i * ldc + 16 * v) : _mm512_setzero_ps();
+  for (size_t k = 0; k < kc; ++k) {
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      const __m512 ai = _mm512_set1_ps(r[i][k]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+    b += 48;
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      __m512 x = acc[i][v];
+      if (p.last) {
+        if (p.row_bias) x = _mm512_add_ps(x, _mm512_set1_ps(p.row_bias[i]));
+        if (p.col_bias) x = _mm512_add_ps(x, _mm512_loadu_ps(p.col_bias + 16 * v));
+        if (p.relu) x = _mm512_max_ps(zero, x);
+      }
+      _mm512_storeu_ps(c + i * ldc + 16 * v, x);
+    }
+}
+
+}  // namespace
+
+void gemm_ukernel_8x48_avx512_direct(size_t cols, size_t kc, const float* a, size_t lda, const float* b,
+                                     float* c, size_t ldc, const GemmTileParams& p) {
+  if (cols <= 16)
+    ukernel_8xnv_direct<1>(kc, a, lda, b, c, ldc, p);
+  else if (cols <= 32)
+    ukernel_8xnv_direct<2>(kc, a, lda, b, c, ldc, p);
+  else
+    ukernel_8xnv_direct<3>(kc, a, lda, b, c, ldc, p);
+}
+
+void gemm_ukernel_8x48_avx512_narrow(size_t cols, size_t kc, const float* a, const float* b, float* c,
+                                     size_t ldc, const GemmTileParams& p) {
+  if (cols <= 16)
+    ukernel_8xnv<1>(kc, a, b, c, ldc, p);
+  else
+    ukernel_8xnv<2>(kc, a, b, c, ldc, p);
+}
+
 }  // namespace simdcnn
 #endif
