@@ -8,27 +8,24 @@
 namespace simdcnn {
 
 void gemv_rows_avx2(size_t K, const float* x, const float* W, size_t ldw, size_t rows, float* y) {
-  // Lanes are 8 rows; one gather per k; two row groups per pass hide the FMA latency.
-  const __m256i step = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                          _mm256_set1_epi32(static_cast<int>(ldw)));
+  // Lanes are 8 rows; 8x8 blocks of W go through an L1 tile (see gemv_avx512.cc), one FMA per k.
+  alignas(32) float tile[8 * 8];
+  const __m256i col = _mm256_setr_epi32(0, 8, 16, 24, 32, 40, 48, 56);
+  const size_t kfull = K / 8 * 8;
   size_t r = 0;
-  for (; r + 16 <= rows; r += 16) {
-    const float* w0 = W + r * ldw;
-    const float* w1 = w0 + 8 * ldw;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    for (size_t k = 0; k < K; ++k) {
-      const __m256 xk = _mm256_set1_ps(x[k]);
-      a0 = _mm256_fmadd_ps(xk, _mm256_i32gather_ps(w0 + k, step, 4), a0);
-      a1 = _mm256_fmadd_ps(xk, _mm256_i32gather_ps(w1 + k, step, 4), a1);
-    }
-    _mm256_storeu_ps(y + r, a0);
-    _mm256_storeu_ps(y + r + 8, a1);
-  }
   for (; r + 8 <= rows; r += 8) {
     const float* w0 = W + r * ldw;
-    __m256 a0 = _mm256_setzero_ps();
-    for (size_t k = 0; k < K; ++k) a0 = _mm256_fmadd_ps(_mm256_set1_ps(x[k]), _mm256_i32gather_ps(w0 + k, step, 4), a0);
-    _mm256_storeu_ps(y + r, a0);
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t k0 = 0; k0 < kfull; k0 += 8) {
+      for (int i = 0; i < 8; ++i) _mm256_store_ps(tile + i * 8, _mm256_loadu_ps(w0 + i * ldw + k0));
+      for (int kk = 0; kk < 8; ++kk)
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(x[k0 + kk]), _mm256_i32gather_ps(tile + kk, col, 4), acc);
+    }
+    for (size_t k = kfull; k < K; ++k) {
+      for (int i = 0; i < 8; ++i) tile[i * 8] = w0[i * ldw + k];
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(x[k]), _mm256_i32gather_ps(tile, col, 4), acc);
+    }
+    _mm256_storeu_ps(y + r, acc);
   }
   for (; r < rows; ++r) {
     const float* w = W + r * ldw;
