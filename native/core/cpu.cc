@@ -88,7 +88,8 @@ bool isa_supported(Isa isa) {
 Isa best_isa() {
   if (isa_supported(Isa::kAvx512)) return Isa::kAvx512;
   if (isa_supported(Isa::kAvx2)) return Isa::kAvx2;
-  if (isa_supported(Isa::kNeon)) return Isa::kNeon;
+  // No NEON kernels exist yet (every family's neon slot is its scalar kernel), so arm64 reports
+  // and runs 'scalar' unless SIMDCNN_ISA=neon asks for the (scalar-backed) neon tables.
   return Isa::kScalar;
 }
 
