@@ -17,21 +17,6 @@ namespace binding {
 
 namespace {
 
-std::string fmt(double d) {
-  std::ostringstream o;
-  o << d;
-  return o.str();
-}
-
-bool overlap(const F32View& a, const F32View& b) {
-  return a.length && b.length && a.data < b.data + b.length && b.data < a.data + a.length;
-}
-
-void expect_same_or_disjoint(Napi::Env env, const char* op, const F32View& x, const F32View& out) {
-  if (overlap(x, out) && !(x.data == out.data && x.length == out.length))
-    throw_range_error(env, std::string(op) + ": out must be x itself or not overlap it");
-}
-
 // unary(x, out, kind, alpha)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   static const char* kOp = "unary";
@@ -41,7 +26,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int64_t kind = get_int(info, 2, kOp, "kind (0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh)", 0, 3);
   const double alpha = get_number(info, 3, kOp, "alpha");
   if (alpha < -FLT_MAX || alpha > FLT_MAX)
-    throw_range_error(env, std::string(kOp) + ": alpha must be a finite float32, got " + fmt(alpha));
+    throw_range_error(env, std::string(kOp) + ": alpha must be a finite float32, got " + number_string(alpha));
   if (out.length != x.length)
     throw_range_error(env, std::string(kOp) + ": out has " + std::to_string(out.length) +
                                " elements, expected " + std::to_string(x.length) + " (x's length)");

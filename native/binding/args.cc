@@ -39,7 +39,7 @@ static std::string describe(const Napi::Value& v) {
   return "an object";
 }
 
-static std::string number_string(double d) {
+std::string number_string(double d) {
   std::ostringstream o;
   o << d;
   return o.str();
@@ -123,6 +123,16 @@ void expect_length(Napi::Env env, const char* op, const char* arg, const F32View
     throw_range_error(env, std::string(op) + ": " + arg + " has " + std::to_string(v.length) +
                                " elements, expected " + std::to_string(expected) + " for shape " +
                                shape_string(dims, ndims));
+}
+
+bool views_overlap(const F32View& a, const F32View& b) {
+  if (!a.data || !b.data || a.length == 0 || b.length == 0) return false;
+  return a.data < b.data + b.length && b.data < a.data + a.length;
+}
+
+void expect_same_or_disjoint(Napi::Env env, const char* op, const F32View& x, const F32View& out) {
+  if (views_overlap(x, out) && !(x.data == out.data && x.length == out.length))
+    throw_range_error(env, std::string(op) + ": out must be x itself or not overlap it");
 }
 
 void check_status(Napi::Env env, Status s, const char* op) {

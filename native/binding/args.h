@@ -54,6 +54,16 @@ inline void expect_length(Napi::Env env, const char* op, const char* arg, const 
   expect_length(env, op, arg, v, dims.data(), dims.size());
 }
 
+// True when two views share at least one element.
+bool views_overlap(const F32View& a, const F32View& b);
+
+// RangeError unless `out` is `x` itself (in place) or does not overlap it: elementwise-indexed
+// kernels may run in place, but a shifted overlap would read values already overwritten.
+void expect_same_or_disjoint(Napi::Env env, const char* op, const F32View& x, const F32View& out);
+
+// A double as JS would print it in a message (no trailing zeros).
+std::string number_string(double d);
+
 // Maps a kernel status to a JS Error (RangeError for kInvalidArgument).
 void check_status(Napi::Env env, Status s, const char* op);
 

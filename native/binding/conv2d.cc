@@ -23,11 +23,6 @@ const char* const kGeomNames[kGeomLen] = {"N",       "C",       "H",         "W"
                                           "kW",      "strideH", "strideW",   "padTop",   "padLeft",   "padBottom",
                                           "padRight", "dilationH", "dilationW", "groups"};
 
-bool overlaps(const F32View& a, const F32View& b) {
-  if (!a.data || !b.data || a.length == 0 || b.length == 0) return false;
-  return a.data < b.data + b.length && b.data < a.data + a.length;
-}
-
 std::string dims4(int64_t a, int64_t b, int64_t c, int64_t d) {
   const int64_t v[4] = {a, b, c, d};
   return shape_string(v, 4);
@@ -109,7 +104,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   if (b.data) expect_length(env, op, "b", b, d.b, 1);
   expect_length(env, op, "out", out, d.y, 4);
   // The kernel reads x, w and b while it writes out: a shared buffer would corrupt the result.
-  if (overlaps(out, x) || overlaps(out, w) || overlaps(out, b))
+  if (views_overlap(out, x) || views_overlap(out, w) || views_overlap(out, b))
     throw_range_error(env, std::string(op) + ": out must not share memory with x, w or b");
   p.act = static_cast<int>(act);
   return run_kernel(info, op, [=] { return conv2d(p, x.data, w.data, b.data, out.data); });
@@ -128,7 +123,7 @@ Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   expect_length(env, op, "dy", dy, d.y, 4);
   expect_length(env, op, "w", w, d.w, 4);
   expect_length(env, op, "dx", dx, d.x, 4);
-  if (overlaps(dx, dy) || overlaps(dx, w))
+  if (views_overlap(dx, dy) || views_overlap(dx, w))
     throw_range_error(env, std::string(op) + ": dx must not share memory with dy or w");
   return run_kernel(info, op, [=] { return conv2d_backward_input(p, dy.data, w.data, dx.data); });
 }
@@ -146,7 +141,7 @@ Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   expect_length(env, op, "x", x, d.x, 4);
   expect_length(env, op, "dy", dy, d.y, 4);
   expect_length(env, op, "dw", dw, d.w, 4);
-  if (overlaps(dw, x) || overlaps(dw, dy))
+  if (views_overlap(dw, x) || views_overlap(dw, dy))
     throw_range_error(env, std::string(op) + ": dw must not share memory with x or dy");
   return run_kernel(info, op, [=] { return conv2d_backward_weight(p, x.data, dy.data, dw.data); });
 }

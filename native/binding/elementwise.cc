@@ -14,10 +14,6 @@ namespace binding {
 
 namespace {
 
-bool overlap(const F32View& a, const F32View& b) {
-  return a.length && b.length && a.data < b.data + b.length && b.data < a.data + a.length;
-}
-
 bool same(const F32View& a, const F32View& b) { return a.data == b.data && a.length == b.length; }
 
 // binary(a, b, out, [N, C, inner], kind, bMode)
@@ -39,8 +35,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
     expect_length(env, kOp, "b", b, {d[1]});
   }
   // Elementwise in place (out is a, or out is b in same-shape mode) is fine; any other overlap is not.
-  if (overlap(out, a) && !same(out, a)) throw_range_error(env, std::string(kOp) + ": out must be a itself or not overlap it");
-  if (overlap(out, b) && !(mode == 0 && same(out, b)))
+  if (views_overlap(out, a) && !same(out, a)) throw_range_error(env, std::string(kOp) + ": out must be a itself or not overlap it");
+  if (views_overlap(out, b) && !(mode == 0 && same(out, b)))
     throw_range_error(env, std::string(kOp) + (mode == 0 ? ": out must be b itself or not overlap it"
                                                          : ": out must not overlap b"));
   return run_kernel(info, kOp, [=] { return binary(a.data, b.data, out.data, d[0], d[1], d[2], static_cast<BinaryKind>(kind),

@@ -15,11 +15,6 @@ namespace simdcnn {
 namespace binding {
 namespace {
 
-bool overlaps(const F32View& a, const F32View& b) {
-  if (!a.data || !b.data || a.length == 0 || b.length == 0) return false;
-  return a.data < b.data + b.length && b.data < a.data + a.length;
-}
-
 Napi::Value Linear(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "linear";
@@ -34,7 +29,7 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
   expect_length(env, op, "w", w, w_dims, 2);
   if (b.data) expect_length(env, op, "b", b, b_dims, 1);
   expect_length(env, op, "out", out, o_dims, 2);
-  if (overlaps(out, x) || overlaps(out, w) || overlaps(out, b))
+  if (views_overlap(out, x) || views_overlap(out, w) || views_overlap(out, b))
     throw_range_error(env, std::string(op) + ": out must not share memory with x, w or b");
   return run_kernel(info, op, [=] { return linear(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), x.data,
                       w.data, b.data, out.data); });
@@ -52,7 +47,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   expect_length(env, op, "a", a, a_dims, 2);
   expect_length(env, op, "b", b, b_dims, 2);
   expect_length(env, op, "out", out, o_dims, 2);
-  if (overlaps(out, a) || overlaps(out, b))
+  if (views_overlap(out, a) || views_overlap(out, b))
     throw_range_error(env, std::string(op) + ": out must not share memory with a or b");
   return run_kernel(info, op, [=] { return matmul(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), a.data,
                       b.data, out.data); });
@@ -80,10 +75,10 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
   const F32View outs[3] = {dx, dw, db};
   const char* const out_names[3] = {"dx", "dw", "db"};
   for (int i = 0; i < 3; ++i) {
-    if (overlaps(outs[i], x) || overlaps(outs[i], w) || overlaps(outs[i], dy))
+    if (views_overlap(outs[i], x) || views_overlap(outs[i], w) || views_overlap(outs[i], dy))
       throw_range_error(env, std::string(op) + ": " + out_names[i] + " must not share memory with x, w or dy");
     for (int j = 0; j < i; ++j)
-      if (overlaps(outs[i], outs[j]))
+      if (views_overlap(outs[i], outs[j]))
         throw_range_error(env, std::string(op) + ": " + out_names[i] + " must not share memory with " + out_names[j]);
   }
   return run_kernel(info, op, [=] {

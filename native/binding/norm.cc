@@ -16,32 +16,16 @@ namespace binding {
 
 namespace {
 
-std::string fmt(double d) {
-  std::ostringstream o;
-  o << d;
-  return o.str();
-}
-
-bool overlap(const F32View& a, const F32View& b) {
-  return a.length && b.length && a.data < b.data + b.length && b.data < a.data + a.length;
-}
-
-// In place (the very same array) is fine for these elementwise-indexed ops; a shifted overlap is not.
-void expect_same_or_disjoint(Napi::Env env, const char* op, const F32View& x, const F32View& out) {
-  if (overlap(x, out) && !(x.data == out.data && x.length == out.length))
-    throw_range_error(env, std::string(op) + ": out must be x itself or not overlap it");
-}
-
 void expect_disjoint(Napi::Env env, const char* op, const char* a, const F32View& va, const char* b,
                      const F32View& vb) {
-  if (overlap(va, vb)) throw_range_error(env, std::string(op) + ": " + a + " must not overlap " + b);
+  if (views_overlap(va, vb)) throw_range_error(env, std::string(op) + ": " + a + " must not overlap " + b);
 }
 
 // PyTorch accepts any non-negative eps; it must also be a finite float32.
 float get_eps(const Napi::CallbackInfo& info, size_t idx, const char* op) {
   const double eps = get_number(info, idx, op, "eps");
   if (eps < 0 || eps > FLT_MAX)
-    throw_range_error(info.Env(), std::string(op) + ": eps must be a finite number >= 0, got " + fmt(eps));
+    throw_range_error(info.Env(), std::string(op) + ": eps must be a finite number >= 0, got " + number_string(eps));
   return static_cast<float>(eps);
 }
 

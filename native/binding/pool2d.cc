@@ -14,10 +14,6 @@ namespace binding {
 
 namespace {
 
-bool overlap(const F32View& a, const F32View& b) {
-  return a.length && b.length && a.data < b.data + b.length && b.data < a.data + a.length;
-}
-
 std::string pair(int64_t a, int64_t b) { return "[" + std::to_string(a) + "," + std::to_string(b) + "]"; }
 
 // geom = [N, C, H, W, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, ceilMode] at
@@ -87,7 +83,7 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   const Pool2dParams p = get_pool_params(info, 2, kOp, &OH, &OW);
   expect_length(env, kOp, "x", x, {p.N, p.C, p.H, p.W});
   expect_length(env, kOp, "out", out, {p.N, p.C, OH, OW});
-  if (overlap(x, out)) throw_range_error(env, std::string(kOp) + ": out must not overlap x");
+  if (views_overlap(x, out)) throw_range_error(env, std::string(kOp) + ": out must not overlap x");
   return run_kernel(info, kOp, [=] { return pool2d(x.data, out.data, p); });
 }
 
@@ -103,8 +99,8 @@ Napi::Value Pool2dBackward(const Napi::CallbackInfo& info) {
   expect_length(env, kOp, "x", x, {p.N, p.C, p.H, p.W});
   expect_length(env, kOp, "dy", dy, {p.N, p.C, OH, OW});
   expect_length(env, kOp, "dx", dx, {p.N, p.C, p.H, p.W});
-  if (overlap(dx, x)) throw_range_error(env, std::string(kOp) + ": dx must not overlap x");
-  if (overlap(dx, dy)) throw_range_error(env, std::string(kOp) + ": dx must not overlap dy");
+  if (views_overlap(dx, x)) throw_range_error(env, std::string(kOp) + ": dx must not overlap x");
+  if (views_overlap(dx, dy)) throw_range_error(env, std::string(kOp) + ": dx must not overlap dy");
   check_status(env, pool2d_backward(x.data, dy.data, dx.data, p), kOp);
   return env.Undefined();
 }
@@ -120,7 +116,7 @@ Napi::Value GlobalPool2d(const Napi::CallbackInfo& info) {
   const int64_t mode = get_int(info, 3, kOp, "mode (0 max, 1 avg)", 0, 1);
   expect_length(env, kOp, "x", x, d);
   expect_length(env, kOp, "out", out, {d[0], d[1]});
-  if (overlap(x, out)) throw_range_error(env, std::string(kOp) + ": out must not overlap x");
+  if (views_overlap(x, out)) throw_range_error(env, std::string(kOp) + ": out must not overlap x");
   return run_kernel(info, kOp, [=] { return global_pool2d(x.data, out.data, d[0], d[1], d[2], static_cast<GlobalPoolMode>(mode)); });
 }
 
