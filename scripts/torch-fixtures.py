@@ -75,7 +75,6 @@ def resnet18_fixtures(out):
     for h in hooks:
         h.remove()
     # Undo the running-stat updates of the probe passes.
-    torch.manual_seed(0)
     model.load_state_dict(torch.load(os.path.join(out, "resnet18.pt")))
     model.eval()
     with torch.no_grad():
