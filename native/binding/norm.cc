@@ -77,46 +77,50 @@ Napi::Value ChannelStats(const Napi::CallbackInfo& info) {
   return run_kernel(info, kOp, [=] { return channel_stats(x.data, d[0], d[1], d[2], mean.data, var.data); });
 }
 
+// (x, out, dims, weight | null, bias | null, eps), shared by layerNorm and instanceNorm2d: x and
+// out have prod(dims) elements, weight and bias dims[1] (inner for layerNorm, C for instanceNorm2d).
+struct AffineNormArgs {
+  F32View x, out, w, b;
+  std::vector<int64_t> d;
+  float eps;
+};
+
+AffineNormArgs read_affine_norm_args(const Napi::CallbackInfo& info, const char* op, size_t ndims,
+                                     const char* const* names) {
+  Napi::Env env = info.Env();
+  AffineNormArgs a;
+  a.x = get_f32(info, 0, op, "x");
+  a.out = get_f32(info, 1, op, "out");
+  a.d = get_int_array(info, 2, op, "dims", ndims, names, 1, kMaxElements);
+  a.w = get_f32_or_null(info, 3, op, "weight");
+  a.b = get_f32_or_null(info, 4, op, "bias");
+  a.eps = get_eps(info, 5, op);
+  expect_length(env, op, "x", a.x, a.d);
+  expect_length(env, op, "out", a.out, a.d);
+  if (a.w.data) expect_length(env, op, "weight", a.w, {a.d[1]});
+  if (a.b.data) expect_length(env, op, "bias", a.b, {a.d[1]});
+  expect_same_or_disjoint(env, op, a.x, a.out);
+  expect_disjoint(env, op, "out", a.out, "weight", a.w);
+  expect_disjoint(env, op, "out", a.out, "bias", a.b);
+  return a;
+}
+
 // layerNorm(x, out, [outer, inner], weight | null, bias | null, eps)
 Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   static const char* kOp = "layerNorm";
   static const char* const kNames[] = {"outer", "inner"};
-  Napi::Env env = info.Env();
-  const F32View x = get_f32(info, 0, kOp, "x");
-  const F32View out = get_f32(info, 1, kOp, "out");
-  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 2, kNames, 1, kMaxElements);
-  const F32View w = get_f32_or_null(info, 3, kOp, "weight");
-  const F32View b = get_f32_or_null(info, 4, kOp, "bias");
-  const float eps = get_eps(info, 5, kOp);
-  expect_length(env, kOp, "x", x, d);
-  expect_length(env, kOp, "out", out, d);
-  if (w.data) expect_length(env, kOp, "weight", w, {d[1]});
-  if (b.data) expect_length(env, kOp, "bias", b, {d[1]});
-  expect_same_or_disjoint(env, kOp, x, out);
-  expect_disjoint(env, kOp, "out", out, "weight", w);
-  expect_disjoint(env, kOp, "out", out, "bias", b);
-  return run_kernel(info, kOp, [=] { return layer_norm(x.data, out.data, d[0], d[1], w.data, b.data, eps); });
+  const AffineNormArgs a = read_affine_norm_args(info, kOp, 2, kNames);
+  return run_kernel(info, kOp, [=] { return layer_norm(a.x.data, a.out.data, a.d[0], a.d[1], a.w.data, a.b.data, a.eps); });
 }
 
 // instanceNorm2d(x, out, [N, C, HW], weight | null, bias | null, eps)
 Napi::Value InstanceNorm2d(const Napi::CallbackInfo& info) {
   static const char* kOp = "instanceNorm2d";
   static const char* const kNames[] = {"N", "C", "HW"};
-  Napi::Env env = info.Env();
-  const F32View x = get_f32(info, 0, kOp, "x");
-  const F32View out = get_f32(info, 1, kOp, "out");
-  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 3, kNames, 1, kMaxElements);
-  const F32View w = get_f32_or_null(info, 3, kOp, "weight");
-  const F32View b = get_f32_or_null(info, 4, kOp, "bias");
-  const float eps = get_eps(info, 5, kOp);
-  expect_length(env, kOp, "x", x, d);
-  expect_length(env, kOp, "out", out, d);
-  if (w.data) expect_length(env, kOp, "weight", w, {d[1]});
-  if (b.data) expect_length(env, kOp, "bias", b, {d[1]});
-  expect_same_or_disjoint(env, kOp, x, out);
-  expect_disjoint(env, kOp, "out", out, "weight", w);
-  expect_disjoint(env, kOp, "out", out, "bias", b);
-  return run_kernel(info, kOp, [=] { return instance_norm2d(x.data, out.data, d[0], d[1], d[2], w.data, b.data, eps); });
+  const AffineNormArgs a = read_affine_norm_args(info, kOp, 3, kNames);
+  return run_kernel(info, kOp, [=] {
+    return instance_norm2d(a.x.data, a.out.data, a.d[0], a.d[1], a.d[2], a.w.data, a.b.data, a.eps);
+  });
 }
 
 // batchNorm2dBackward(x, dy, [N, C, HW], weight | null, eps, dx | null, dweight | null, dbias | null)

@@ -9,6 +9,7 @@
 
 #include "core/dispatch.h"
 #include "core/thread_pool.h"
+#include "kernels/conv/conv_jobs.h"
 #include "kernels/conv/depthwise.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_pack.h"
@@ -211,25 +212,8 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     return Status::kOk;
   };
 
-  const size_t jobs = p.N * G;
   const double per_job = static_cast<double>(Mg) * static_cast<double>(OHW) * static_cast<double>(Kg);
-  if (jobs == 1 || per_job >= static_cast<double>(kGemmThreadingThreshold)) {
-    // Big GEMMs: one at a time, each split across threads inside.
-    for (size_t t = 0; t < jobs; ++t) {
-      const Status s = run_one(t / G, t % G, true);
-      if (s != Status::kOk) return s;
-    }
-    return Status::kOk;
-  }
-  // Many small GEMMs (batches, groups): one per task, each single-threaded.
-  std::atomic<bool> failed{false};
-  const size_t grain =
-      std::max<size_t>(1, static_cast<size_t>(static_cast<double>(kGemmThreadingThreshold) / std::max(per_job, 1.0)));
-  parallel_for(jobs, grain, [&](size_t begin, size_t end) {
-    for (size_t t = begin; t < end; ++t)
-      if (run_one(t / G, t % G, false) != Status::kOk) failed.store(true, std::memory_order_relaxed);
-  });
-  return failed.load() ? Status::kOutOfMemory : Status::kOk;
+  return run_conv_jobs(p.N * G, per_job, [&](size_t t, bool threads) { return run_one(t / G, t % G, threads); });
 }
 
 }  // namespace simdcnn

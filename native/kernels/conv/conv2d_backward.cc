@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/thread_pool.h"
+#include "kernels/conv/conv_jobs.h"
 #include "kernels/gemm/gemm.h"
 
 namespace simdcnn {
@@ -157,23 +158,8 @@ Status conv2d_backward_input(const Conv2dParams& params, const float* dy, const 
     return Status::kOk;
   };
 
-  const size_t jobs = p.N * G;
   const double per_job = static_cast<double>(L.Mg) * static_cast<double>(L.Np) * static_cast<double>(L.Kg);
-  if (jobs == 1 || per_job >= static_cast<double>(kGemmThreadingThreshold)) {
-    for (size_t t = 0; t < jobs; ++t) {
-      const Status s = run_one(t / G, t % G, true);
-      if (s != Status::kOk) return s;
-    }
-    return Status::kOk;
-  }
-  std::atomic<bool> failed{false};
-  const size_t grain =
-      std::max<size_t>(1, static_cast<size_t>(static_cast<double>(kGemmThreadingThreshold) / std::max(per_job, 1.0)));
-  parallel_for(jobs, grain, [&](size_t begin, size_t end) {
-    for (size_t t = begin; t < end; ++t)
-      if (run_one(t / G, t % G, false) != Status::kOk) failed.store(true, std::memory_order_relaxed);
-  });
-  return failed.load() ? Status::kOutOfMemory : Status::kOk;
+  return run_conv_jobs(p.N * G, per_job, [&](size_t t, bool threads) { return run_one(t / G, t % G, threads); });
 }
 
 Status conv2d_backward_weight(const Conv2dParams& params, const float* x, const float* dy, float* dw) {
