@@ -6,7 +6,7 @@
  * from x (two-pass, float64). Outputs are overwritten; pass null for a gradient that is not needed.
  */
 import type { FArray } from '../types.js';
-import { rowMoments } from './norm.js';
+import { channelStats, rowMoments } from './norm.js';
 
 /**
  * Training-mode batchNorm2d backward (batch statistics, biased variance), x and dy viewed as
@@ -15,19 +15,12 @@ import { rowMoments } from './norm.js';
 export function batchNorm2dBackward(x: FArray, dy: FArray, N: number, C: number, HW: number,
   weight: FArray | null, eps: number, dx: FArray | null, dweight: FArray | null, dbias: FArray | null): void {
   const M = N * HW;
+  // The batch statistics, recomputed exactly as the forward computes them (in float64).
+  const means = new Float64Array(C), vars = new Float64Array(C);
+  channelStats(x, N, C, HW, means, vars);
   for (let c = 0; c < C; c++) {
-    let s = 0;
-    for (let n = 0; n < N; n++) {
-      const base = (n * C + c) * HW;
-      for (let i = 0; i < HW; i++) s += x[base + i];
-    }
-    const mean = s / M;
-    let q = 0;
-    for (let n = 0; n < N; n++) {
-      const base = (n * C + c) * HW;
-      for (let i = 0; i < HW; i++) { const d = x[base + i] - mean; q += d * d; }
-    }
-    const invStd = 1 / Math.sqrt(q / M + eps);
+    const mean = means[c];
+    const invStd = 1 / Math.sqrt(vars[c] + eps);
     let sumDy = 0;
     let sumDyXhat = 0;
     for (let n = 0; n < N; n++) {
