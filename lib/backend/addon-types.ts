@@ -63,6 +63,24 @@ export interface NativeBackwardAddon {
   /** geom as conv2d's */
   conv2dBackwardInput?(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: number[]): void;
   conv2dBackwardWeight?(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: number[]): void;
+
+  // Planned-inference convolutions with weights prepared once and cached by the caller (lib/nn/fuse.ts).
+  // geom as conv2d's. residual (same shape as out, or null) is added before the activation:
+  //   out = act(conv(x) + b + residual).
+  /** True when Winograd F(4x4,3x3) is expected to beat the direct path for this layer shape (ignores N). */
+  winogradPreferred?(geom: number[]): boolean;
+  /** Transforms 3x3 stride-1 weights w [outC, C, 3, 3] into u [36, outC, C]. */
+  winogradWeights?(w: Float32Array, u: Float32Array, geom: number[]): void;
+  /** 3x3 stride-1 dilation-1 groups-1 convolution from Winograd-transformed weights u. */
+  conv2dWinograd?(x: Float32Array, u: Float32Array, b: Float32Array | null, residual: Float32Array | null,
+    out: Float32Array, geom: number[], act: number): void;
+  /** Floats conv2dPackWeights needs for this layer's weights on the active ISA (groups 1). */
+  conv2dPackedSize?(geom: number[]): number;
+  /** Packs weights w [outC, C, kH, kW] into the active ISA's panel layout. */
+  conv2dPackWeights?(w: Float32Array, packed: Float32Array, geom: number[]): void;
+  /** Convolution (groups 1) from packed weights. */
+  conv2dPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, residual: Float32Array | null,
+    out: Float32Array, geom: number[], act: number): void;
   /** geom as pool2d's */
   pool2dBackward?(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: number[], mode: number, countIncludePad: boolean): void;
   /** dims = [N, C, HW] */

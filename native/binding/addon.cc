@@ -90,6 +90,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   binding::register_core(env, exports);
   binding::register_defer(env, exports);
   binding::register_conv(env, exports);
+  binding::register_conv_winograd(env, exports);
+  binding::register_conv_packed(env, exports);
   binding::register_pool(env, exports);
   binding::register_norm(env, exports);
   binding::register_act(env, exports);

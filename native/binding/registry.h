@@ -7,6 +7,8 @@ namespace binding {
 
 void register_core(Napi::Env env, Napi::Object exports);    // cpuInfo, threads, memory  (addon.cc)
 void register_conv(Napi::Env env, Napi::Object exports);    // conv2d (+ backward); calls register_linear (linear.h)
+void register_conv_winograd(Napi::Env env, Napi::Object exports);  // winogradPreferred, winogradWeights, conv2dWinograd (conv2d_winograd.cc)
+void register_conv_packed(Napi::Env env, Napi::Object exports);    // conv2dPackedSize, conv2dPackWeights, conv2dPacked (conv2d_packed.cc)
 void register_pool(Napi::Env env, Napi::Object exports);    // pool2d, globalPool2d       (pool2d.cc)
 void register_norm(Napi::Env env, Napi::Object exports);    // batchNorm2d, layerNorm, instanceNorm2d, stats
 void register_act(Napi::Env env, Napi::Object exports);     // unary activations, softmax
