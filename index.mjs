@@ -4,7 +4,7 @@ import { createRequire } from 'module';
 const require = createRequire(import.meta.url);
 const m = require('./dist/lib/index.js');
 export const {
-  Tensor, tensor, zeros, ones, full, randn, rand, tidy, keep, memory, manualSeed,
+  Tensor, tensor, zeros, ones, full, randn, rand, tidy, keep, setBufferPoolLimit, memory, manualSeed,
   setBackend, getBackend, setNumThreads, getNumThreads, cpuInfo, ops,
   sub, div, matmul, sum, mean, argmax, concat, clone, detach,
   noGrad, io, optim, fit, evaluate, nn, models, receptiveField,

@@ -9,7 +9,7 @@
  * training-mode batch norm) cannot be captured; the forward is then run synchronously instead and
  * the Promise resolves with the same result.
  */
-import { Tensor, tidy, keep, captureState, CaptureUnsupportedError } from './tensor';
+import { Tensor, tidy, keep, captureState, CaptureUnsupportedError, asyncState } from './tensor';
 import { noGrad } from './autograd/tape';
 import { getAddon, getBackend } from './backend/index';
 
@@ -30,12 +30,15 @@ export async function runOffThread(fn: () => Tensor): Promise<Tensor> {
   const addon = getAddon() as unknown as CaptureAddon;
   addon.beginCapture();
   captureState.active = true;
+  // Arrays disposed from now until the kernels have run may still be read or written by them.
+  asyncState.pending++;
   let out: Tensor;
   try {
     out = noGrad(() => tidy(() => keep(fn())));
   } catch (e) {
     addon.abortCapture();
     captureState.active = false;
+    asyncState.pending--;
     if (e instanceof CaptureUnsupportedError || (e instanceof Error && /cannot run inside forwardAsync/.test(e.message))) {
       return sync();
     }
@@ -47,6 +50,8 @@ export async function runOffThread(fn: () => Tensor): Promise<Tensor> {
   } catch (e) {
     out.dispose();
     throw e;
+  } finally {
+    asyncState.pending--;
   }
   return out;
 }

@@ -6,7 +6,7 @@
  */
 import * as ops from './ops/index';
 
-export { Tensor, tensor, zeros, ones, full, randn, rand, tidy, keep } from './tensor';
+export { Tensor, tensor, zeros, ones, full, randn, rand, tidy, keep, setBufferPoolLimit } from './tensor';
 export { memory } from './memory';
 export { manualSeed } from './random';
 export { setBackend, getBackend, setNumThreads, getNumThreads, cpuInfo } from './backend/index';

@@ -1,11 +1,12 @@
-import { liveStats } from './tensor';
+import { liveStats, pooledBytes } from './tensor';
 import { getAddon } from './backend/index';
 
 /**
- * Live tensors and their data bytes (storage shared by reshape views counted once), plus the
- * native bytes held in scratch and caches.
+ * Live tensors and their data bytes (storage shared by reshape views counted once), the native
+ * bytes held in scratch and caches, and the bytes of op-output arrays kept for reuse by the
+ * buffer pool (see setBufferPoolLimit).
  */
-export function memory(): { tensors: number; bytes: number; native: number } {
+export function memory(): { tensors: number; bytes: number; native: number; pooled: number } {
   const { tensors, bytes } = liveStats();
   let native = 0;
   try {
@@ -13,5 +14,5 @@ export function memory(): { tensors: number; bytes: number; native: number } {
   } catch {
     native = 0; // no addon: nothing is held natively
   }
-  return { tensors, bytes, native };
+  return { tensors, bytes, native, pooled: pooledBytes() };
 }

@@ -56,6 +56,27 @@ describe('forwardAsync', () => {
     model.dispose();
   });
 
+  it('synchronous forwards while async ones are in flight do not share buffers with them', async () => {
+    manualSeed(12);
+    const model = new nn.Sequential(new nn.Conv2d(3, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16), new nn.ReLU(),
+      new nn.Conv2d(16, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(),
+      new nn.Linear(16 * 16 * 16, 10));
+    model.eval();
+    const xs = [0, 1, 2].map((s) => randn([2, 3, 32, 32], { seed: 20 + s }));
+    const refs = xs.map((x) => noGrad(() => tidy(() => model.forward(x).toArray())));
+    // Warm the output-buffer pool with arrays of every intermediate size.
+    for (let i = 0; i < 3; i++) noGrad(() => tidy(() => { model.forward(xs[i]); }));
+    const pending = xs.map((x) => model.forwardAsync(x));
+    // Same-sized sync forwards now: they must not take arrays the workers are still using.
+    const syncOuts = xs.map((x) => noGrad(() => tidy(() => model.forward(x).toArray())));
+    const outs = await Promise.all(pending);
+    outs.forEach((y, i) => expect(maxAbsDiff(y.toArray(), refs[i])).toBe(0));
+    syncOuts.forEach((y, i) => expect(maxAbsDiff(y, refs[i])).toBe(0));
+    outs.forEach((y) => y.dispose());
+    xs.forEach((x) => x.dispose());
+    model.dispose();
+  });
+
   it('falls back to a synchronous forward when an op needs values on the JS thread', async () => {
     class Summing extends nn.Module {
       forward(x: import('../lib/index').Tensor) {

@@ -209,3 +209,68 @@ describe('reshape views, dispose', () => {
     }
   });
 });
+
+describe('output-buffer pool', () => {
+  it('reuses disposed op outputs, reports them in memory().pooled, stays bounded, and frees on limit 0', async () => {
+    const { setBufferPoolLimit } = await import('../lib/index');
+    setBackend('native');
+    setBufferPoolLimit(256 * 1024 * 1024);
+    const x = tensor(normalF32(2 * 3 * 16 * 16, 4), [2, 3, 16, 16]);
+    const w = tensor(normalF32(8 * 3 * 3 * 3, 5), [8, 3, 3, 3]);
+    const outBytes = 2 * 8 * 16 * 16 * 4;
+    const y0 = ops.conv2d(x, w, null, { padding: 1 });
+    const first = y0.toArray();
+    y0.dispose();
+    expect(memory().pooled).toBeGreaterThanOrEqual(outBytes);
+    const before = memory().pooled;
+    // The next same-sized output takes the pooled array (its old contents are overwritten).
+    const y1 = ops.conv2d(x, w, null, { padding: 1 });
+    expect(memory().pooled).toBe(before - outBytes);
+    expect(y1.toArray()).toEqual(first);
+    y1.dispose();
+    // Steady state: many calls do not grow the pool.
+    for (let i = 0; i < 500; i++) tidy(() => { ops.relu(ops.conv2d(x, w, null, { padding: 1 })); });
+    const steady = memory().pooled;
+    for (let i = 0; i < 500; i++) tidy(() => { ops.relu(ops.conv2d(x, w, null, { padding: 1 })); });
+    expect(memory().pooled).toBe(steady);
+    // A small limit bounds the pool; 0 empties it and turns it off.
+    setBufferPoolLimit(outBytes);
+    expect(memory().pooled).toBeLessThanOrEqual(outBytes);
+    setBufferPoolLimit(0);
+    expect(memory().pooled).toBe(0);
+    tidy(() => { ops.conv2d(x, w, null, { padding: 1 }); });
+    expect(memory().pooled).toBe(0);
+    expect(() => setBufferPoolLimit(-1)).toThrow(RangeError);
+    setBufferPoolLimit(256 * 1024 * 1024);
+    x.dispose(); w.dispose();
+  });
+
+  it('an array a recorded backward still reads is never handed to a later op', () => {
+    for (const be of ['native', 'js'] as const) {
+      setBackend(be);
+      const x = tensor(normalF32(1 * 2 * 6 * 6, 7), [1, 2, 6, 6]);
+      const w = tensor(normalF32(3 * 2 * 3 * 3, 8), [3, 2, 3, 3]);
+      w.requiresGrad = true;
+      // Reference gradient.
+      const ref = tidy(() => {
+        const h = ops.relu(x);
+        const loss = ops.sum(ops.conv2d(h, w, null, { padding: 1 }));
+        loss.backward();
+        const g = w.grad!.toArray();
+        w.grad = null;
+        return g;
+      });
+      // Same graph, but the conv input (an op output made without grad) is disposed before
+      // backward and many same-sized outputs are allocated in between.
+      const h = ops.relu(x);
+      const loss = ops.sum(ops.conv2d(h, w, null, { padding: 1 }));
+      h.dispose();
+      for (let i = 0; i < 20; i++) tidy(() => { ops.mul(x, x); });
+      loss.backward();
+      expect(w.grad!.toArray(), be).toEqual(ref);
+      w.grad = null;
+      loss.dispose(); x.dispose(); w.dispose();
+    }
+    setBackend('native');
+  });
+});

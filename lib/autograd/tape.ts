@@ -5,7 +5,7 @@
  * break backward). backward() walks the graph in reverse topological order, accumulates into
  * leaf tensors' `.grad`, and then drops the nodes so the tape's memory is released.
  */
-import { Tensor, persist, setBackwardImpl, setViewHook, sameShape, type GradNode } from '../tensor';
+import { Tensor, persist, setBackwardImpl, setViewHook, sameShape, unpool, type GradNode } from '../tensor';
 import { shapeStr } from '../errors';
 
 let enabled = true;
@@ -57,6 +57,9 @@ function secondBackward(): never {
 export function record(out: Tensor, op: string, inputs: (Tensor | null | undefined)[], fn: BackwardFn): Tensor {
   if (!needsGrad(...inputs)) return out;
   const ins = inputs.map((t) => t ?? null) as Tensor[];
+  // The closure may read the output's and inputs' arrays after they are disposed.
+  unpool(out.data);
+  for (const t of ins) if (t && !t.disposed) unpool(t.data);
   out.gradNode = new Node(op, ins, fn);
   out.requiresGrad = true;
   return out;

@@ -56,13 +56,6 @@ export interface NativeAddon {
   /** dims = [N, K]; targets are class indices in [0, K) (RangeError otherwise). */
   crossEntropy(logits: Float32Array, targets: Int32Array, dims: number[]): number;
   mseLoss(a: Float32Array, b: Float32Array): number;
-}
-
-/** Native backward kernels (present once built; autograd checks for each function). */
-export interface NativeBackwardAddon {
-  /** geom as conv2d's */
-  conv2dBackwardInput?(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: number[]): void;
-  conv2dBackwardWeight?(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: number[]): void;
 
   // Planned-inference convolutions with weights prepared once and cached by the caller (lib/nn/fuse.ts).
   // geom as conv2d's. residual (same shape as out, or null) is added before the activation:
@@ -81,6 +74,14 @@ export interface NativeBackwardAddon {
   /** Convolution (groups 1) from packed weights. */
   conv2dPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, residual: Float32Array | null,
     out: Float32Array, geom: number[], act: number): void;
+}
+
+/** Native backward kernels (present once built; autograd checks for each function). */
+export interface NativeBackwardAddon {
+  /** geom as conv2d's */
+  conv2dBackwardInput?(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: number[]): void;
+  conv2dBackwardWeight?(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: number[]): void;
+
   /** geom as pool2d's */
   pool2dBackward?(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: number[], mode: number, countIncludePad: boolean): void;
   /** dims = [N, C, HW] */

@@ -1,5 +1,5 @@
 /** The native backend: each method is one call into the addon (which validates again). */
-import type { Backend, FArray, BinaryKind, PoolMode, UnaryKind } from './types';
+import type { Backend, Conv2dGeom, FArray, BinaryKind, PoolMode, UnaryKind } from './types';
 import type { NativeAddon } from './addon-types';
 
 const UNARY: Record<UnaryKind, number> = { relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3 };
@@ -14,13 +14,38 @@ function f32OrNull(a: FArray | null, what: string): Float32Array | null {
   return a === null ? null : f32(a, what);
 }
 
+function convGeom(g: Conv2dGeom): number[] {
+  return [g.N, g.C, g.H, g.W, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom,
+    g.padRight, g.dilationH, g.dilationW, g.groups];
+}
+
 export function makeNativeBackend(addon: NativeAddon): Backend {
   return {
     name: 'native',
     conv2d(x, w, b, g, out, act = 'none') {
-      addon.conv2d(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'),
-        [g.N, g.C, g.H, g.W, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom,
-          g.padRight, g.dilationH, g.dilationW, g.groups], act === 'relu' ? 1 : 0);
+      addon.conv2d(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'), convGeom(g), act === 'relu' ? 1 : 0);
+    },
+    prepareConv2d(w, g) {
+      if (g.groups !== 1) return null;
+      const geom = convGeom(g);
+      if (g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 &&
+          addon.winogradPreferred && addon.winogradWeights && addon.winogradPreferred(geom)) {
+        const u = new Float32Array(36 * g.outC * g.C);
+        addon.winogradWeights(f32(w, 'weight'), u, geom);
+        return { algo: 'winograd', data: u };
+      }
+      if (addon.conv2dPackedSize && addon.conv2dPackWeights) {
+        const packed = new Float32Array(addon.conv2dPackedSize(geom));
+        addon.conv2dPackWeights(f32(w, 'weight'), packed, geom);
+        return { algo: 'packed', data: packed };
+      }
+      return null;
+    },
+    conv2dPrepared(x, p, b, residual, g, out, act) {
+      const fn = p.algo === 'winograd' ? addon.conv2dWinograd : addon.conv2dPacked;
+      if (!fn) throw new Error(`conv2dPrepared: the addon has no ${p.algo} convolution`);
+      fn(f32(x, 'x'), p.data, f32OrNull(b, 'bias'), f32OrNull(residual, 'residual'), f32(out, 'out'), convGeom(g),
+        act === 'relu' ? 1 : 0);
     },
     pool2d(x, g, mode, countIncludePad, out) {
       addon.pool2d(f32(x, 'x'), f32(out, 'out'),

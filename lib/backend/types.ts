@@ -40,10 +40,25 @@ export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
 export type BroadcastMode = 'same' | 'channel';
 export type FusedActivation = 'none' | 'relu';
 
+/** Convolution weights rearranged once for a faster inference kernel (planned inference). */
+export interface PreparedConv2d {
+  readonly algo: 'winograd' | 'packed';
+  readonly data: Float32Array;
+}
+
 export interface Backend {
   readonly name: 'js' | 'native';
   /** out[N, outC, OH, OW] = conv(x, w) + b, then the fused activation. */
   conv2d(x: FArray, w: FArray, b: FArray | null, g: Conv2dGeom, out: FArray, act?: FusedActivation): void;
+  /**
+   * Optional (native): weights rearranged for the fastest inference kernel for this layer shape
+   * (Winograd-transformed or panel-packed), or null when conv2d itself is the best choice. The
+   * choice depends on the shape only, never on N.
+   */
+  prepareConv2d?(w: FArray, g: Conv2dGeom): PreparedConv2d | null;
+  /** out = act(conv(x, prepared) + b + residual); residual has out's shape or is null. */
+  conv2dPrepared?(x: FArray, p: PreparedConv2d, b: FArray | null, residual: FArray | null, g: Conv2dGeom,
+    out: FArray, act: FusedActivation): void;
   pool2d(x: FArray, g: PoolGeom, mode: PoolMode, countIncludePad: boolean, out: FArray): void;
   /** x viewed as [N, C, HW] -> out [N, C]. */
   globalPool2d(x: FArray, N: number, C: number, HW: number, mode: 'max' | 'avg', out: FArray): void;

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor';
-import { canFuse, convBnAct } from '../nn/fuse';
+import { canFuse, convBnAct, plannedConv } from '../nn/fuse';
 import { add } from '../ops/elementwise';
 import { flatten } from '../ops/shape';
 import { Module } from '../nn/module';
@@ -38,13 +38,13 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out: Tensor;
     if (canFuse(this)) {
-      out = convBnAct(this.conv2, this.bn2, false, convBnAct(this.conv1, this.bn1, true, x));
-    } else {
-      out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-      out = this.bn2.call(this.conv2.call(out));
+      // relu(bn2(conv2(.)) + identity) is one convolution with the add and ReLU in its epilogue.
+      const identity = this.downsample ? this.downsample.call(x) : x;
+      return plannedConv(this.conv2, this.bn2, true, convBnAct(this.conv1, this.bn1, true, x), identity);
     }
+    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
+    out = this.bn2.call(this.conv2.call(out));
     const identity = this.downsample ? this.downsample.call(x) : x;
     return this.relu.call(add(out, identity));
   }

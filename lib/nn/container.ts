@@ -4,7 +4,7 @@ import { Module } from './module';
 import { Conv2d } from './conv';
 import { BatchNorm2d } from './norm';
 import { ReLU } from './activation';
-import { canFuse, convBnAct } from './fuse';
+import { canFuse, convBnAct, plannedConv } from './fuse';
 import { describe } from '../errors';
 
 /**
@@ -70,6 +70,12 @@ export class Sequential extends Module {
         const relu = mods[i + 2] instanceof ReLU;
         y = convBnAct(m, next, relu, y);
         i += relu ? 2 : 1;
+        continue;
+      }
+      // conv -> ReLU likewise (AlexNet, LeNet-5).
+      if (plan && m instanceof Conv2d && next instanceof ReLU && canFuse(m, next)) {
+        y = plannedConv(m, null, true, y);
+        i += 1;
         continue;
       }
       y = m.call(y);

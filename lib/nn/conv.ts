@@ -1,7 +1,7 @@
 import { Tensor } from '../tensor';
 import { conv2d, convPadding, type Padding } from '../ops/conv2d';
 import { Module } from './module';
-import { releaseFold } from './fuse';
+import { canFuse, plannedConv, releaseFold } from './fuse';
 import { uniform } from './init';
 import { boolOpt, options, pair, posInt } from './args';
 
@@ -58,6 +58,7 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (canFuse(this) && x instanceof Tensor && !x.disposed && x.rank === 4) return plannedConv(this, null, false, x);
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 

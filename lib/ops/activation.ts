@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor, allocOutput } from '../tensor';
 import { record } from '../autograd/tape';
 import { jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -8,7 +8,7 @@ import { assertTensor, finite, int } from './validate';
 
 function unary(op: string, kind: UnaryKind, x: Tensor, alpha = 0): Tensor {
   assertTensor(op, 'x', x);
-  const out = new Float32Array(x.size);
+  const out = allocOutput(x.size);
   const xd = x.data;
   backend().unary(kind, xd, alpha, out);
   return record(Tensor.wrap(out, x.shape), op, [x], (dy) => {
@@ -42,7 +42,7 @@ function softmaxImpl(op: string, x: Tensor, dim: number, log: boolean): Tensor {
   assertTensor(op, 'x', x);
   const [outer, n, inner] = splitDim(op, x, dim);
   if (n < 1) throw new RangeError(`${op}: dimension ${dim} of ${shapeStr(x.shape)} is empty`);
-  const out = new Float32Array(x.size);
+  const out = allocOutput(x.size);
   backend().softmax(x.data, outer, n, inner, log, out);
   return record(Tensor.wrap(out, x.shape), op, [x], (dy) => {
     const dx = new Float32Array(out.length);

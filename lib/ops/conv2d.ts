@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor, allocOutput } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -90,7 +90,7 @@ export function conv2dAct(op: string, x: Tensor, weight: Tensor, bias: Tensor | 
   assertTensor(op, 'weight', weight);
   const b = assertOptionalTensor(op, 'bias', bias);
   const g = conv2dGeom(op, x, weight, b, o);
-  const out = new Float32Array(g.N * g.outC * g.OH * g.OW);
+  const out = allocOutput(g.N * g.outC * g.OH * g.OW);
   const xd = x.data, wd = weight.data;
   backend().conv2d(xd, wd, b ? b.data : null, g, out, act);
   const y = Tensor.wrap(out, [g.N, g.outC, g.OH, g.OW]);

@@ -1,4 +1,4 @@
-import { Tensor, sameShape } from '../tensor';
+import { Tensor, allocOutput, sameShape } from '../tensor';
 import { record } from '../autograd/tape';
 import { jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -23,7 +23,7 @@ function binary(op: BinaryKind, a: Tensor, b: Tensor): Tensor {
   assertTensor(op, 'a', a);
   assertTensor(op, 'b', b);
   const { mode, N, C, inner } = broadcastMode(op, a, b);
-  const out = new Float32Array(a.size);
+  const out = allocOutput(a.size);
   const ad = a.data, bd = b.data;
   if (a.size > 0) backend().binary(op, ad, bd, N, C, inner, mode, out);
   return record(Tensor.wrap(out, a.shape), op, [a, b], (dy) => {

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor, allocOutput } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -25,7 +25,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (b && (b.rank !== 1 || b.shape[0] !== outF)) {
     throw new RangeError(`${op}: argument 'bias' must have shape [${outF}], got ${shapeStr(b.shape)}`);
   }
-  const out = new Float32Array(N * outF);
+  const out = allocOutput(N * outF);
   const xd = x.data, wd = weight.data;
   backend().linear(xd, wd, b?.data ?? null, N, inF, outF, out);
   return record(Tensor.wrap(out, [N, outF]), op, [x, weight, b], (dy) => {
@@ -48,7 +48,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const [K2, N] = b.shape;
   if (K !== K2) throw new RangeError(`${op}: inner dimensions differ: a ${shapeStr(a.shape)} and b ${shapeStr(b.shape)}`);
   if (M < 1 || K < 1 || N < 1) throw new RangeError(`${op}: shapes must have no zero dimension, got a ${shapeStr(a.shape)}, b ${shapeStr(b.shape)}`);
-  const out = new Float32Array(M * N);
+  const out = allocOutput(M * N);
   const ad = a.data, bd = b.data;
   backend().matmul(ad, bd, M, K, N, out);
   return record(Tensor.wrap(out, [M, N]), op, [a, b], (dy) => {

@@ -1,4 +1,4 @@
-import { Tensor, assertNotCapturing } from '../tensor';
+import { Tensor, allocOutput, assertNotCapturing } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -52,7 +52,7 @@ export function batchNorm2d(x: Tensor, o: BatchNormOptions): Tensor {
   const e = eps(op, opts.eps);
   const HW = H * W;
   const be = backend();
-  const out = new Float32Array(x.size);
+  const out = allocOutput(x.size);
   if (!training) {
     const xd = x.data, rmean = runningMean.data.slice(), rvar = runningVar.data.slice(), wd = weight?.data ?? null;
     be.batchNorm2d(xd, N, C, HW, rmean, rvar, wd, bias?.data ?? null, e, out);
@@ -115,7 +115,7 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor 
   const inner = normalizedShape.reduce((a, c) => a * c, 1);
   if (inner < 1) throw new RangeError(`${op}: 'normalizedShape' ${shapeStr(normalizedShape)} must have no zero dimension`);
   const outer = x.size / inner;
-  const out = new Float32Array(x.size);
+  const out = allocOutput(x.size);
   const e = eps(op, epsV), xd = x.data, wd = w?.data ?? null;
   backend().layerNorm(xd, outer, inner, wd, b?.data ?? null, e, out);
   return record(Tensor.wrap(out, x.shape), op, [x, w, b], (dy) => {
@@ -138,7 +138,7 @@ export function instanceNorm2d(x: Tensor, weight?: Tensor | null, bias?: Tensor 
   const b = assertOptionalTensor(op, 'bias', bias);
   checkPerChannel(op, 'weight', w, C);
   checkPerChannel(op, 'bias', b, C);
-  const out = new Float32Array(x.size);
+  const out = allocOutput(x.size);
   const e = eps(op, epsV), xd = x.data, wd = w?.data ?? null;
   backend().instanceNorm2d(xd, N, C, H * W, wd, b?.data ?? null, e, out);
   return record(Tensor.wrap(out, x.shape), op, [x, w, b], (dy) => {

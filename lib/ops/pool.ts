@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor, allocOutput } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -46,7 +46,7 @@ function pool(op: string, mode: PoolMode, x: Tensor, o: unknown, allowDilation: 
   assertTensor(op, 'x', x);
   const g = poolGeom(op, x, o, allowDilation);
   const countIncludePad = mode === 'avg' ? bool(op, 'countIncludePad', assertOptions(op, o).countIncludePad ?? true) : true;
-  const out = new Float32Array(g.N * g.C * g.OH * g.OW);
+  const out = allocOutput(g.N * g.C * g.OH * g.OW);
   const xd = x.data;
   backend().pool2d(xd, g, mode, countIncludePad, out);
   return record(Tensor.wrap(out, [g.N, g.C, g.OH, g.OW]), op, [x], (dy) => {
@@ -82,7 +82,7 @@ function globalPool(op: string, mode: 'max' | 'avg', x: Tensor): Tensor {
   assertRank(op, 'x', x, 4, 'NCHW');
   const [N, C, H, W] = x.shape;
   if (N < 1 || C < 1 || H < 1 || W < 1) throw new RangeError(`${op}: input x must have no zero dimension, got shape ${shapeStr(x.shape)}`);
-  const out = new Float32Array(N * C);
+  const out = allocOutput(N * C);
   const xd = x.data;
   backend().globalPool2d(xd, N, C, H * W, mode, out);
   return record(Tensor.wrap(out, [N, C, 1, 1]), op, [x], (dy) => {
