@@ -71,6 +71,13 @@ export interface NativeAddon {
   conv2dPackedSize?(geom: number[]): number;
   /** Packs weights w [outC, C, kH, kW] into the active ISA's panel layout. */
   conv2dPackWeights?(w: Float32Array, packed: Float32Array, geom: number[]): void;
+  /** Floats linearPackWeights needs; dims = [inF, outF]. */
+  linearPackedSize?(dims: number[]): number;
+  /** Packs dense weights w [outF, inF] (runs at once, also during a capture); dims = [inF, outF]. */
+  linearPackWeights?(w: Float32Array, packed: Float32Array, dims: number[]): void;
+  /** out = act(x w^T + b) from packed weights; dims = [N, inF, outF]. */
+  linearPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, out: Float32Array, dims: number[],
+    act: number): void;
   /** Convolution (groups 1) from packed weights. */
   conv2dPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, residual: Float32Array | null,
     out: Float32Array, geom: number[], act: number): void;

@@ -47,6 +47,17 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
       fn(f32(x, 'x'), p.data, f32OrNull(b, 'bias'), f32OrNull(residual, 'residual'), f32(out, 'out'), convGeom(g),
         act === 'relu' ? 1 : 0);
     },
+    ...(addon.linearPackedSize && addon.linearPackWeights && addon.linearPacked ? {
+      prepareLinear(w: FArray, inF: number, outF: number) {
+        const packed = new Float32Array(addon.linearPackedSize!([inF, outF]));
+        addon.linearPackWeights!(f32(w, 'weight'), packed, [inF, outF]);
+        return packed;
+      },
+      linearPrepared(x: FArray, packed: Float32Array, b: FArray | null, N: number, inF: number, outF: number,
+        out: FArray, act: 'none' | 'relu') {
+        addon.linearPacked!(f32(x, 'x'), packed, f32OrNull(b, 'bias'), f32(out, 'out'), [N, inF, outF], act === 'relu' ? 1 : 0);
+      },
+    } : {}),
     pool2d(x, g, mode, countIncludePad, out) {
       addon.pool2d(f32(x, 'x'), f32(out, 'out'),
         [g.N, g.C, g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,

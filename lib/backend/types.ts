@@ -59,6 +59,11 @@ export interface Backend {
   /** out = act(conv(x, prepared) + b + residual); residual has out's shape or is null. */
   conv2dPrepared?(x: FArray, p: PreparedConv2d, b: FArray | null, residual: FArray | null, g: Conv2dGeom,
     out: FArray, act: FusedActivation): void;
+  /** Optional (native): dense-layer weights [outF, inF] packed once for linearPrepared. */
+  prepareLinear?(w: FArray, inF: number, outF: number): Float32Array;
+  /** out[N, outF] = act(x * W^T + b) from prepareLinear's packed weights. */
+  linearPrepared?(x: FArray, packed: Float32Array, b: FArray | null, N: number, inF: number, outF: number,
+    out: FArray, act: FusedActivation): void;
   pool2d(x: FArray, g: PoolGeom, mode: PoolMode, countIncludePad: boolean, out: FArray): void;
   /** x viewed as [N, C, HW] -> out [N, C]. */
   globalPool2d(x: FArray, N: number, C: number, HW: number, mode: 'max' | 'avg', out: FArray): void;

@@ -3,8 +3,9 @@ import { add } from '../ops/elementwise';
 import { Module } from './module';
 import { Conv2d } from './conv';
 import { BatchNorm2d } from './norm';
+import { Linear } from './linear';
 import { ReLU } from './activation';
-import { canFuse, convBnAct, plannedConv } from './fuse';
+import { canFuse, convBnAct, plannedConv, plannedLinear } from './fuse';
 import { describe } from '../errors';
 
 /**
@@ -70,6 +71,12 @@ export class Sequential extends Module {
         const relu = mods[i + 2] instanceof ReLU;
         y = convBnAct(m, next, relu, y);
         i += relu ? 2 : 1;
+        continue;
+      }
+      // linear -> ReLU as one dense layer with the ReLU in its epilogue.
+      if (plan && m instanceof Linear && next instanceof ReLU && canFuse(m, next)) {
+        y = plannedLinear(m, true, y);
+        i += 1;
         continue;
       }
       // conv -> ReLU likewise (AlexNet, LeNet-5).

@@ -25,6 +25,8 @@ import { shapeStr } from '../errors';
 import type { Module } from './module';
 import type { Conv2d } from './conv';
 import type { BatchNorm2d } from './norm';
+import type { Linear } from './linear';
+import { linear as linearOp, linearDims } from '../ops/linear';
 
 interface Plan {
   key: string;
@@ -146,8 +148,41 @@ export function convBnAct(conv: Conv2d, bn: BatchNorm2d, relu: boolean, x: Tenso
   return plannedConv(conv, bn, relu, x);
 }
 
-/** Frees the planned weights cached for a convolution (module dispose). */
-export function releaseFold(conv: Conv2d): void {
-  const p = plans.get(conv);
-  if (p) { disposePlan(p); plans.delete(conv); }
+/** Frees the planned weights cached for a convolution or dense layer (module dispose). */
+export function releaseFold(m: Conv2d | Linear): void {
+  const p = plans.get(m as Conv2d);
+  if (p) { disposePlan(p); plans.delete(m as Conv2d); }
+  const l = linearPlans.get(m as Linear);
+  if (l) { l.packed.dispose(); linearPlans.delete(m as Linear); }
+}
+
+interface LinearPlan { key: string; packed: Tensor }
+const linearPlans = new WeakMap<Linear, LinearPlan>();
+
+/**
+ * Dense layer (-> ReLU) from weights packed once (contiguous vector loads instead of gathers at a
+ * small batch; no per-call packing at a large one); plain linear (+ relu) where the backend has no
+ * packed path.
+ */
+export function plannedLinear(lin: Linear, relu: boolean, x: Tensor): Tensor {
+  const be = backend();
+  if (!be.prepareLinear || !be.linearPrepared) {
+    const y = linearOp(x, lin.weight, lin.bias);
+    if (!relu) return y;
+    const r = reluOp(y);
+    y.dispose();
+    return r;
+  }
+  const [N, inF, outF] = linearDims('linear', x, lin.weight, lin.bias);
+  const key = `${be.name}|${lin.weight.version}`;
+  let p = linearPlans.get(lin);
+  if (!p || p.key !== key || p.packed.disposed) {
+    if (p) p.packed.dispose();
+    const packed = be.prepareLinear(lin.weight.data, inF, outF);
+    p = { key, packed: persist(Tensor.wrap(packed, [packed.length])) };
+    linearPlans.set(lin, p);
+  }
+  const out = allocOutput(N * outF);
+  be.linearPrepared(x.data, p.packed.data, lin.bias ? lin.bias.data : null, N, inF, outF, out, relu ? 'relu' : 'none');
+  return Tensor.wrap(out, [N, outF]);
 }

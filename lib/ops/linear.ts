@@ -5,12 +5,8 @@ import { backend } from '../backend/index';
 import { shapeStr } from '../errors';
 import { assertOptionalTensor, assertRank, assertTensor } from './validate';
 
-/**
- * Fully connected layer: x [N, in] times weight [out, in] transposed, plus bias [out].
- * @example ops.linear(ops.flatten(x), w, b)
- */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const op = 'linear';
+/** Validates a dense layer's arguments; returns [N, inF, outF]. */
+export function linearDims(op: string, x: Tensor, weight: Tensor, bias?: Tensor | null): [number, number, number] {
   assertTensor(op, 'x', x);
   assertTensor(op, 'weight', weight);
   const b = assertOptionalTensor(op, 'bias', bias);
@@ -25,6 +21,17 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (b && (b.rank !== 1 || b.shape[0] !== outF)) {
     throw new RangeError(`${op}: argument 'bias' must have shape [${outF}], got ${shapeStr(b.shape)}`);
   }
+  return [N, inF, outF];
+}
+
+/**
+ * Fully connected layer: x [N, in] times weight [out, in] transposed, plus bias [out].
+ * @example ops.linear(ops.flatten(x), w, b)
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const op = 'linear';
+  const [N, inF, outF] = linearDims(op, x, weight, bias);
+  const b = bias ?? null;
   const out = allocOutput(N * outF);
   const xd = x.data, wd = weight.data;
   backend().linear(xd, wd, b?.data ?? null, N, inF, outF, out);

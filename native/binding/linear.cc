@@ -1,4 +1,6 @@
-// linear(x, w, b, out, [N, inF, outF]), matmul(a, b, out, [M, K, N]) and linearBackward.
+// linear(x, w, b, out, [N, inF, outF]), matmul(a, b, out, [M, K, N]), linearBackward, and the
+// planned-inference trio linearPackedSize([inF, outF]), linearPackWeights(w, packed, [inF, outF]),
+// linearPacked(x, packed, b, out, [N, inF, outF], act).
 #include "binding/linear.h"
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include "core/shape.h"
 #include "kernels/gemm/linear.h"
 #include "kernels/gemm/linear_backward.h"
+#include "kernels/gemm/linear_packed.h"
 
 namespace simdcnn {
 namespace binding {
@@ -87,12 +90,72 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+// Weight preparation runs at once even while a forwardAsync capture is open: the packed array is
+// cached by JS and may be used by a synchronous call before a captured forward would have run.
+Napi::Value LinearPackedSize(const Napi::CallbackInfo& info) {
+  const char* op = "linearPackedSize";
+  static const char* const kNames[2] = {"inF", "outF"};
+  const std::vector<int64_t> d = get_int_array(info, 0, op, "dims", 2, kNames, 1, kMaxElements);
+  const size_t n = linear_packed_size(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]));
+  if (n == 0 || n > static_cast<size_t>(kMaxElements))
+    throw_range_error(info.Env(), std::string(op) + ": packed weights for [" + std::to_string(d[1]) + "," +
+                                      std::to_string(d[0]) + "] would exceed the element limit");
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
+}
+
+Napi::Value LinearPackWeights(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* op = "linearPackWeights";
+  static const char* const kNames[2] = {"inF", "outF"};
+  const F32View w = get_f32(info, 0, op, "w");
+  const F32View packed = get_f32(info, 1, op, "packed");
+  const std::vector<int64_t> d = get_int_array(info, 2, op, "dims", 2, kNames, 1, kMaxElements);
+  const int64_t w_dims[2] = {d[1], d[0]};
+  expect_length(env, op, "w", w, w_dims, 2);
+  const size_t n = linear_packed_size(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]));
+  if (n == 0 || packed.length != n)
+    throw_range_error(env, std::string(op) + ": packed has " + std::to_string(packed.length) +
+                               " elements, expected linearPackedSize = " + std::to_string(n));
+  if (views_overlap(packed, w)) throw_range_error(env, std::string(op) + ": packed must not share memory with w");
+  check_status(env, linear_pack_weights(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), w.data, packed.data), op);
+  return env.Undefined();
+}
+
+Napi::Value LinearPacked(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* op = "linearPacked";
+  static const char* const kNames[3] = {"N", "inF", "outF"};
+  const F32View x = get_f32(info, 0, op, "x");
+  const F32View packed = get_f32(info, 1, op, "packed");
+  const F32View b = get_f32_or_null(info, 2, op, "b");
+  const F32View out = get_f32(info, 3, op, "out");
+  const std::vector<int64_t> d = get_int_array(info, 4, op, "dims", 3, kNames, 1, kMaxElements);
+  const int64_t act = get_int(info, 5, op, "act", 0, 1);
+  const int64_t x_dims[2] = {d[0], d[1]}, b_dims[1] = {d[2]}, o_dims[2] = {d[0], d[2]};
+  expect_length(env, op, "x", x, x_dims, 2);
+  const size_t n = linear_packed_size(static_cast<size_t>(d[1]), static_cast<size_t>(d[2]));
+  if (n == 0 || packed.length != n)
+    throw_range_error(env, std::string(op) + ": packed has " + std::to_string(packed.length) +
+                               " elements, expected linearPackedSize = " + std::to_string(n));
+  if (b.data) expect_length(env, op, "b", b, b_dims, 1);
+  expect_length(env, op, "out", out, o_dims, 2);
+  if (views_overlap(out, x) || views_overlap(out, packed) || views_overlap(out, b))
+    throw_range_error(env, std::string(op) + ": out must not share memory with x, packed or b");
+  return run_kernel(info, op, [=] {
+    return linear_packed(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), x.data,
+                         packed.data, b.data, act == 1, out.data);
+  });
+}
+
 }  // namespace
 
 void register_linear(Napi::Env env, Napi::Object exports) {
   exports.Set("linear", Napi::Function::New(env, Linear, "linear"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("linearBackward", Napi::Function::New(env, LinearBackward, "linearBackward"));
+  exports.Set("linearPackedSize", Napi::Function::New(env, LinearPackedSize, "linearPackedSize"));
+  exports.Set("linearPackWeights", Napi::Function::New(env, LinearPackWeights, "linearPackWeights"));
+  exports.Set("linearPacked", Napi::Function::New(env, LinearPacked, "linearPacked"));
 }
 
 }  // namespace binding

@@ -207,6 +207,8 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
 
 }  // namespace
 
+size_t gemm_active_nr() { return active_config().nr; }
+
 void gemm_copy_rows(size_t kc, const float* base, const int64_t* offs, size_t w, size_t nr, float* dst) {
   const int i = static_cast<int>(active_isa());
   kCopyRows[(i >= 0 && i < 4) ? i : 0](kc, base, offs, w, nr, dst);

@@ -71,6 +71,10 @@ struct GemmBPacker {
 Status gemm_packed_a_custom_b(const PackedA& a, size_t N, const GemmBPacker& b, float* C, size_t ldc,
                               const GemmEpilogue& ep, bool allow_threads);
 
+// The active ISA's microkernel tile width (NR): B panels are kc x NR. Layouts prepacked once for
+// gemm_packed_a_custom_b (linear_packed.h) use it.
+size_t gemm_active_nr();
+
 // Work (M*N*K multiply-adds) below which a GEMM stays on the calling thread.
 constexpr size_t kGemmThreadingThreshold = size_t{1} << 21;
 
