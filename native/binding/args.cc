@@ -46,14 +46,24 @@ std::string number_string(double d) {
 }
 
 F32View get_f32(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
-  Napi::Value v = info[idx];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw_type_error(info.Env(), std::string(op) + ": " + arg + " must be a Float32Array, got " + describe(v));
-  Napi::Float32Array a = v.As<Napi::Float32Array>();
-  F32View view;
-  view.data = a.Data();
-  view.length = a.ElementLength();
-  return view;
+  // One napi_get_typedarray_info call on the fast path (small models make hundreds of calls per
+  // forward; the wrapper's separate type/data/length queries each redo the lookup).
+  Napi::Env env = info.Env();
+  napi_value raw = info[idx];
+  bool is_typed = false;
+  if (napi_is_typedarray(env, raw, &is_typed) == napi_ok && is_typed) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, raw, &type, &length, &data, nullptr, nullptr) == napi_ok &&
+        type == napi_float32_array) {
+      F32View view;
+      view.data = static_cast<float*>(data);
+      view.length = length;
+      return view;
+    }
+  }
+  throw_type_error(env, std::string(op) + ": " + arg + " must be a Float32Array, got " + describe(info[idx]));
 }
 
 F32View get_f32_or_null(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
@@ -73,8 +83,19 @@ static int64_t to_int(Napi::Env env, const Napi::Value& v, const std::string& wh
   return static_cast<int64_t>(d);
 }
 
+// The common case without building the message strings (they cost more than a small kernel).
+static bool int_in_range(const Napi::Value& v, int64_t lo, int64_t hi, int64_t* out) {
+  double d = 0;
+  if (napi_get_value_double(v.Env(), v, &d) != napi_ok) return false;  // not a number
+  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || std::floor(d) != d) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
 int64_t get_int(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg, int64_t lo,
                 int64_t hi) {
+  int64_t r = 0;
+  if (int_in_range(info[idx], lo, hi, &r)) return r;
   return to_int(info.Env(), info[idx], std::string(op) + ": " + arg, lo, hi);
 }
 
@@ -106,9 +127,11 @@ std::vector<int64_t> get_int_array(const Napi::CallbackInfo& info, size_t idx, c
                                std::to_string(a.Length()));
   std::vector<int64_t> out(len);
   for (uint32_t i = 0; i < len; ++i) {
+    Napi::Value e = a.Get(i);
+    if (int_in_range(e, lo, hi, &out[i])) continue;
     std::string what = std::string(op) + ": " + arg + "[" + std::to_string(i) + "]";
     if (names && names[i]) what += std::string(" (") + names[i] + ")";
-    out[i] = to_int(env, a.Get(i), what, lo, hi);
+    out[i] = to_int(env, e, what, lo, hi);
   }
   return out;
 }
