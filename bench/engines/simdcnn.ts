@@ -30,6 +30,29 @@ export const simdcnnNative: Engine = {
   },
 };
 
+export const simdcnnNativeDirect: Engine = {
+  name: 'simdcnn native direct',
+  threaded: true,
+  note: "simdcnn native direct: the same planned path with Winograd off (setFastInference(true, { winograd: false })): every convolution runs the direct algorithm, so its GFLOP/s are real FMA throughput. The default 'simdcnn native' row may use Winograd F(4x4,3x3) for 3x3 stride-1 layers: its GFLOP/s there are effective (direct FLOPs / time).",
+  available: () => true,
+  applies: (c) => c.workload.name === 'conv3x3' || c.workload.name === 'resnet18',
+  async prepare(c, weights): Promise<Runner> {
+    setBackend('native');
+    setNumThreads(c.threads);
+    const { model, x } = load(c, weights);
+    model.setFastInference(true, { winograd: false });
+    return {
+      run() {
+        const y = noGrad(() => tidy(() => model.call(x)));
+        const out = y.toArray();
+        y.dispose();
+        return out;
+      },
+      dispose() { x.dispose(); model.dispose(); },
+    };
+  },
+};
+
 export const simdcnnNativeAsync: Engine = {
   name: 'simdcnn native forwardAsync',
   threaded: true,

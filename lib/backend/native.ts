@@ -25,10 +25,10 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
     conv2d(x, w, b, g, out, act = 'none') {
       addon.conv2d(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'), convGeom(g), act === 'relu' ? 1 : 0);
     },
-    prepareConv2d(w, g) {
+    prepareConv2d(w, g, opts) {
       if (g.groups !== 1) return null;
       const geom = convGeom(g);
-      if (g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 &&
+      if (opts?.winograd !== false && g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 &&
           addon.winogradPreferred && addon.winogradWeights && addon.winogradPreferred(geom)) {
         const u = new Float32Array(36 * g.outC * g.C);
         addon.winogradWeights(f32(w, 'weight'), u, geom);

@@ -55,7 +55,7 @@ export interface Backend {
    * (Winograd-transformed or panel-packed), or null when conv2d itself is the best choice. The
    * choice depends on the shape only, never on N.
    */
-  prepareConv2d?(w: FArray, g: Conv2dGeom): PreparedConv2d | null;
+  prepareConv2d?(w: FArray, g: Conv2dGeom, opts?: { winograd?: boolean }): PreparedConv2d | null;
   /** out = act(conv(x, prepared) + b + residual); residual has out's shape or is null. */
   conv2dPrepared?(x: FArray, p: PreparedConv2d, b: FArray | null, residual: FArray | null, g: Conv2dGeom,
     out: FArray, act: FusedActivation): void;

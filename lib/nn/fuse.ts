@@ -42,7 +42,7 @@ const plans = new WeakMap<Conv2d, Plan>();
 function planKey(conv: Conv2d, bn: BatchNorm2d | null, H: number, W: number): string {
   const v = (t: Tensor | null) => (t ? `${t.version}` : '-');
   const b = bn ? [v(bn.weight), v(bn.bias), v(bn.runningMean), v(bn.runningVar), bn.eps].join(',') : 'nobn';
-  return `${backend().name}|${H}x${W}|${v(conv.weight)},${v(conv.bias)}|${b}`;
+  return `${backend().name}|${H}x${W}|${conv.winograd ? 'wino' : 'direct'}|${v(conv.weight)},${v(conv.bias)}|${b}`;
 }
 
 /** True when the planned path may run for these modules now. */
@@ -84,7 +84,7 @@ function plan(conv: Conv2d, bn: BatchNorm2d | null, x: Tensor): Plan {
   if (be.prepareConv2d && be.conv2dPrepared) {
     // Geometry for this input (validates x against the weights with conv2d's messages).
     const g = conv2dGeom('conv2d', x, conv.weight, conv.bias, convOptions(conv));
-    prepared = be.prepareConv2d(w, g);
+    prepared = be.prepareConv2d(w, g, { winograd: conv.winograd });
   }
   const p: Plan = {
     key,

@@ -226,14 +226,33 @@ export abstract class Module {
    * Turns the planned inference fast paths on or off for this module and its descendants. With
    * them on (the default), a module in eval() mode running under noGrad folds batch norm into the
    * preceding convolution and fuses the following ReLU into its epilogue; the folded weights are
-   * cached until a weight or running statistic changes (its `version`). Outputs stay within 1e-4
-   * of the exact result relative to the output's largest magnitude. Returns this.
+   * cached until a weight or running statistic changes (its `version`); weights are also
+   * rearranged once for the fastest kernel (panel-packed, or Winograd-transformed for 3x3 stride-1
+   * layers where that wins unless opts.winograd is false), and residual blocks add their shortcut
+   * in the convolution's epilogue. Outputs stay within 1e-4 of the exact result relative to the
+   * output's largest magnitude. Returns this.
    */
-  setFastInference(on: boolean): this {
+  setFastInference(on: boolean, opts?: { winograd?: boolean }): this {
     if (typeof on !== 'boolean') throw new TypeError(`setFastInference: on must be a boolean, got ${describe(on)}`);
-    for (const m of this.modules()) m.fastInference = on;
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
+      throw new TypeError(`setFastInference: opts must be an object, got ${describe(opts)}`);
+    }
+    const w = opts?.winograd;
+    if (w !== undefined && typeof w !== 'boolean') {
+      throw new TypeError(`setFastInference: opts.winograd must be a boolean, got ${describe(w)}`);
+    }
+    for (const m of this.modules()) {
+      m.fastInference = on;
+      if (w !== undefined) m.winograd = w;
+    }
     return this;
   }
+
+  /**
+   * Whether planned 3x3 stride-1 convolutions may use Winograd F(4x4,3x3) where it is faster
+   * (setFastInference(true, { winograd: false }) keeps them on the direct algorithm).
+   */
+  winograd = true;
 
   /** Inference mode: dropout off, batch norm uses its running statistics. Returns this. */
   eval(): this {
