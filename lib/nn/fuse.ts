@@ -42,7 +42,7 @@ const plans = new WeakMap<Conv2d, Plan>();
 function planKey(conv: Conv2d, bn: BatchNorm2d | null, H: number, W: number): string {
   const v = (t: Tensor | null) => (t ? `${t.version}` : '-');
   const b = bn ? [v(bn.weight), v(bn.bias), v(bn.runningMean), v(bn.runningVar), bn.eps].join(',') : 'nobn';
-  return `${backend().name}|${H}x${W}|${conv.winograd ? 'wino' : 'direct'}|${v(conv.weight)},${v(conv.bias)}|${b}`;
+  return `${backend().name}|${H}x${W}|${conv.packWeights ? 'pack' : 'nopack'}|${conv.winograd ? 'wino' : 'direct'}|${v(conv.weight)},${v(conv.bias)}|${b}`;
 }
 
 /** True when the planned path may run for these modules now. */
@@ -81,7 +81,7 @@ function plan(conv: Conv2d, bn: BatchNorm2d | null, x: Tensor): Plan {
   const { w, b } = foldedWeights(conv, bn);
   const be = backend();
   let prepared: PreparedConv2d | null = null;
-  if (be.prepareConv2d && be.conv2dPrepared) {
+  if (be.prepareConv2d && be.conv2dPrepared && conv.packWeights) {
     // Geometry for this input (validates x against the weights with conv2d's messages).
     const g = conv2dGeom('conv2d', x, conv.weight, conv.bias, convOptions(conv));
     prepared = be.prepareConv2d(w, g, { winograd: conv.winograd });
@@ -166,7 +166,8 @@ const linearPlans = new WeakMap<Linear, LinearPlan>();
  */
 export function plannedLinear(lin: Linear, relu: boolean, x: Tensor): Tensor {
   const be = backend();
-  if (!be.prepareLinear || !be.linearPrepared) {
+  if (!be.prepareLinear || !be.linearPrepared || !lin.packWeights) {
+    releaseFold(lin);  // a copy made before packWeights was turned off
     const y = linearOp(x, lin.weight, lin.bias);
     if (!relu) return y;
     const r = reluOp(y);

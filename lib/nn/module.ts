@@ -228,11 +228,12 @@ export abstract class Module {
    * preceding convolution and fuses the following ReLU into its epilogue; the folded weights are
    * cached until a weight or running statistic changes (its `version`); weights are also
    * rearranged once for the fastest kernel (panel-packed, or Winograd-transformed for 3x3 stride-1
-   * layers where that wins unless opts.winograd is false), and residual blocks add their shortcut
+   * layers where that wins unless opts.winograd is false; no copies when opts.packWeights is
+   * false), and residual blocks add their shortcut
    * in the convolution's epilogue. Outputs stay within 1e-4 of the exact result relative to the
    * output's largest magnitude. Returns this.
    */
-  setFastInference(on: boolean, opts?: { winograd?: boolean }): this {
+  setFastInference(on: boolean, opts?: { winograd?: boolean; packWeights?: boolean }): this {
     if (typeof on !== 'boolean') throw new TypeError(`setFastInference: on must be a boolean, got ${describe(on)}`);
     if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
       throw new TypeError(`setFastInference: opts must be an object, got ${describe(opts)}`);
@@ -241,12 +242,24 @@ export abstract class Module {
     if (w !== undefined && typeof w !== 'boolean') {
       throw new TypeError(`setFastInference: opts.winograd must be a boolean, got ${describe(w)}`);
     }
+    const pw = opts?.packWeights;
+    if (pw !== undefined && typeof pw !== 'boolean') {
+      throw new TypeError(`setFastInference: opts.packWeights must be a boolean, got ${describe(pw)}`);
+    }
     for (const m of this.modules()) {
       m.fastInference = on;
       if (w !== undefined) m.winograd = w;
+      if (pw !== undefined) m.packWeights = pw;
     }
     return this;
   }
+
+  /**
+   * Whether planned convolutions and dense layers keep a rearranged copy of their weights for the
+   * faster kernels (default true). The copy is about the size of the weights (4x for Winograd
+   * layers): setFastInference(true, { packWeights: false }) trades that memory for speed.
+   */
+  packWeights = true;
 
   /**
    * Whether planned 3x3 stride-1 convolutions may use Winograd F(4x4,3x3) where it is faster

@@ -91,6 +91,26 @@ describe(`linearPacked (${process.env.SIMDCNN_ISA ?? 'auto'})`, () => {
     lin.dispose();
   });
 
+  it('packWeights: false drops the packed copy (memory() shows it) and keeps the results', async () => {
+    const { memory } = await import('../../lib/index');
+    setBackend('native');
+    const lin = new nn.Linear(64, 40);
+    lin.eval();
+    const x = tensor(normalF32(3 * 64, 12), [3, 64]);
+    const before = memory().bytes;
+    const packedOut = noGrad(() => tidy(() => lin.call(x).toArray()));
+    const withCopy = memory().bytes;
+    expect(withCopy - before).toBe(addon.linearPackedSize!([64, 40]) * 4);
+    lin.setFastInference(true, { packWeights: false });
+    const plainOut = noGrad(() => tidy(() => lin.call(x).toArray()));
+    expect(memory().bytes).toBe(before);
+    const r = compare(plainOut, packedOut, [3, 40], (i) => 1e-6 * (1 + Math.abs(packedOut[i])), 'plain vs packed');
+    expect(r.ok, r.message).toBe(true);
+    expect(() => lin.setFastInference(true, { packWeights: 1 as unknown as boolean })).toThrow(TypeError);
+    x.dispose();
+    lin.dispose();
+  });
+
   it('rejects bad input with RangeError/TypeError naming the op; the process lives on', () => {
     const inF = 8, outF = 5;
     const w = normalF32(outF * inF, 1), p = packed(w, inF, outF);
