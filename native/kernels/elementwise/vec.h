@@ -40,6 +40,8 @@ struct VecScalar {
     if (n > 0) *p = v;
   }
   static V gather(const float* p, int64_t stride) { return *p; }
+  // p[0], p[2], ..., p[2*(W-1)]; may read up to p[2*W - 1].
+  static V load_even(const float* p) { return *p; }
   static V gather_n(const float* p, int64_t stride, int n) { return n > 0 ? *p : 0.0f; }
   static V set1(float v) { return v; }
   static V zero() { return 0.0f; }
@@ -87,6 +89,12 @@ struct VecAvx2 {
   static __m256i lane_offsets(int64_t stride) {
     const int s = static_cast<int>(stride);
     return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s));
+  }
+  static V load_even(const float* p) {
+    // [a0 a2 b0 b2 | a4 a6 b4 b6] -> 64-bit lanes 0 2 1 3 = [a0 a2 a4 a6 b0 b2 b4 b6]
+    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    const __m256 e = _mm256_shuffle_ps(a, b, 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
   }
   static V gather(const float* p, int64_t stride) {
     return _mm256_i32gather_ps(p, lane_offsets(stride), 4);
@@ -146,6 +154,10 @@ struct VecAvx512 {
     const int s = static_cast<int>(stride);
     return _mm512_mullo_epi32(
         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(s));
+  }
+  static V load_even(const float* p) {
+    const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
   }
   static V gather(const float* p, int64_t stride) {
     return _mm512_i32gather_ps(lane_offsets(stride), p, 4);

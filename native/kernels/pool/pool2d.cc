@@ -99,7 +99,7 @@ Status pool2d(const float* x, float* y, const Pool2dParams& p) {
   const Pool2dPlaneFn fn = kPoolTable[static_cast<int>(active_isa())];
   const size_t planes = static_cast<size_t>(p.N * p.C);
   const size_t in_plane = static_cast<size_t>(p.H * p.W), out_plane = static_cast<size_t>(OH * OW);
-  const size_t scratch = static_cast<size_t>(plan.Wp) + static_cast<size_t>(p.H) * static_cast<size_t>(OW);
+  const size_t scratch = static_cast<size_t>(plan.Wp + kPoolRowSlack) + static_cast<size_t>(p.H) * static_cast<size_t>(OW);
   const size_t grain = in_plane >= kPoolGrain ? 1 : kPoolGrain / in_plane;
   std::atomic<bool> oom{false};
   parallel_for(planes, grain, [&](size_t lo, size_t hi) {
@@ -110,7 +110,7 @@ Status pool2d(const float* x, float* y, const Pool2dParams& p) {
       return;
     }
     float* row = buf.data();
-    float* inter = row + plan.Wp;
+    float* inter = row + plan.Wp + kPoolRowSlack;
     for (size_t i = lo; i < hi; ++i) fn(x + i * in_plane, y + i * out_plane, plan, row, inter);
   });
   return oom.load() ? Status::kOutOfMemory : Status::kOk;

@@ -55,7 +55,11 @@ struct PoolPlan {
   const float* div_w;    // avg: per output column, the window's width in the divisor (OW entries)
 };
 
-// One (n, c) plane: x [H, W] -> y [OH, OW]. row: Wp floats, inter: H * OW floats of scratch.
+// Floats of slack after the padded row (stride-2 windows read two vectors and keep the even lanes).
+constexpr int64_t kPoolRowSlack = 32;
+
+// One (n, c) plane: x [H, W] -> y [OH, OW]. row: Wp + kPoolRowSlack floats, inter: H * OW floats of
+// scratch.
 using Pool2dPlaneFn = void (*)(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);
 void pool2d_plane_scalar(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);
 void pool2d_plane_avx2(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);

@@ -9,6 +9,7 @@
 // Rows outside the input are skipped instead of filled, which is the same as clipping the window.
 #pragma once
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "kernels/elementwise/vec.h"
@@ -42,10 +43,10 @@ void horizontal(const float* x, const PoolPlan& p, float* row, float* inter) {
   const float fill = Op::identity();
   const int64_t right = p.pW + p.W;
   for (int64_t i = 0; i < p.pW; ++i) row[i] = fill;
-  for (int64_t i = right; i < p.Wp; ++i) row[i] = fill;
+  for (int64_t i = right; i < p.Wp + kPoolRowSlack; ++i) row[i] = fill;
   for (int64_t ih = 0; ih < p.H; ++ih) {
     const float* xr = x + ih * p.W;
-    for (int64_t i = 0; i < p.W; ++i) row[p.pW + i] = xr[i];
+    std::memcpy(row + p.pW, xr, static_cast<size_t>(p.W) * sizeof(float));
     float* out = inter + ih * p.OW;
     int64_t ow = 0;
     if (p.sW == 1) {
@@ -61,6 +62,35 @@ void horizontal(const float* x, const PoolPlan& p, float* row, float* inter) {
         Vec::store_n(out + ow, acc, rem);
       }
     } else {
+      if (p.sW == 2) {
+        // Even lanes of two contiguous loads and a permute instead of a gather (the padded row has
+        // 2*Wv floats of slack past Wp for the odd lanes read beyond the last tap).
+        // Two output vectors per step: their reduction chains are independent (latency-bound
+        // otherwise).
+        for (; ow + 2 * Wv <= p.OW; ow += 2 * Wv) {
+          const float* base = row + ow * 2;
+          V a0 = Vec::load_even(base), a1 = Vec::load_even(base + 2 * Wv);
+          for (int64_t kw = 1; kw < p.kW; ++kw) {
+            a0 = Op::apply(a0, Vec::load_even(base + kw * p.dW));
+            a1 = Op::apply(a1, Vec::load_even(base + 2 * Wv + kw * p.dW));
+          }
+          Vec::store(out + ow, a0);
+          Vec::store(out + ow + Wv, a1);
+        }
+        for (; ow + Wv <= p.OW; ow += Wv) {
+          const float* base = row + ow * 2;
+          V acc = Vec::load_even(base);
+          for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::load_even(base + kw * p.dW));
+          Vec::store(out + ow, acc);
+        }
+        if (ow < p.OW) {  // the slack covers a full 2*Wv read from the last group too
+          const float* base = row + ow * 2;
+          V acc = Vec::load_even(base);
+          for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::load_even(base + kw * p.dW));
+          Vec::store_n(out + ow, acc, static_cast<int>(p.OW - ow));
+          ow = p.OW;
+        }
+      }
       for (; ow + Wv <= p.OW; ow += Wv) {
         const float* base = row + ow * p.sW;
         V acc = Vec::gather(base, p.sW);
