@@ -1,0 +1,319 @@
+// conv2d_packed driver: weight packing, padded input slabs, blocking, threading, dispatch (see
+// conv2d_packed.h for the scheme).
+#include "kernels/conv/conv2d_packed.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "core/dispatch.h"
+#include "core/scratch.h"
+#include "core/shape.h"
+#include "core/thread_pool.h"
+#include "kernels/conv/conv2d_packed_ukernel.h"
+
+namespace simdcnn {
+namespace {
+
+struct TileConfig {
+  ConvTileFn fn;
+  size_t mr, nr;
+  size_t vs;        // panel widths are multiples of vs (the last panel is round_up(rest, vs) wide)
+  size_t kc;        // K block: its kc x nr weights and ~kc lines of input per tile stay in L1
+  size_t mp_block;  // tiles per task: 32 x 7 = 224 pixels, 4 rows of a 56-wide map
+  size_t np_block;  // panels per task: 128 channels, so a 7x7 map with 512 channels is 4 tasks
+};
+
+// Indexed by Isa. Tuned on Zen 5 (L1 48 KiB, L2 1 MiB). AVX-512 KC 192: a tile reads up to one
+// input line per tap, so with KC 256 a 1x1 stride-2 layer over 256 channels keeps 32 KiB of
+// weights + 16 KiB of input lines per tile, the whole L1 (171 vs 194 GFLOP/s at KC 128..192);
+// 192 also keeps the 7x7 stem's K = 147 in one block (KC 128: 164 vs 175). Pixel blocks of 16..32
+// tiles, channel blocks of 1..16 panels and panel- vs K-block-outer loops measured within noise.
+constexpr TileConfig kConfigs[] = {
+    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},
+#if SIMDCNN_X86
+    {conv_packed_tile_6x16_avx2, 6, 16, 8, 256, 32, 4},
+    {conv_packed_tile_7x32_avx512, 7, 32, 16, 192, 32, 4},
+#else
+    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},
+    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},
+#endif
+    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},  // neon: scalar until a NEON tile exists
+};
+
+constexpr size_t kMaxMpBlock = 32;  // run_task keeps a pixel block's window origins on the stack
+
+constexpr bool configs_fit() {
+  for (const TileConfig& c : kConfigs)
+    if (c.mr > kConvPackedMaxMr || c.nr > kConvPackedMaxNr || c.nr % c.vs != 0 || c.mp_block > kMaxMpBlock ||
+        c.mp_block == 0)
+      return false;
+  return true;
+}
+static_assert(configs_fit(), "a tile config exceeds kConvPackedMaxMr/Nr");
+
+const TileConfig& active_config(Isa* isa_out = nullptr) {
+  const Isa isa = active_isa();
+  const int i = static_cast<int>(isa);
+  if (isa_out) *isa_out = isa;
+  return kConfigs[(i >= 0 && i < 4) ? i : 0];
+}
+
+size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+// The packed buffer starts with a header so that weights packed for another layer or ISA are
+// rejected instead of silently misread.
+constexpr size_t kHeaderFloats = 16;
+constexpr int32_t kMagic = 0x4B504353;  // "SCPK"
+
+void header_fields(const Conv2dParams& p, Isa isa, int32_t f[8]) {
+  f[0] = kMagic;
+  f[1] = static_cast<int32_t>(isa);
+  f[2] = static_cast<int32_t>(p.outC);
+  f[3] = static_cast<int32_t>(p.C);
+  f[4] = static_cast<int32_t>(p.kH);
+  f[5] = static_cast<int32_t>(p.kW);
+  f[6] = 0;
+  f[7] = 0;
+}
+
+bool valid_params(const Conv2dParams& p, size_t* oh, size_t* ow) {
+  return conv2d_output_size(p, oh, ow) && p.groups == 1;
+}
+
+// K * round_up(outC, vs) + header, or 0 when it would not fit the element limit.
+size_t packed_floats(const Conv2dParams& p, const TileConfig& cfg) {
+  int64_t k = 0, total = 0;
+  const int64_t dims[3] = {static_cast<int64_t>(p.C), static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)};
+  if (!checked_product(dims, 3, &k)) return 0;
+  if (!checked_mul(k, static_cast<int64_t>(round_up(p.outC, cfg.vs)), &total)) return 0;
+  if (total > kMaxElements - static_cast<int64_t>(kHeaderFloats)) return 0;
+  return static_cast<size_t>(total) + kHeaderFloats;
+}
+
+// With padding the tiles read a zero-padded copy of just the input rows their pixel block needs (a
+// slab, [C, slab_h, Wp]), made by the task itself: no whole padded image, no extra pass over
+// memory, and the copy is warm in cache when the tiles read it.
+struct Plan {
+  const TileConfig* cfg;
+  size_t K, OH, OW, OHW;
+  bool slab;                // read a padded slab (else x in place: no padding)
+  size_t Wp, slab_h;        // slab row width and rows per channel (or W and H when reading x)
+  size_t n_mp, mp_per_block, n_pb;  // tiles, tiles per pixel block, pixel blocks
+  size_t n_np, np_per_block, n_cb;  // channel panels, panels per channel block, channel blocks
+  size_t kc, n_kb;
+  const int64_t* offs;  // [K]: (c*slab_h + kh*dH)*Wp + kw*dW
+};
+
+// Output rows [oh_a, oh_b] hold the pixels of tiles [mp0, mp1).
+void block_rows(const Plan& pl, size_t mp0, size_t mp1, size_t* oh_a, size_t* oh_b) {
+  const size_t mr = pl.cfg->mr;
+  *oh_a = mp0 * mr / pl.OW;
+  *oh_b = (std::min(mp1 * mr, pl.OHW) - 1) / pl.OW;
+}
+
+// Padded rows [y0, y0 + rows) of every channel of image xn into slab (channel stride slab_h*Wp).
+void fill_slab(const Plan& pl, const Conv2dParams& p, const float* xn, size_t y0, size_t rows, float* slab) {
+  for (size_t c = 0; c < p.C; ++c)
+    for (size_t r = 0; r < rows; ++r) {
+      float* d = slab + (c * pl.slab_h + r) * pl.Wp;
+      const size_t y = y0 + r;
+      if (y < p.padTop || y >= p.padTop + p.H) {
+        std::memset(d, 0, pl.Wp * sizeof(float));
+        continue;
+      }
+      const float* src = xn + (c * p.H + (y - p.padTop)) * p.W;
+      for (size_t i = 0; i < p.padLeft; ++i) d[i] = 0.0f;
+      std::memcpy(d + p.padLeft, src, p.W * sizeof(float));
+      for (size_t i = p.padLeft + p.W; i < pl.Wp; ++i) d[i] = 0.0f;
+    }
+}
+
+// One task: channel block cb x pixel block pb of image xn, all K blocks. slab: C*slab_h*Wp floats
+// (when pl.slab), filled unless it already holds this image's pixel block (fill false); partial:
+// mp_per_block * mr * nr floats (when K has several blocks). Loop order: panel, K block, tile. A
+// K block's kc x nr weights stay in L1 while the block's tiles sweep over them, and a panel's
+// weights (K x nr, contiguous) are read front to back, one stream from memory; the block's input
+// rows stay in L1/L2 across panels.
+void run_task(const Plan& pl, const Conv2dParams& p, const float* xn, const float* packed, const float* bias,
+              const float* residual_n, float* out_n, size_t cb, size_t pb, float* slab, bool fill, float* partial) {
+  const TileConfig& cfg = *pl.cfg;
+  const size_t mr = cfg.mr;
+  const size_t mp0 = pb * pl.mp_per_block, mp1 = std::min(pl.n_mp, mp0 + pl.mp_per_block);
+  const size_t np0 = cb * pl.np_per_block, np1 = std::min(pl.n_np, np0 + pl.np_per_block);
+
+  size_t oh_a = 0, oh_b = 0;
+  block_rows(pl, mp0, mp1, &oh_a, &oh_b);
+  const float* base = xn;  // window origin of output pixel (oh_origin, 0)
+  size_t oh_origin = 0;
+  if (pl.slab) {
+    const size_t rows = (oh_b - oh_a) * p.strideH + (p.kH - 1) * p.dilationH + 1;
+    if (fill) fill_slab(pl, p, xn, oh_a * p.strideH, rows, slab);
+    base = slab;
+    oh_origin = oh_a;
+  }
+  // Window origins of every pixel in the block (pixels past OHW repeat the last one).
+  const float* rows[kMaxMpBlock * kConvPackedMaxMr];
+  {
+    const size_t p_begin = mp0 * mr, p_end = mp1 * mr;
+    size_t oh = p_begin / pl.OW, ow = p_begin % pl.OW, n = 0;
+    const float* last = base;
+    for (size_t q = p_begin; q < p_end; ++q) {
+      if (q < pl.OHW) {
+        last = base + (oh - oh_origin) * p.strideH * pl.Wp + ow * p.strideW;
+        if (++ow == pl.OW) ow = 0, ++oh;
+      }
+      rows[n++] = last;
+    }
+  }
+
+  ConvTileArgs t;
+  t.ohw = pl.OHW;
+  t.relu = p.act == 1;
+  const size_t tile_floats = mr * cfg.nr;
+  for (size_t np = np0; np < np1; ++np) {
+    const size_t c0 = np * cfg.nr;
+    t.w = std::min(cfg.nr, p.outC - c0);
+    t.nr = std::min(cfg.nr, round_up(t.w, cfg.vs));
+    t.bias = bias ? bias + c0 : nullptr;
+    const float* panel = packed + c0 * pl.K;
+    for (size_t kb = 0; kb < pl.n_kb; ++kb) {
+      const size_t k0 = kb * pl.kc;
+      t.kc = std::min(pl.kc, pl.K - k0);
+      t.offs = pl.offs + k0;
+      t.b = panel + k0 * t.nr;
+      t.first = kb == 0;
+      t.last = kb + 1 == pl.n_kb;
+      for (size_t mp = mp0; mp < mp1; ++mp) {
+        const size_t p0 = mp * mr;
+        t.rows = rows + (mp - mp0) * mr;
+        t.acc = partial + (mp - mp0) * tile_floats;
+        t.h = std::min(mr, pl.OHW - p0);
+        t.out = out_n + c0 * pl.OHW + p0;
+        t.residual = residual_n ? residual_n + c0 * pl.OHW + p0 : nullptr;
+        cfg.fn(t);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+size_t conv2d_packed_size(const Conv2dParams& p) {
+  size_t oh = 0, ow = 0;
+  if (!valid_params(p, &oh, &ow)) return 0;
+  return packed_floats(p, active_config());
+}
+
+Status conv2d_pack_weights(const Conv2dParams& p, const float* w, float* packed) {
+  size_t oh = 0, ow = 0;
+  if (!valid_params(p, &oh, &ow) || !w || !packed) return Status::kInvalidArgument;
+  Isa isa;
+  const TileConfig& cfg = active_config(&isa);
+  if (packed_floats(p, cfg) == 0) return Status::kInvalidArgument;
+  int32_t f[8];
+  header_fields(p, isa, f);
+  std::memset(packed, 0, kHeaderFloats * sizeof(float));
+  std::memcpy(packed, f, sizeof(f));
+  float* body = packed + kHeaderFloats;
+  const size_t K = p.C * p.kH * p.kW;
+  for (size_t c0 = 0; c0 < p.outC; c0 += cfg.nr) {
+    const size_t w_valid = std::min(cfg.nr, p.outC - c0);
+    const size_t nr = std::min(cfg.nr, round_up(w_valid, cfg.vs));
+    float* d = body + c0 * K;
+    for (size_t k = 0; k < K; ++k)
+      for (size_t j = 0; j < nr; ++j) d[k * nr + j] = j < w_valid ? w[(c0 + j) * K + k] : 0.0f;
+  }
+  return Status::kOk;
+}
+
+bool conv2d_packed_matches(const Conv2dParams& p, const float* packed) {
+  if (!packed) return false;
+  int32_t want[8], got[8];
+  header_fields(p, active_isa(), want);
+  std::memcpy(got, packed, sizeof(got));
+  return std::memcmp(want, got, sizeof(want)) == 0;
+}
+
+Status conv2d_packed(const Conv2dParams& p, const float* x, const float* packed, const float* bias,
+                     const float* residual, float* out) {
+  size_t OH = 0, OW = 0;
+  if (!valid_params(p, &OH, &OW) || !x || !packed || !out) return Status::kInvalidArgument;
+  if (!conv2d_packed_matches(p, packed)) return Status::kInvalidArgument;
+  const TileConfig& cfg = active_config();
+  packed += kHeaderFloats;
+
+  Plan pl;
+  pl.cfg = &cfg;
+  pl.K = p.C * p.kH * p.kW;
+  pl.OH = OH;
+  pl.OW = OW;
+  pl.OHW = OH * OW;
+  pl.n_mp = (pl.OHW + cfg.mr - 1) / cfg.mr;
+  pl.n_pb = (pl.n_mp + cfg.mp_block - 1) / cfg.mp_block;
+  pl.mp_per_block = (pl.n_mp + pl.n_pb - 1) / pl.n_pb;  // even blocks: both threads get equal shares
+  pl.n_pb = (pl.n_mp + pl.mp_per_block - 1) / pl.mp_per_block;
+  pl.n_np = (p.outC + cfg.nr - 1) / cfg.nr;
+  pl.n_cb = (pl.n_np + cfg.np_block - 1) / cfg.np_block;
+  pl.np_per_block = (pl.n_np + pl.n_cb - 1) / pl.n_cb;
+  pl.n_cb = (pl.n_np + pl.np_per_block - 1) / pl.np_per_block;
+  pl.n_kb = (pl.K + cfg.kc - 1) / cfg.kc;
+  pl.kc = (pl.K + pl.n_kb - 1) / pl.n_kb;  // even K blocks
+  pl.slab = p.padTop || p.padLeft || p.padBottom || p.padRight;
+  if (pl.slab) {
+    pl.Wp = p.W + p.padLeft + p.padRight;
+    pl.slab_h = 0;
+    for (size_t pb = 0; pb < pl.n_pb; ++pb) {
+      size_t oh_a = 0, oh_b = 0;
+      block_rows(pl, pb * pl.mp_per_block, std::min(pl.n_mp, (pb + 1) * pl.mp_per_block), &oh_a, &oh_b);
+      pl.slab_h = std::max(pl.slab_h, (oh_b - oh_a) * p.strideH + (p.kH - 1) * p.dilationH + 1);
+    }
+  } else {
+    pl.Wp = p.W;
+    pl.slab_h = p.H;
+  }
+
+  // Tap offsets (int64) live in a float scratch buffer, two floats per offset.
+  ScratchBuffer obuf;
+  if (!obuf.reserve(2 * pl.K)) return Status::kOutOfMemory;
+  int64_t* offs = reinterpret_cast<int64_t*>(obuf.data());
+  for (size_t c = 0, k = 0; c < p.C; ++c)
+    for (size_t kh = 0; kh < p.kH; ++kh)
+      for (size_t kw = 0; kw < p.kW; ++kw, ++k)
+        offs[k] = static_cast<int64_t>((c * pl.slab_h + kh * p.dilationH) * pl.Wp + kw * p.dilationW);
+  pl.offs = offs;
+
+  // Tasks: images outer (batches split by image), then pixel blocks, then channel blocks (late
+  // layers, one pixel block, split their weights); consecutive tasks of a thread share the slab.
+  // Which thread runs a task changes no arithmetic.
+  const size_t tasks_per_img = pl.n_cb * pl.n_pb;
+  const double task_macs = static_cast<double>(pl.OHW) * static_cast<double>(p.outC) * static_cast<double>(pl.K) /
+                           static_cast<double>(tasks_per_img);
+  // Waking a pool worker costs 10-30 us: a chunk must carry several times that in work.
+  const size_t grain = std::max<size_t>(1, static_cast<size_t>(static_cast<double>(size_t{1} << 21) / task_macs));
+  const size_t in_img = p.C * p.H * p.W, out_img = p.outC * pl.OHW;
+  const size_t slab_floats = pl.slab ? p.C * pl.slab_h * pl.Wp : 0;
+  const size_t partial_floats = pl.n_kb > 1 ? pl.mp_per_block * cfg.mr * cfg.nr : 0;
+  std::atomic<bool> failed{false};
+  parallel_for(p.N * tasks_per_img, grain, [&](size_t b, size_t e) {
+    ScratchBuffer buf;
+    if (!buf.reserve(std::max<size_t>(1, slab_floats + partial_floats))) {
+      failed.store(true, std::memory_order_relaxed);
+      return;
+    }
+    size_t slab_of = SIZE_MAX;  // the (image, pixel block) the slab holds
+    for (size_t t = b; t < e; ++t) {
+      const size_t n = t / tasks_per_img, r = t % tasks_per_img;
+      const size_t pb = r / pl.n_cb, cb = r % pl.n_cb;
+      const size_t block = t / pl.n_cb;
+      const float* res_n = residual ? residual + n * out_img : nullptr;
+      run_task(pl, p, x + n * in_img, packed, bias, res_n, out + n * out_img, cb, pb, buf.data(), block != slab_of,
+               buf.data() + slab_floats);
+      slab_of = block;
+    }
+  });
+  return failed.load() ? Status::kOutOfMemory : Status::kOk;
+}
+
+}  // namespace simdcnn

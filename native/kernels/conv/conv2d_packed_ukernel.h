@@ -1,0 +1,47 @@
+// Microkernels of conv2d_packed (see conv2d_packed.h): one tile of MR output pixels x up to NR
+// output channels over one K block.
+//   acc[i][j] (+)= sum_{k < kc} rows[i][offs[k]] * b[k*nr + j]
+// where nr (a multiple of the ISA's VS, <= NR) is the panel width: the packed weights of this K
+// block are kc rows of nr floats. The accumulators start from zero (first) or from the partial-sum
+// tile `acc` (MR rows of nr floats), take one FMA per k in increasing k, and end in `acc` (!last)
+// or, on the last K block, go through the epilogue:
+//   out[j*ohw + i] = act(acc[i][j] + bias[j] + residual[j*ohw + i])   for i < h, j < w
+// (bias, residual may be null; out and residual point at the tile's first channel and pixel). The
+// per-element arithmetic does not depend on h, w or nr, so tails give the same bits as full tiles.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/arch.h"
+
+namespace simdcnn {
+
+struct ConvTileArgs {
+  size_t kc;
+  const int64_t* offs;      // kc tap offsets (floats), relative to rows[i]
+  const float* const* rows;  // MR pixel window origins (pixels past h repeat a valid one)
+  const float* b;            // kc x nr packed weights
+  size_t nr;                 // panel width: multiple of VS, <= NR
+  float* acc;                // MR x nr partial sums (read unless first, written unless last)
+  bool first, last;
+  // Epilogue (last only).
+  const float* bias;      // [w] or null
+  const float* residual;  // or null; element (j, i) at residual[j*ohw + i]
+  float* out;             // element (j, i) at out[j*ohw + i]
+  size_t ohw;
+  size_t h, w;  // valid pixels (1..MR) and channels (1..nr)
+  bool relu;
+};
+
+using ConvTileFn = void (*)(const ConvTileArgs& a);
+
+constexpr size_t kConvPackedMaxMr = 8;
+constexpr size_t kConvPackedMaxNr = 64;
+
+void conv_packed_tile_4x8_scalar(const ConvTileArgs& a);
+#if SIMDCNN_X86
+void conv_packed_tile_6x16_avx2(const ConvTileArgs& a);
+void conv_packed_tile_7x32_avx512(const ConvTileArgs& a);
+#endif
+
+}  // namespace simdcnn
