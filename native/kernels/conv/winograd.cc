@@ -1,0 +1,261 @@
+// Winograd F(4x4,3x3) driver: validation, weight transform, tile blocking, threading and per-ISA
+// dispatch of the transforms (see winograd.h; the transforms are in winograd_impl.h).
+#include "kernels/conv/winograd.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "core/dispatch.h"
+#include "core/thread_pool.h"
+#include "kernels/gemm/gemm.h"
+
+namespace simdcnn {
+namespace {
+
+// Indexed by Isa: scalar, avx2, avx512, neon (neon runs the scalar code).
+#if SIMDCNN_X86
+constexpr WinogradInFn kInput[] = {winograd_input_scalar, winograd_input_avx2, winograd_input_avx512,
+                                   winograd_input_scalar};
+constexpr WinogradOutFn kOutput[] = {winograd_output_scalar, winograd_output_avx2, winograd_output_avx512,
+                                     winograd_output_scalar};
+#else
+constexpr WinogradInFn kInput[] = {winograd_input_scalar, winograd_input_scalar, winograd_input_scalar,
+                                   winograd_input_scalar};
+constexpr WinogradOutFn kOutput[] = {winograd_output_scalar, winograd_output_scalar, winograd_output_scalar,
+                                     winograd_output_scalar};
+#endif
+
+constexpr size_t kElems = 36;  // elements e of a transformed 6x6 tile: 36 GEMMs
+
+// G of winograd.h, exact in double up to the rounding of 1/3 and 1/15.
+constexpr double kG[6][3] = {{1.0, 0.0, 0.0},
+                             {1.0 / 3, 1.0 / 3, 1.0 / 3},
+                             {-1.0 / 3, 1.0 / 3, -1.0 / 3},
+                             {-16.0 / 15, -8.0 / 15, -4.0 / 15},
+                             {1.0 / 15, -2.0 / 15, 4.0 / 15},
+                             {0.0, 0.0, 1.0}};
+
+// V and M of one task's block. Blocks small enough for the 1 MiB L2 measured slower (the GEMMs get
+// fewer columns per call and the transforms stream anyway); the budget only bounds the per-call
+// scratch, whose pages are re-faulted whenever glibc hands a large buffer back to the system.
+constexpr size_t kBlockBudgetBytes = size_t{2} << 20;
+// A tile range per thread (instead of splitting each block's phases) once each thread gets this
+// many tiles (measured: 49 tiles on 2 threads split by tiles 1.4x faster than by phases; 16 tiles
+// 2.3x slower).
+constexpr size_t kMinTilesPerPart = 24;
+
+// The transforms touch all 36 planes of V and M at once. Planes a multiple of 4 KiB apart (any
+// channel count that is a multiple of 16) would share one L1 set and evict each other: one cache
+// line of padding per plane spreads them over 36 sets.
+constexpr size_t kPlanePad = 16;
+
+size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+struct Ctx {
+  const Conv2dParams* p;
+  size_t OH, OW, TW, T;
+  const float* x;
+  const float* bias;
+  const float* residual;
+  float* out;
+  const float* u;  // [36, outC, C]
+  WinogradInFn input;
+  WinogradOutFn output;
+  size_t tb;  // tiles per block
+};
+
+// Block size for a range of `tiles` tiles: equal blocks of at most ctx.tb, rounded up to the GEMM's
+// 16-column steps where that does not add a block.
+size_t block_size(const Ctx& ctx, size_t tiles) {
+  const size_t nb = (tiles + ctx.tb - 1) / ctx.tb;
+  return std::min(ctx.tb, round_up((tiles + nb - 1) / nb, 16));
+}
+
+// Scratch floats run_range needs for a range of `tiles` tiles: V and M of one block.
+size_t range_scratch(const Ctx& ctx, size_t tiles) {
+  const size_t ld = round_up(std::min(block_size(ctx, tiles), tiles), 16);
+  return kElems * ((ctx.p->C + ctx.p->outC) * ld + 2 * kPlanePad);
+}
+
+// Tiles [ta, tz) of image n, in blocks, with range_scratch(ctx, tz - ta) floats at work.
+// `threads`: split each phase of a block across the pool (input over channels, the 36 GEMMs,
+// output over output channels).
+Status run_range(const Ctx& ctx, size_t n, size_t ta, size_t tz, float* work, bool threads) {
+  const Conv2dParams& p = *ctx.p;
+  const size_t C = p.C, K = p.outC;
+  const size_t bsz = block_size(ctx, tz - ta);
+  const float* xn = ctx.x + n * C * p.H * p.W;
+  const size_t plane = ctx.OH * ctx.OW;
+  float* on = ctx.out + n * K * plane;
+  const float* rn = ctx.residual ? ctx.residual + n * K * plane : nullptr;
+
+  for (size_t t0 = ta; t0 < tz; t0 += bsz) {
+    const size_t t1 = std::min(tz, t0 + bsz), nt = t1 - t0, ld = round_up(nt, 16);
+    const size_t ve = C * ld + kPlanePad, me = K * ld + kPlanePad;
+    float* V = work;
+    float* M = V + kElems * ve;
+    WinogradInArgs in{xn, p.H, p.W, p.padTop, p.padLeft, ctx.TW, 0, C, t0, t1, V, ld, ve};
+    WinogradOutArgs oa{M, ld, me, ctx.TW, ctx.OH, ctx.OW, 0, K, t0, t1, ctx.bias, rn, on, p.act == 1};
+    std::atomic<bool> failed{false};
+    auto gemms = [&](size_t e0, size_t e1) {
+      // u[e] is a row-major outC x C matrix: read in place where the kernel can, else packed here
+      // (into one buffer reused for every e).
+      PackedA pa;
+      GemmEpilogue ep;
+      for (size_t e = e0; e < e1; ++e) {
+        Status s = gemm_view_a(K, C, ctx.u + e * K * C, C, &pa);
+        if (s == Status::kOk) s = gemm_packed_a(pa, nt, V + e * ve, ld, false, M + e * me, ld, ep, false);
+        if (s != Status::kOk) failed.store(true, std::memory_order_relaxed);
+      }
+    };
+    if (!threads) {
+      ctx.input(in);
+      gemms(0, kElems);
+      ctx.output(oa);
+    } else {
+      // Chunks of at least ~64K floats of V or output: waking a pool worker costs 10-30 us.
+      const size_t grain = std::max<size_t>(1, (size_t{1} << 16) / (kElems * ld));
+      parallel_for(C, grain, [&](size_t c0, size_t c1) {
+        WinogradInArgs a = in;
+        a.c0 = c0;
+        a.c1 = c1;
+        ctx.input(a);
+      });
+      parallel_for(kElems, 1, [&](size_t e0, size_t e1) { gemms(e0, e1); });
+      parallel_for(K, grain, [&](size_t k0, size_t k1) {
+        WinogradOutArgs a = oa;
+        a.oc0 = k0;
+        a.oc1 = k1;
+        ctx.output(a);
+      });
+    }
+    if (failed.load()) return Status::kOutOfMemory;
+  }
+  return Status::kOk;
+}
+
+// Tiles per block: V and M of a block within kBlockBudgetBytes, or within the size of the
+// transformed weights when those are larger (every block streams all of them through the GEMMs, so
+// smaller blocks would trade cache misses on V and M for more misses on the weights).
+size_t auto_tile_block(const Conv2dParams& p) {
+  const double per_tile = static_cast<double>(kElems * sizeof(float)) * static_cast<double>(p.C + p.outC);
+  const double weights = static_cast<double>(kElems * sizeof(float)) * static_cast<double>(p.C) *
+                         static_cast<double>(p.outC);
+  const double tiles = std::max(static_cast<double>(kBlockBudgetBytes), weights) / per_tile;
+  return std::max<size_t>(16, static_cast<size_t>(std::min(tiles, 1e9)) / 16 * 16);
+}
+
+}  // namespace
+
+bool winograd_applicable(const Conv2dParams& p) {
+  size_t oh = 0, ow = 0;
+  return conv2d_output_size(p, &oh, &ow) && p.kH == 3 && p.kW == 3 && p.strideH == 1 && p.strideW == 1 &&
+         p.dilationH == 1 && p.dilationW == 1 && p.groups == 1;
+}
+
+// Measured (Release, N = 1, 1 and 2 threads, against conv2d with bias + ReLU fused): with >= 16 tiles
+// (a 13x13 or larger output), both channel counts >= 16 and C*outC*tiles >= 40000, Winograd is
+// 1.8-2.6x faster with warm caches (64 -> 64 at 56x56 2.5x, 128 -> 128 at 28x28 2.3x, 256 -> 256
+// at 14x14 1.8x, 16 -> 16 at 56x56 1.8x; AVX2 and scalar 1.2-2.4x) and still 1.2-2.1x with the
+// weights cold. Below that the transforms and the 36 small GEMMs cost about what they save
+// (16 -> 16 at 28x28: 1.06x, 3 -> 64 at 224x224: 1.07x), and with 4 or 9 tiles (7x7 .. 12x12
+// outputs) each transformed weight, 4x the size of the original, serves too few GEMM columns
+// (512 -> 512 at 7x7: 0.44x).
+bool winograd_preferred(const Conv2dParams& p) {
+  if (!winograd_applicable(p)) return false;
+  size_t oh = 0, ow = 0;
+  conv2d_output_size(p, &oh, &ow);
+  const double tiles = static_cast<double>((oh + 3) / 4) * static_cast<double>((ow + 3) / 4);
+  return p.C >= 16 && p.outC >= 16 && tiles >= 16 &&
+         static_cast<double>(p.C) * static_cast<double>(p.outC) * tiles >= 40000.0;
+}
+
+Status winograd_weights(size_t outC, size_t C, const float* w, float* u) {
+  if (outC == 0 || C == 0 || !w || !u) return Status::kInvalidArgument;
+  const size_t pairs = outC * C;
+  parallel_for(pairs, 256, [&](size_t b, size_t e) {
+    for (size_t pc = b; pc < e; ++pc) {
+      const float* g = w + pc * 9;
+      double tmp[6][3];  // G g
+      for (int i = 0; i < 6; ++i)
+        for (int c = 0; c < 3; ++c)
+          tmp[i][c] = kG[i][0] * g[c] + kG[i][1] * g[3 + c] + kG[i][2] * g[6 + c];
+      for (int i = 0; i < 6; ++i)
+        for (int j = 0; j < 6; ++j)
+          u[(6 * i + j) * pairs + pc] =
+              static_cast<float>(tmp[i][0] * kG[j][0] + tmp[i][1] * kG[j][1] + tmp[i][2] * kG[j][2]);
+    }
+  });
+  return Status::kOk;
+}
+
+Status conv2d_winograd_tuned(const Conv2dParams& p, const float* x, const float* u, const float* bias,
+                             const float* residual, float* out, const WinogradTuning& tuning) {
+  if (!winograd_applicable(p) || !x || !u || !out) return Status::kInvalidArgument;
+  size_t OH = 0, OW = 0;
+  conv2d_output_size(p, &OH, &OW);
+  const int isa = static_cast<int>(active_isa());
+
+  Ctx ctx;
+  ctx.p = &p;
+  ctx.OH = OH;
+  ctx.OW = OW;
+  ctx.TW = (OW + 3) / 4;
+  ctx.T = ((OH + 3) / 4) * ctx.TW;
+  ctx.x = x;
+  ctx.bias = bias;
+  ctx.residual = residual;
+  ctx.out = out;
+  ctx.u = u;
+  ctx.input = kInput[(isa >= 0 && isa < 4) ? isa : 0];
+  ctx.output = kOutput[(isa >= 0 && isa < 4) ? isa : 0];
+  ctx.tb = tuning.tile_block ? tuning.tile_block : auto_tile_block(p);
+
+  const size_t T = ctx.T, N = p.N;
+  size_t threads = static_cast<size_t>(std::max(1, num_threads()));
+  const double macs = static_cast<double>(kElems) * static_cast<double>(p.outC) * static_cast<double>(p.C) *
+                      static_cast<double>(T) * static_cast<double>(N);
+  if (macs < static_cast<double>(kGemmThreadingThreshold)) threads = 1;  // a wake-up costs more
+  // With enough tiles each thread takes a tile range of every image: one pool wake-up per call and
+  // no barriers. With few tiles (late layers: 16 at 14x14) each thread would stream all the
+  // transformed weights for a handful of GEMM columns, so the phases of each image are split
+  // instead (input over channels, the 36 GEMMs, output over output channels).
+  const bool split_tiles =
+      threads > 1 && (tuning.mode == 2 || (tuning.mode == 0 && T >= kMinTilesPerPart * threads));
+  const size_t parts = split_tiles ? std::min(threads, T) : 1;
+  const bool per_task = threads > 1 && tuning.mode != 1 && (parts > 1 || N >= threads);
+  const size_t slots = per_task ? threads : 1;
+  // All scratch in one allocation made here, on the calling thread: large buffers freed on pool
+  // threads (other malloc arenas) were partly handed back to the system and re-faulted every call.
+  const size_t slot = std::max(range_scratch(ctx, T / parts), range_scratch(ctx, (T + parts - 1) / parts));
+  ScratchBuffer scratch;
+  if (slot > SIZE_MAX / sizeof(float) / slots || !scratch.reserve(slot * slots)) return Status::kOutOfMemory;
+  if (!per_task) {
+    for (size_t n = 0; n < N; ++n) {
+      const Status s = run_range(ctx, n, 0, T, scratch.data(), threads > 1);
+      if (s != Status::kOk) return s;
+    }
+    return Status::kOk;
+  }
+  // Task k (one scratch slot each) takes items [items*k/slots, items*(k+1)/slots) of the (image,
+  // tile range) items.
+  const size_t items = N * parts;
+  std::atomic<bool> failed{false};
+  parallel_for(slots, 1, [&](size_t b, size_t e) {
+    for (size_t k = b; k < e; ++k)
+      for (size_t it = items * k / slots; it < items * (k + 1) / slots; ++it) {
+        const size_t n = it / parts, part = it % parts;
+        const size_t ta = T * part / parts, tz = T * (part + 1) / parts;
+        if (ta < tz && run_range(ctx, n, ta, tz, scratch.data() + k * slot, false) != Status::kOk)
+          failed.store(true, std::memory_order_relaxed);
+      }
+  });
+  return failed.load() ? Status::kOutOfMemory : Status::kOk;
+}
+
+Status conv2d_winograd(const Conv2dParams& p, const float* x, const float* u, const float* bias,
+                       const float* residual, float* out) {
+  return conv2d_winograd_tuned(p, x, u, bias, residual, out, WinogradTuning{});
+}
+
+}  // namespace simdcnn
