@@ -57,7 +57,10 @@ Napi::Value NativeBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(native_bytes()));
 }
 
-Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
+Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
+  release_scratch_cache();
+  return info.Env().Undefined();
+}
 
 }  // namespace
 

@@ -10,8 +10,12 @@ namespace simdcnn {
 void* aligned_alloc_tracked(size_t bytes);
 void aligned_free_tracked(void* p, size_t bytes);
 
-// Bytes currently held by aligned_alloc_tracked.
+// Bytes currently held by aligned_alloc_tracked, including freed large blocks kept (at most
+// 64 MiB) for reuse by the next call.
 int64_t native_bytes();
+
+// Frees the kept blocks.
+void release_scratch_cache();
 
 // A growable scratch buffer owned by one call (RAII). Use for per-call temporaries such as im2col
 // columns or packed panels. data() is nullptr if the allocation failed: check it and return
