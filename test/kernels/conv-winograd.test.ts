@@ -171,6 +171,9 @@ describe('conv2dWinograd vs the TS reference conv2d', () => {
       expect(typeof p1).toBe('boolean');
       expect(addon.winogradPreferred!(geom(8, C, H))).toBe(p1);
     }
+    // The measured rule (winograd.cc): ResNet-18's layer1/layer2 shapes yes, 14x14 and 7x7 no.
+    expect([[64, 56], [128, 28], [256, 14], [512, 7]].map(([C, H]) => addon.winogradPreferred!(geom(1, C, H))))
+      .toEqual([true, true, false, false]);
     expect(addon.winogradPreferred!(geom(1, 64, 56, 2))).toBe(false);
     expect(addon.winogradPreferred!([1, 64, 56, 56, 64, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1])).toBe(false);
     expect(addon.winogradPreferred!([1, 64, 56, 56, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1])).toBe(false);

@@ -161,12 +161,17 @@ bool winograd_applicable(const Conv2dParams& p) {
 // (16 -> 16 at 28x28: 1.06x, 3 -> 64 at 224x224: 1.07x), and with 4 or 9 tiles (7x7 .. 12x12
 // outputs) each transformed weight, 4x the size of the original, serves too few GEMM columns
 // (512 -> 512 at 7x7: 0.44x).
+// Against the packed direct convolution of planned inference (conv2d_packed.h, ~90% of peak) the
+// margin is smaller: 64@56 2.2x and 128@28 2.0x, but 256@14 (16 tiles) only 1.5x with warm caches
+// and no faster inside a ResNet-18 forward, where its 9.4 MB of transformed weights come from DRAM
+// (A/B in one process: 0.4 ms slower per forward at 1 and 2 threads). So at least 36 tiles (a
+// 21x21 or larger output).
 bool winograd_preferred(const Conv2dParams& p) {
   if (!winograd_applicable(p)) return false;
   size_t oh = 0, ow = 0;
   conv2d_output_size(p, &oh, &ow);
   const double tiles = static_cast<double>((oh + 3) / 4) * static_cast<double>((ow + 3) / 4);
-  return p.C >= 16 && p.outC >= 16 && tiles >= 16 &&
+  return p.C >= 16 && p.outC >= 16 && tiles >= 36 &&
          static_cast<double>(p.C) * static_cast<double>(p.outC) * tiles >= 40000.0;
 }
 
