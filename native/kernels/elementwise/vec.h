@@ -42,6 +42,8 @@ struct VecScalar {
   static V gather(const float* p, int64_t stride) { return *p; }
   // p[0], p[2], ..., p[2*(W-1)]; may read up to p[2*W - 1].
   static V load_even(const float* p) { return *p; }
+  // The first n (<= W) even lanes p[0], p[2], ..., p[2n-2]; reads only p[0 .. 2n-2].
+  static V load_even_n(const float* p, int n) { return n > 0 ? *p : 0.0f; }
   static V gather_n(const float* p, int64_t stride, int n) { return n > 0 ? *p : 0.0f; }
   static V set1(float v) { return v; }
   static V zero() { return 0.0f; }
@@ -89,6 +91,13 @@ struct VecAvx2 {
   static __m256i lane_offsets(int64_t stride) {
     const int s = static_cast<int>(stride);
     return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(s));
+  }
+  static V load_even_n(const float* p, int n) {
+    const int m = 2 * n - 1;  // floats read
+    const __m256 a = _mm256_maskload_ps(p, tail_mask(m < 8 ? m : 8));
+    const __m256 b = m > 8 ? _mm256_maskload_ps(p + 8, tail_mask(m - 8)) : _mm256_setzero_ps();
+    const __m256 e = _mm256_shuffle_ps(a, b, 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
   }
   static V load_even(const float* p) {
     // [a0 a2 b0 b2 | a4 a6 b4 b6] -> 64-bit lanes 0 2 1 3 = [a0 a2 a4 a6 b0 b2 b4 b6]
@@ -154,6 +163,13 @@ struct VecAvx512 {
     const int s = static_cast<int>(stride);
     return _mm512_mullo_epi32(
         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(s));
+  }
+  static V load_even_n(const float* p, int n) {
+    const int m = 2 * n - 1;  // floats read
+    const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512 a = _mm512_maskz_loadu_ps(tail_mask(m < 16 ? m : 16), p);
+    const __m512 b = m > 16 ? _mm512_maskz_loadu_ps(tail_mask(m - 16), p + 16) : _mm512_setzero_ps();
+    return _mm512_permutex2var_ps(a, idx, b);
   }
   static V load_even(const float* p) {
     const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);

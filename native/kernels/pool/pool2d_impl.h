@@ -160,8 +160,35 @@ void vertical(const float* inter, float* y, const PoolPlan& p) {
   }
 }
 
+// 2x2 stride-2 max/min windows without padding or dilation (LeNet, VGG): both passes at once, the
+// four taps from even/odd lanes of the two input rows, reading only the window's own floats. Same
+// result as the separable passes: op(op(a, b), op(c, d)) either way.
+template <class Vec, class Op>
+void pool2x2(const float* x, float* y, const PoolPlan& p) {
+  using V = typename Vec::V;
+  constexpr int64_t Wv = Vec::W;
+  for (int64_t oh = 0; oh < p.OH; ++oh) {
+    const float* r0 = x + 2 * oh * p.W;
+    const float* r1 = r0 + p.W;
+    float* out = y + oh * p.OW;
+    for (int64_t ow = 0; ow < p.OW; ow += Wv) {
+      const int n = static_cast<int>(p.OW - ow < Wv ? p.OW - ow : Wv);
+      const V h0 = Op::apply(Vec::load_even_n(r0 + 2 * ow, n), Vec::load_even_n(r0 + 2 * ow + 1, n));
+      const V h1 = Op::apply(Vec::load_even_n(r1 + 2 * ow, n), Vec::load_even_n(r1 + 2 * ow + 1, n));
+      const V v = Op::apply(Op::apply(Vec::set1(Op::identity()), h0), h1);
+      if (n == Wv) Vec::store(out + ow, v); else Vec::store_n(out + ow, v, n);
+    }
+  }
+}
+
 template <class Vec>
 void plane(const float* x, float* y, const PoolPlan& p, float* row, float* inter) {
+  if (p.kH == 2 && p.kW == 2 && p.sH == 2 && p.sW == 2 && p.pH == 0 && p.pW == 0 && p.dH == 1 && p.dW == 1 &&
+      2 * p.OH <= p.H && 2 * p.OW <= p.W && p.mode != PoolMode::kAvg) {
+    if (p.mode == PoolMode::kMax) pool2x2<Vec, MaxOp<Vec>>(x, y, p);
+    else pool2x2<Vec, MinOp<Vec>>(x, y, p);
+    return;
+  }
   switch (p.mode) {
     case PoolMode::kMax:
       horizontal<Vec, MaxOp<Vec>>(x, p, row, inter);
