@@ -41,7 +41,12 @@ export class BasicBlock extends Module {
     if (canFuse(this)) {
       // relu(bn2(conv2(.)) + identity) is one convolution with the add and ReLU in its epilogue.
       const identity = this.downsample ? this.downsample.call(x) : x;
-      return plannedConv(this.conv2, this.bn2, true, convBnAct(this.conv1, this.bn1, true, x), identity);
+      const h = convBnAct(this.conv1, this.bn1, true, x);
+      const y = plannedConv(this.conv2, this.bn2, true, h, identity);
+      // Intermediates go straight back to the buffer pool (no tape holds them).
+      h.dispose();
+      if (identity !== x) identity.dispose();
+      return y;
     }
     let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
     out = this.bn2.call(this.conv2.call(out));
@@ -94,8 +99,10 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const stem = canFuse(this) ? convBnAct(this.conv1, this.bn1, true, x) : this.relu.call(this.bn1.call(this.conv1.call(x)));
+    const plan = canFuse(this);
+    const stem = plan ? convBnAct(this.conv1, this.bn1, true, x) : this.relu.call(this.bn1.call(this.conv1.call(x)));
     let y = this.maxpool.call(stem);
+    if (plan) stem.dispose();
     y = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(y))));
     return this.fc.call(flatten(this.avgpool.call(y), 1));
   }

@@ -63,29 +63,36 @@ export class Sequential extends Module {
     const mods = [...this._modules.values()];
     const plan = canFuse(this);
     let y = x;
+    // Planned inference frees each intermediate as soon as the next layer has consumed it, so the
+    // buffer pool hands the same (cache-warm) arrays to the following layers instead of a forward's
+    // worth of distinct ones (nothing else can hold them: no tape is recorded).
+    const step = (next: Tensor): void => {
+      if (plan && y !== x && next !== y && y instanceof Tensor && !y.disposed && !y.persistent) y.dispose();
+      y = next;
+    };
     for (let i = 0; i < mods.length; i++) {
       const m = mods[i], next = mods[i + 1];
       // Planned inference: conv -> batch norm (-> ReLU) runs as one convolution.
       if (plan && m instanceof Conv2d && next instanceof BatchNorm2d && canFuse(m, next) &&
           next.numFeatures === m.outChannels) {
         const relu = mods[i + 2] instanceof ReLU;
-        y = convBnAct(m, next, relu, y);
+        step(convBnAct(m, next, relu, y));
         i += relu ? 2 : 1;
         continue;
       }
       // linear -> ReLU as one dense layer with the ReLU in its epilogue.
       if (plan && m instanceof Linear && next instanceof ReLU && canFuse(m, next)) {
-        y = plannedLinear(m, true, y);
+        step(plannedLinear(m, true, y));
         i += 1;
         continue;
       }
       // conv -> ReLU likewise (AlexNet, LeNet-5).
       if (plan && m instanceof Conv2d && next instanceof ReLU && canFuse(m, next)) {
-        y = plannedConv(m, null, true, y);
+        step(plannedConv(m, null, true, y));
         i += 1;
         continue;
       }
-      y = m.call(y);
+      step(m.call(y));
     }
     return y;
   }
