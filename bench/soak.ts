@@ -2,9 +2,11 @@
  * Memory soak runs (not tests): RSS and memory() over
  *   conv   10,000 conv2d calls inside tidy (issue 3)
  *   train  20 training epochs of a small CNN (issue 4)
- *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/soak.js conv|train
+ *   infer  2,000 planned ResNet-18 batch-1 forwards at 112x112 (prepared weights, buffer pool,
+ *          scratch cache: issue 5), half of them through forwardAsync
+ *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/soak.js conv|train|infer
  */
-import { ops, randn, tidy, memory, nn, optim, fit, manualSeed, Tensor } from '../lib/index';
+import { ops, randn, tidy, memory, nn, optim, fit, manualSeed, Tensor, models, noGrad } from '../lib/index';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const mb = (b: number) => (b / 2 ** 20).toFixed(1);
@@ -13,7 +15,7 @@ function report(label: string): { rss: number } {
   gc();
   const m = memory();
   const rss = process.memoryUsage().rss;
-  console.log(`${label.padEnd(16)} rss ${mb(rss).padStart(7)} MiB | tensors ${m.tensors} | bytes ${m.bytes} | native ${m.native}`);
+  console.log(`${label.padEnd(16)} rss ${mb(rss).padStart(7)} MiB | tensors ${m.tensors} | bytes ${m.bytes} | native ${m.native} | pooled ${m.pooled}`);
   return { rss };
 }
 
@@ -48,6 +50,21 @@ function train(): void {
   (x as Tensor).dispose();
 }
 
+async function infer(): Promise<void> {
+  manualSeed(6);
+  const model = models.resnet18({ numClasses: 100 }).eval();
+  const x = randn([1, 3, 112, 112], { seed: 7 });
+  const start = report('start');
+  const samples: number[] = [];
+  for (let i = 1; i <= 2000; i++) {
+    const y = i % 2 ? noGrad(() => tidy(() => model.call(x))) : await model.forwardAsync(x);
+    y.dispose();
+    if (i % 200 === 0) samples.push(report(`after ${i}`).rss);
+  }
+  const growth = samples[samples.length - 1] - samples[0];
+  console.log(`RSS change from forward 200 to 2,000: ${mb(growth)} MiB (start ${mb(start.rss)} MiB)`);
+}
+
 const mode = process.argv[2] ?? 'conv';
-if (mode === 'conv') conv(); else if (mode === 'train') train();
-else throw new Error(`usage: soak.js conv|train, got ${mode}`);
+if (mode === 'conv') conv(); else if (mode === 'train') train(); else if (mode === 'infer') void infer();
+else throw new Error(`usage: soak.js conv|train|infer, got ${mode}`);

@@ -9,7 +9,7 @@
  * training-mode batch norm) cannot be captured; the forward is then run synchronously instead and
  * the Promise resolves with the same result.
  */
-import { Tensor, tidy, keep, captureState, CaptureUnsupportedError, asyncState } from './tensor';
+import { Tensor, tidy, keep, captureState, CaptureUnsupportedError, asyncState, asyncDone } from './tensor';
 import { noGrad } from './autograd/tape';
 import { getAddon, getBackend } from './backend/index';
 
@@ -38,7 +38,7 @@ export async function runOffThread(fn: () => Tensor): Promise<Tensor> {
   } catch (e) {
     addon.abortCapture();
     captureState.active = false;
-    asyncState.pending--;
+    asyncDone();
     if (e instanceof CaptureUnsupportedError || (e instanceof Error && /cannot run inside forwardAsync/.test(e.message))) {
       return sync();
     }
@@ -51,7 +51,7 @@ export async function runOffThread(fn: () => Tensor): Promise<Tensor> {
     out.dispose();
     throw e;
   } finally {
-    asyncState.pending--;
+    asyncDone();
   }
   return out;
 }

@@ -57,7 +57,8 @@ export function liveStats(): { tensors: number; bytes: number } {
 // still read it: arrays a recorded autograd closure captured are unpooled by record(), and while
 // a forwardAsync capture is recorded or running (its kernels run later on a worker) disposed
 // arrays are dropped instead. Pooled bytes are reported by memory().pooled and bounded by
-// setBufferPoolLimit (default 256 MiB; 0 turns the pool off and frees it).
+// setBufferPoolLimit (default 256 MiB; 0 turns the pool off and frees it). Arrays disposed while a
+// capture is pending are set aside and pooled once no capture is left.
 
 const pool = new Map<number, Float32Array[]>();
 const poolable = new WeakSet<Float32Array>();
@@ -87,9 +88,23 @@ export function unpool(a: Float32Array): void {
   poolable.delete(a);
 }
 
+// Arrays disposed while a capture was pending: recycled once no capture is left (asyncDone).
+// Bounded like the pool: with captures overlapping forever the excess is simply dropped.
+let deferred: Float32Array[] = [];
+let deferredBytes = 0;
+
 function recycle(a: Float32Array): void {
   if (!poolable.has(a)) return;
-  if (asyncState.pending > 0 || poolState.bytes + a.byteLength > poolState.limit) {
+  if (asyncState.pending > 0) {
+    if (deferredBytes + a.byteLength > poolState.limit) {
+      poolable.delete(a);
+      return;
+    }
+    deferred.push(a);
+    deferredBytes += a.byteLength;
+    return;
+  }
+  if (poolState.bytes + a.byteLength > poolState.limit) {
     poolable.delete(a);
     return;
   }
@@ -97,6 +112,16 @@ function recycle(a: Float32Array): void {
   if (!free) pool.set(a.length, (free = []));
   free.push(a);
   poolState.bytes += a.byteLength;
+}
+
+/** Internal (lib/async.ts): a capture finished; with none left, deferred arrays become reusable. */
+export function asyncDone(): void {
+  asyncState.pending--;
+  if (asyncState.pending > 0) return;
+  const d = deferred;
+  deferred = [];
+  deferredBytes = 0;
+  for (const a of d) recycle(a);
 }
 
 /** Bytes held by the output-buffer pool (arrays kept for reuse by later ops). */

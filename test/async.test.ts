@@ -56,6 +56,22 @@ describe('forwardAsync', () => {
     model.dispose();
   });
 
+  it('arrays an async forward freed go back to the buffer pool once it has finished', async () => {
+    const { setBufferPoolLimit } = await import('../lib/index');
+    manualSeed(13);
+    const model = new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(8, 8, 3, { padding: 1 }),
+      new nn.ReLU(), new nn.Flatten(), new nn.Linear(8 * 16 * 16, 4));
+    model.eval();
+    const x = randn([1, 3, 16, 16], { seed: 3 });
+    setBufferPoolLimit(0);
+    setBufferPoolLimit(256 * 1024 * 1024);
+    const y = await model.forwardAsync(x);
+    // The intermediates (two 8x16x16 maps, the flattened view's storage) were disposed while the
+    // capture was pending: set aside, then pooled when it settled.
+    expect(memory().pooled).toBeGreaterThanOrEqual(8 * 16 * 16 * 4);
+    y.dispose(); x.dispose(); model.dispose();
+  });
+
   it('synchronous forwards while async ones are in flight do not share buffers with them', async () => {
     manualSeed(12);
     const model = new nn.Sequential(new nn.Conv2d(3, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16), new nn.ReLU(),
