@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "binding/args.h"
+#include "binding/conv_geom.h"
 #include "binding/defer.h"
 #include "binding/registry.h"
 #include "core/shape.h"
@@ -18,66 +19,15 @@ namespace simdcnn {
 namespace binding {
 namespace {
 
-enum Geom { kN, kC, kH, kW, kOutC, kKh, kKw, kSh, kSw, kPt, kPl, kPb, kPr, kDh, kDw, kGroups, kGeomLen };
-const char* const kGeomNames[kGeomLen] = {"N",       "C",       "H",         "W",        "outC",      "kH",
-                                          "kW",      "strideH", "strideW",   "padTop",   "padLeft",   "padBottom",
-                                          "padRight", "dilationH", "dilationW", "groups"};
-
-std::string dims4(int64_t a, int64_t b, int64_t c, int64_t d) {
-  const int64_t v[4] = {a, b, c, d};
-  return shape_string(v, 4);
-}
-
-std::string pair(int64_t a, int64_t b) { return "[" + std::to_string(a) + "," + std::to_string(b) + "]"; }
-
-// Reads geom (argument idx) as conv2d does: every entry but the paddings >= 1, groups divides C and
-// outC, a non-empty output; then groups must be 1 (the packed path has no grouped layout). Fills
-// the output size.
-Conv2dParams read_geom(const Napi::CallbackInfo& info, size_t idx, const char* op, int64_t* oh_out, int64_t* ow_out) {
-  Napi::Env env = info.Env();
-  const std::vector<int64_t> g = get_int_array(info, idx, op, "geom", kGeomLen, kGeomNames, 0, kMaxElements);
-  for (int i = 0; i < kGeomLen; ++i) {
-    if (i >= kPt && i <= kPr) continue;
-    if (g[i] < 1)
-      throw_range_error(env, std::string(op) + ": geom[" + std::to_string(i) + "] (" + kGeomNames[i] +
-                                 ") must be >= 1, got " + std::to_string(g[i]));
-  }
-  if (g[kC] % g[kGroups] != 0 || g[kOutC] % g[kGroups] != 0)
-    throw_range_error(env, std::string(op) + ": groups = " + std::to_string(g[kGroups]) +
-                               " must divide both C = " + std::to_string(g[kC]) + " and outC = " +
-                               std::to_string(g[kOutC]));
-  if (g[kGroups] != 1)
-    throw_range_error(env, std::string(op) + ": geom[15] (groups) must be 1 for packed weights, got " +
-                               std::to_string(g[kGroups]));
-  const int64_t oh = pooled_output_size(g[kH], g[kKh], g[kSh], g[kPt], g[kPb], g[kDh], false);
-  const int64_t ow = pooled_output_size(g[kW], g[kKw], g[kSw], g[kPl], g[kPr], g[kDw], false);
-  if (oh < 1 || ow < 1)
-    throw_range_error(env, std::string(op) + ": empty output for input " +
-                               dims4(g[kN], g[kC], g[kH], g[kW]) + " with kernel " + pair(g[kKh], g[kKw]) +
-                               ", stride " + pair(g[kSh], g[kSw]) + ", padding " +
-                               dims4(g[kPt], g[kPl], g[kPb], g[kPr]) + ", dilation " + pair(g[kDh], g[kDw]) +
-                               ": the dilated kernel is larger than the padded input");
-  *oh_out = oh;
-  *ow_out = ow;
-  Conv2dParams p;
-  p.N = static_cast<size_t>(g[kN]);
-  p.C = static_cast<size_t>(g[kC]);
-  p.H = static_cast<size_t>(g[kH]);
-  p.W = static_cast<size_t>(g[kW]);
-  p.outC = static_cast<size_t>(g[kOutC]);
-  p.kH = static_cast<size_t>(g[kKh]);
-  p.kW = static_cast<size_t>(g[kKw]);
-  p.strideH = static_cast<size_t>(g[kSh]);
-  p.strideW = static_cast<size_t>(g[kSw]);
-  p.padTop = static_cast<size_t>(g[kPt]);
-  p.padLeft = static_cast<size_t>(g[kPl]);
-  p.padBottom = static_cast<size_t>(g[kPb]);
-  p.padRight = static_cast<size_t>(g[kPr]);
-  p.dilationH = static_cast<size_t>(g[kDh]);
-  p.dilationW = static_cast<size_t>(g[kDw]);
-  p.groups = 1;
+// conv2d's geometry checks, then groups must be 1 (the packed path has no grouped layout).
+Conv2dParams read_packed_geom(const Napi::CallbackInfo& info, size_t idx, const char* op, int64_t* oh, int64_t* ow) {
+  const Conv2dParams p = read_conv_geom(info, idx, op, oh, ow);
+  if (p.groups != 1)
+    throw_range_error(info.Env(), std::string(op) + ": geom[15] (groups) must be 1 for packed weights, got " +
+                                      std::to_string(p.groups));
   return p;
 }
+
 
 // Floats of the packed weights; RangeError when the layer is too large to pack.
 size_t packed_size(Napi::Env env, const char* op, const Conv2dParams& p) {
@@ -99,7 +49,7 @@ void expect_packed_length(Napi::Env env, const char* op, const F32View& packed, 
 Napi::Value Conv2dPackedSize(const Napi::CallbackInfo& info) {
   int64_t oh = 0, ow = 0;
   const char* op = "conv2dPackedSize";
-  const Conv2dParams p = read_geom(info, 0, op, &oh, &ow);
+  const Conv2dParams p = read_packed_geom(info, 0, op, &oh, &ow);
   return Napi::Number::New(info.Env(), static_cast<double>(packed_size(info.Env(), op, p)));
 }
 
@@ -110,7 +60,7 @@ Napi::Value Conv2dPackWeights(const Napi::CallbackInfo& info) {
   const F32View w = get_f32(info, 0, op, "w");
   const F32View packed = get_f32(info, 1, op, "packed");
   int64_t oh = 0, ow = 0;
-  const Conv2dParams p = read_geom(info, 2, op, &oh, &ow);
+  const Conv2dParams p = read_packed_geom(info, 2, op, &oh, &ow);
   const int64_t wd[4] = {static_cast<int64_t>(p.outC), static_cast<int64_t>(p.C), static_cast<int64_t>(p.kH),
                          static_cast<int64_t>(p.kW)};
   expect_length(env, op, "w", w, wd, 4);
@@ -132,7 +82,7 @@ Napi::Value Conv2dPacked(const Napi::CallbackInfo& info) {
   const F32View res = get_f32_or_null(info, 3, op, "residual");
   const F32View out = get_f32(info, 4, op, "out");
   int64_t oh = 0, ow = 0;
-  Conv2dParams p = read_geom(info, 5, op, &oh, &ow);
+  Conv2dParams p = read_packed_geom(info, 5, op, &oh, &ow);
   const int64_t act = get_int(info, 6, op, "act", 0, 1);
   const int64_t N = static_cast<int64_t>(p.N), outC = static_cast<int64_t>(p.outC);
   const int64_t xd[4] = {N, static_cast<int64_t>(p.C), static_cast<int64_t>(p.H), static_cast<int64_t>(p.W)};
@@ -152,7 +102,7 @@ Napi::Value Conv2dPacked(const Napi::CallbackInfo& info) {
     throw_range_error(env, std::string(op) +
                                ": packed does not hold weights packed by conv2dPackWeights for outC = " +
                                std::to_string(p.outC) + ", C = " + std::to_string(p.C) + ", kernel " +
-                               pair(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)) + " on this ISA");
+                               pair_string(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)) + " on this ISA");
   p.act = static_cast<int>(act);
   return run_kernel(info, op, [=] { return conv2d_packed(p, x.data, packed.data, b.data, res.data, out.data); });
 }

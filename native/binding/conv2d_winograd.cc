@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "binding/args.h"
+#include "binding/conv_geom.h"
 #include "binding/defer.h"
 #include "binding/registry.h"
 #include "core/shape.h"
@@ -17,75 +18,19 @@ namespace simdcnn {
 namespace binding {
 namespace {
 
-enum Geom { kN, kC, kH, kW, kOutC, kKh, kKw, kSh, kSw, kPt, kPl, kPb, kPr, kDh, kDw, kGroups, kGeomLen };
-const char* const kGeomNames[kGeomLen] = {"N",       "C",       "H",         "W",        "outC",      "kH",
-                                          "kW",      "strideH", "strideW",   "padTop",   "padLeft",   "padBottom",
-                                          "padRight", "dilationH", "dilationW", "groups"};
-
-std::string dims4(int64_t a, int64_t b, int64_t c, int64_t d) {
-  const int64_t v[4] = {a, b, c, d};
-  return shape_string(v, 4);
-}
-
-std::string pair(int64_t a, int64_t b) { return "[" + std::to_string(a) + "," + std::to_string(b) + "]"; }
-
-// Reads geom (argument idx) as conv2d does: every entry but the paddings >= 1, groups divides C and
-// outC, a non-empty output. Fills p and the output size.
-Conv2dParams read_geom(const Napi::CallbackInfo& info, size_t idx, const char* op, int64_t* oh_out, int64_t* ow_out) {
-  Napi::Env env = info.Env();
-  const std::vector<int64_t> g = get_int_array(info, idx, op, "geom", kGeomLen, kGeomNames, 0, kMaxElements);
-  for (int i = 0; i < kGeomLen; ++i) {
-    if (i >= kPt && i <= kPr) continue;
-    if (g[i] < 1)
-      throw_range_error(env, std::string(op) + ": geom[" + std::to_string(i) + "] (" + kGeomNames[i] +
-                                 ") must be >= 1, got " + std::to_string(g[i]));
-  }
-  if (g[kC] % g[kGroups] != 0 || g[kOutC] % g[kGroups] != 0)
-    throw_range_error(env, std::string(op) + ": groups = " + std::to_string(g[kGroups]) +
-                               " must divide both C = " + std::to_string(g[kC]) + " and outC = " +
-                               std::to_string(g[kOutC]));
-  const int64_t oh = pooled_output_size(g[kH], g[kKh], g[kSh], g[kPt], g[kPb], g[kDh], false);
-  const int64_t ow = pooled_output_size(g[kW], g[kKw], g[kSw], g[kPl], g[kPr], g[kDw], false);
-  if (oh < 1 || ow < 1)
-    throw_range_error(env, std::string(op) + ": empty output for input " +
-                               dims4(g[kN], g[kC], g[kH], g[kW]) + " with kernel " + pair(g[kKh], g[kKw]) +
-                               ", stride " + pair(g[kSh], g[kSw]) + ", padding " +
-                               dims4(g[kPt], g[kPl], g[kPb], g[kPr]) + ", dilation " + pair(g[kDh], g[kDw]) +
-                               ": the dilated kernel is larger than the padded input");
-  *oh_out = oh;
-  *ow_out = ow;
-  Conv2dParams p;
-  p.N = static_cast<size_t>(g[kN]);
-  p.C = static_cast<size_t>(g[kC]);
-  p.H = static_cast<size_t>(g[kH]);
-  p.W = static_cast<size_t>(g[kW]);
-  p.outC = static_cast<size_t>(g[kOutC]);
-  p.kH = static_cast<size_t>(g[kKh]);
-  p.kW = static_cast<size_t>(g[kKw]);
-  p.strideH = static_cast<size_t>(g[kSh]);
-  p.strideW = static_cast<size_t>(g[kSw]);
-  p.padTop = static_cast<size_t>(g[kPt]);
-  p.padLeft = static_cast<size_t>(g[kPl]);
-  p.padBottom = static_cast<size_t>(g[kPb]);
-  p.padRight = static_cast<size_t>(g[kPr]);
-  p.dilationH = static_cast<size_t>(g[kDh]);
-  p.dilationW = static_cast<size_t>(g[kDw]);
-  p.groups = static_cast<size_t>(g[kGroups]);
-  return p;
-}
 
 // RangeError unless the layer is one the Winograd kernel implements.
 void expect_winograd(Napi::Env env, const char* op, const Conv2dParams& p) {
   const std::string o(op);
   if (p.kH != 3 || p.kW != 3)
     throw_range_error(env, o + ": geom kH, kW (geom[5], geom[6]) must be 3 for Winograd F(4x4,3x3), got " +
-                               pair(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)));
+                               pair_string(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)));
   if (p.strideH != 1 || p.strideW != 1)
     throw_range_error(env, o + ": geom strideH, strideW (geom[7], geom[8]) must be 1 for Winograd, got " +
-                               pair(static_cast<int64_t>(p.strideH), static_cast<int64_t>(p.strideW)));
+                               pair_string(static_cast<int64_t>(p.strideH), static_cast<int64_t>(p.strideW)));
   if (p.dilationH != 1 || p.dilationW != 1)
     throw_range_error(env, o + ": geom dilationH, dilationW (geom[13], geom[14]) must be 1 for Winograd, got " +
-                               pair(static_cast<int64_t>(p.dilationH), static_cast<int64_t>(p.dilationW)));
+                               pair_string(static_cast<int64_t>(p.dilationH), static_cast<int64_t>(p.dilationW)));
   if (p.groups != 1)
     throw_range_error(env, o + ": geom[15] (groups) must be 1 for Winograd, got " + std::to_string(p.groups));
 }
@@ -94,7 +39,7 @@ void expect_winograd(Napi::Env env, const char* op, const Conv2dParams& p) {
 // cannot run, RangeError only for a geom conv2d itself would reject.
 Napi::Value WinogradPreferred(const Napi::CallbackInfo& info) {
   int64_t oh = 0, ow = 0;
-  const Conv2dParams p = read_geom(info, 0, "winogradPreferred", &oh, &ow);
+  const Conv2dParams p = read_conv_geom(info, 0, "winogradPreferred", &oh, &ow);
   return Napi::Boolean::New(info.Env(), winograd_preferred(p));
 }
 
@@ -105,7 +50,7 @@ Napi::Value WinogradWeights(const Napi::CallbackInfo& info) {
   const F32View w = get_f32(info, 0, op, "w");
   const F32View u = get_f32(info, 1, op, "u");
   int64_t oh = 0, ow = 0;
-  const Conv2dParams p = read_geom(info, 2, op, &oh, &ow);
+  const Conv2dParams p = read_conv_geom(info, 2, op, &oh, &ow);
   expect_winograd(env, op, p);
   const int64_t outC = static_cast<int64_t>(p.outC), C = static_cast<int64_t>(p.C);
   const int64_t wd[4] = {outC, C, 3, 3}, ud[3] = {36, outC, C};
@@ -126,7 +71,7 @@ Napi::Value Conv2dWinograd(const Napi::CallbackInfo& info) {
   const F32View res = get_f32_or_null(info, 3, op, "residual");
   const F32View out = get_f32(info, 4, op, "out");
   int64_t oh = 0, ow = 0;
-  Conv2dParams p = read_geom(info, 5, op, &oh, &ow);
+  Conv2dParams p = read_conv_geom(info, 5, op, &oh, &ow);
   const int64_t act = get_int(info, 6, op, "act", 0, 1);
   expect_winograd(env, op, p);
   const int64_t N = static_cast<int64_t>(p.N), C = static_cast<int64_t>(p.C), outC = static_cast<int64_t>(p.outC);
