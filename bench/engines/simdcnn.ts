@@ -10,24 +10,28 @@ function load(c: BenchCase, weights: Record<string, Tensor>) {
   return { model, x };
 }
 
+/** A synchronous planned forward on the native backend (Winograd off when directOnly). */
+async function nativeSync(c: BenchCase, weights: Record<string, Tensor>, directOnly: boolean): Promise<Runner> {
+  setBackend('native');
+  setNumThreads(c.threads);
+  const { model, x } = load(c, weights);
+  if (directOnly) model.setFastInference(true, { winograd: false });
+  return {
+    run() {
+      const y = noGrad(() => tidy(() => model.call(x)));
+      const out = y.toArray();
+      y.dispose();
+      return out;
+    },
+    dispose() { x.dispose(); model.dispose(); },
+  };
+}
+
 export const simdcnnNative: Engine = {
   name: 'simdcnn native',
   threaded: true,
   available: () => true,
-  async prepare(c, weights): Promise<Runner> {
-    setBackend('native');
-    setNumThreads(c.threads);
-    const { model, x } = load(c, weights);
-    return {
-      run() {
-        const y = noGrad(() => tidy(() => model.call(x)));
-        const out = y.toArray();
-        y.dispose();
-        return out;
-      },
-      dispose() { x.dispose(); model.dispose(); },
-    };
-  },
+  prepare: (c, weights) => nativeSync(c, weights, false),
 };
 
 export const simdcnnNativeDirect: Engine = {
@@ -36,21 +40,7 @@ export const simdcnnNativeDirect: Engine = {
   note: "simdcnn native direct: the same planned path with Winograd off (setFastInference(true, { winograd: false })): every convolution runs the direct algorithm, so its GFLOP/s are real FMA throughput. The default 'simdcnn native' row may use Winograd F(4x4,3x3) for 3x3 stride-1 layers: its GFLOP/s there are effective (direct FLOPs / time).",
   available: () => true,
   applies: (c) => c.workload.name === 'conv3x3' || c.workload.name === 'resnet18',
-  async prepare(c, weights): Promise<Runner> {
-    setBackend('native');
-    setNumThreads(c.threads);
-    const { model, x } = load(c, weights);
-    model.setFastInference(true, { winograd: false });
-    return {
-      run() {
-        const y = noGrad(() => tidy(() => model.call(x)));
-        const out = y.toArray();
-        y.dispose();
-        return out;
-      },
-      dispose() { x.dispose(); model.dispose(); },
-    };
-  },
+  prepare: (c, weights) => nativeSync(c, weights, true),
 };
 
 export const simdcnnNativeAsync: Engine = {

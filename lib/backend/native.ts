@@ -28,8 +28,8 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
     prepareConv2d(w, g, opts) {
       if (g.groups !== 1) return null;
       const geom = convGeom(g);
-      if (opts?.winograd !== false && g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 &&
-          addon.winogradPreferred && addon.winogradWeights && addon.winogradPreferred(geom)) {
+      // winogradPreferred is false for every layer the Winograd kernel cannot run.
+      if (opts?.winograd !== false && addon.winogradPreferred && addon.winogradWeights && addon.winogradPreferred(geom)) {
         const u = new Float32Array(36 * g.outC * g.C);
         addon.winogradWeights(f32(w, 'weight'), u, geom);
         return { algo: 'winograd', data: u };

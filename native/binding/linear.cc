@@ -90,6 +90,14 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+// RangeError unless `packed` has exactly the floats linear_pack_weights writes for [inF, outF].
+void expect_packed_length(Napi::Env env, const char* op, const F32View& packed, int64_t inF, int64_t outF) {
+  const size_t n = linear_packed_size(static_cast<size_t>(inF), static_cast<size_t>(outF));
+  if (n == 0 || packed.length != n)
+    throw_range_error(env, std::string(op) + ": packed has " + std::to_string(packed.length) +
+                               " elements, expected linearPackedSize = " + std::to_string(n));
+}
+
 // Weight preparation runs at once even while a forwardAsync capture is open: the packed array is
 // cached by JS and may be used by a synchronous call before a captured forward would have run.
 Napi::Value LinearPackedSize(const Napi::CallbackInfo& info) {
@@ -112,10 +120,7 @@ Napi::Value LinearPackWeights(const Napi::CallbackInfo& info) {
   const std::vector<int64_t> d = get_int_array(info, 2, op, "dims", 2, kNames, 1, kMaxElements);
   const int64_t w_dims[2] = {d[1], d[0]};
   expect_length(env, op, "w", w, w_dims, 2);
-  const size_t n = linear_packed_size(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]));
-  if (n == 0 || packed.length != n)
-    throw_range_error(env, std::string(op) + ": packed has " + std::to_string(packed.length) +
-                               " elements, expected linearPackedSize = " + std::to_string(n));
+  expect_packed_length(env, op, packed, d[0], d[1]);
   if (views_overlap(packed, w)) throw_range_error(env, std::string(op) + ": packed must not share memory with w");
   check_status(env, linear_pack_weights(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), w.data, packed.data), op);
   return env.Undefined();
@@ -133,10 +138,7 @@ Napi::Value LinearPacked(const Napi::CallbackInfo& info) {
   const int64_t act = get_int(info, 5, op, "act", 0, 1);
   const int64_t x_dims[2] = {d[0], d[1]}, b_dims[1] = {d[2]}, o_dims[2] = {d[0], d[2]};
   expect_length(env, op, "x", x, x_dims, 2);
-  const size_t n = linear_packed_size(static_cast<size_t>(d[1]), static_cast<size_t>(d[2]));
-  if (n == 0 || packed.length != n)
-    throw_range_error(env, std::string(op) + ": packed has " + std::to_string(packed.length) +
-                               " elements, expected linearPackedSize = " + std::to_string(n));
+  expect_packed_length(env, op, packed, d[1], d[2]);
   if (b.data) expect_length(env, op, "b", b, b_dims, 1);
   expect_length(env, op, "out", out, o_dims, 2);
   if (views_overlap(out, x) || views_overlap(out, packed) || views_overlap(out, b))
