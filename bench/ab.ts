@@ -4,7 +4,7 @@
  * drift (a neighbour's burst, frequency changes) lands on both sides of each pair. Reports each
  * engine's median, and the median of the per-pair time ratios ORT / native (>1: simdcnn faster),
  * which is the figure the issue's ratio targets are about.
- *   npm run build:ts && node dist/bench/ab.js [--only resnet18] [--batch 1] [--threads 1] [--pairs 60]
+ *   npm run build:ts && node dist/bench/ab.js [--only resnet18] [--batch 1] [--threads 1] [--pairs 60] [--gap-ms 5]
  */
 import { cpuInfo, setBackend } from '../lib/index';
 import { median, table } from './util';
@@ -22,10 +22,16 @@ const names = argOf('--only', 'lenet5,conv3x3,resnet18').split(',');
 const batches = argOf('--batch', '1').split(',').map(Number);
 const threadsList = argOf('--threads', '1').split(',').map(Number);
 const pairs = Number(argOf('--pairs', '60'));
+// Both engines live in one process, and each one's pool workers spin for a while after a run
+// (ORT's intra-op threads by default, ours for 100 us): a pause before every timed run lets the
+// other engine's spinners park instead of taking a core from the run being timed.
+const gapMs = Number(argOf('--gap-ms', '5'));
+const pause = (): Promise<void> => new Promise((r) => setTimeout(r, gapMs));
 
 const nowS = (): number => Number(process.hrtime.bigint()) / 1e9;
 
 async function timed(r: Runner): Promise<number> {
+  if (gapMs > 0) await pause();
   const t0 = nowS();
   await r.run();
   return nowS() - t0;
