@@ -4,7 +4,7 @@
  * drift (a neighbour's burst, frequency changes) lands on both sides of each pair. Reports each
  * engine's median, and the median of the per-pair time ratios ORT / native (>1: simdcnn faster),
  * which is the figure the issue's ratio targets are about.
- *   npm run build:ts && node dist/bench/ab.js [--only resnet18] [--batch 1] [--threads 1] [--pairs 60] [--gap-ms 5]
+ *   npm run build:ts && node dist/bench/ab.js [--only resnet18] [--batch 1] [--threads 1] [--pairs 60] [--gap-ms N]
  */
 import { cpuInfo, setBackend } from '../lib/index';
 import { median, table } from './util';
@@ -22,16 +22,19 @@ const names = argOf('--only', 'lenet5,conv3x3,resnet18').split(',');
 const batches = argOf('--batch', '1').split(',').map(Number);
 const threadsList = argOf('--threads', '1').split(',').map(Number);
 const pairs = Number(argOf('--pairs', '60'));
-// Both engines live in one process, and each one's pool workers spin for a while after a run
-// (ORT's intra-op threads by default, ours for 100 us): a pause before every timed run lets the
-// other engine's spinners park instead of taking a core from the run being timed.
-const gapMs = Number(argOf('--gap-ms', '5'));
-const pause = (): Promise<void> => new Promise((r) => setTimeout(r, gapMs));
+// Both engines live in one process, and with threads > 1 each one's pool workers spin for a while
+// after a run (ORT's intra-op threads by default, ours for 100 us): a pause before every timed run
+// lets the other engine's spinners park instead of taking a core from the run being timed. At one
+// thread neither has workers, and a pause would only time sub-millisecond cases from cold caches
+// (it does so above one thread too: compare LeNet-5 there with --gap-ms 0).
+const gapArg = argOf('--gap-ms', '');
+const gapFor = (threads: number): number => (gapArg !== '' ? Number(gapArg) : threads > 1 ? 5 : 0);
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const nowS = (): number => Number(process.hrtime.bigint()) / 1e9;
 
-async function timed(r: Runner): Promise<number> {
-  if (gapMs > 0) await pause();
+async function timed(r: Runner, gapMs: number): Promise<number> {
+  if (gapMs > 0) await pause(gapMs);
   const t0 = nowS();
   await r.run();
   return nowS() - t0;
@@ -51,19 +54,21 @@ async function main(): Promise<void> {
     for (const batch of batches) {
       for (const threads of threadsList) {
         const c: BenchCase = { workload: wl, batch, threads, input: inputFor(wl, batch) };
+        const gap = gapFor(threads);
         const sides: Engine[] = [simdcnnNative];
         if (simdcnnNativeDirect.applies!(c)) sides.push(simdcnnNativeDirect);
         const ort = await onnxruntime.prepare(c, weights);
         for (const e of sides) {
           const nat = await e.prepare(c, weights);
-          // Warm both for ~0.5 s (V8 tiering, weight packing, ORT's arenas).
+          // Warm both for ~0.5 s (V8 tiering, weight packing, ORT's arenas) without the pauses:
+          // sub-millisecond cases need hundreds of calls before V8 has optimised the JS around them.
           const until = nowS() + 0.5;
-          for (let i = 0; i < 3 || nowS() < until; i++) { await timed(nat); await timed(ort); }
+          for (let i = 0; i < 3 || nowS() < until; i++) { await nat.run(); await ort.run(); }
           const tn: number[] = [], to: number[] = [], ratio: number[] = [];
           for (let i = 0; i < pairs; i++) {
             // Alternate which side goes first so neither always runs on the other's warm caches.
             let a: number, b: number;
-            if (i % 2 === 0) { a = await timed(nat); b = await timed(ort); } else { b = await timed(ort); a = await timed(nat); }
+            if (i % 2 === 0) { a = await timed(nat, gap); b = await timed(ort, gap); } else { b = await timed(ort, gap); a = await timed(nat, gap); }
             tn.push(a); to.push(b); ratio.push(b / a);
           }
           const wins = ratio.filter((r) => r > 1).length;
