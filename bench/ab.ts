@@ -7,7 +7,7 @@
  *   npm run build:ts && node dist/bench/ab.js [--only resnet18] [--batch 1] [--threads 1] [--pairs 60] [--gap-ms N]
  */
 import { cpuInfo, setBackend } from '../lib/index';
-import { median, table } from './util';
+import { median, nowS, table } from './util';
 import { WORKLOADS, inputFor } from './workloads';
 import type { BenchCase, Engine, Runner } from './engines/types';
 import { simdcnnNative, simdcnnNativeDirect } from './engines/simdcnn';
@@ -30,8 +30,6 @@ const pairs = Number(argOf('--pairs', '60'));
 const gapArg = argOf('--gap-ms', '');
 const gapFor = (threads: number): number => (gapArg !== '' ? Number(gapArg) : threads > 1 ? 5 : 0);
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const nowS = (): number => Number(process.hrtime.bigint()) / 1e9;
 
 async function timed(r: Runner, gapMs: number): Promise<number> {
   if (gapMs > 0) await pause(gapMs);

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { cpuInfo, setNumThreads, setBackend } from '../lib/index';
 import { packageRoot } from '../lib/backend/loader';
-import { measurePeak, median, table } from './util';
+import { measurePeak, median, nowS, table } from './util';
 import { WORKLOADS, inputFor, Workload } from './workloads';
 import type { BenchCase, Engine, Runner } from './engines/types';
 import { simdcnnNative, simdcnnNativeDirect, simdcnnNativeAsync, simdcnnJs } from './engines/simdcnn';
@@ -56,10 +56,6 @@ interface Row {
   vsNative?: number;
   maxAbsDiff?: number;
   relDiff?: number;
-}
-
-function nowS(): number {
-  return Number(process.hrtime.bigint()) / 1e9;
 }
 
 async function once(r: Runner): Promise<{ out: Float32Array; s: number }> {

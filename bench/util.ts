@@ -10,6 +10,11 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Monotonic wall clock in seconds. */
+export function nowS(): number {
+  return Number(process.hrtime.bigint()) / 1e9;
+}
+
 /** Runs fn `warmup` times, then `repeats` timed runs; returns the per-run seconds. */
 export function time(fn: () => void, repeats: number, warmup = 1): number[] {
   for (let i = 0; i < warmup; i++) fn();
