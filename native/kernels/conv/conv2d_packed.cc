@@ -12,53 +12,16 @@
 #include "core/shape.h"
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d_packed_ukernel.h"
+#include "kernels/conv/panel_gemm.h"
 
 namespace simdcnn {
 namespace {
 
-struct TileConfig {
-  ConvTileFn fn;
-  size_t mr, nr;
-  size_t vs;        // panel widths are multiples of vs (the last panel is round_up(rest, vs) wide)
-  size_t kc;        // K block: its kc x nr weights and ~kc lines of input per tile stay in L1
-  size_t mp_block;  // tiles per task: 32 x 7 = 224 pixels, 4 rows of a 56-wide map
-  size_t np_block;  // panels per task: 128 channels, so a 7x7 map with 512 channels is 4 tasks
-};
-
-// Indexed by Isa. Tuned on Zen 5 (L1 48 KiB, L2 1 MiB). AVX-512 KC 192: a tile reads up to one
-// input line per tap, so with KC 256 a 1x1 stride-2 layer over 256 channels keeps 32 KiB of
-// weights + 16 KiB of input lines per tile, the whole L1 (171 vs 194 GFLOP/s at KC 128..192);
-// 192 also keeps the 7x7 stem's K = 147 in one block (KC 128: 164 vs 175). Pixel blocks of 16..32
-// tiles, channel blocks of 1..16 panels and panel- vs K-block-outer loops measured within noise.
-constexpr TileConfig kConfigs[] = {
-    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},
-#if SIMDCNN_X86
-    {conv_packed_tile_6x16_avx2, 6, 16, 8, 256, 32, 4},
-    {conv_packed_tile_7x32_avx512, 7, 32, 16, 192, 32, 4},
-#else
-    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},
-    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},
-#endif
-    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},  // neon: scalar until a NEON tile exists
-};
+using TileConfig = PanelTileConfig;
 
 constexpr size_t kMaxMpBlock = 32;  // run_task keeps a pixel block's window origins on the stack
 
-constexpr bool configs_fit() {
-  for (const TileConfig& c : kConfigs)
-    if (c.mr > kConvPackedMaxMr || c.nr > kConvPackedMaxNr || c.nr % c.vs != 0 || c.mp_block > kMaxMpBlock ||
-        c.mp_block == 0)
-      return false;
-  return true;
-}
-static_assert(configs_fit(), "a tile config exceeds kConvPackedMaxMr/Nr");
-
-const TileConfig& active_config(Isa* isa_out = nullptr) {
-  const Isa isa = active_isa();
-  const int i = static_cast<int>(isa);
-  if (isa_out) *isa_out = isa;
-  return kConfigs[(i >= 0 && i < 4) ? i : 0];
-}
+const TileConfig& active_config(Isa* isa_out = nullptr) { return panel_tile_config(isa_out); }
 
 size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
@@ -83,13 +46,13 @@ bool valid_params(const Conv2dParams& p, size_t* oh, size_t* ow) {
 }
 
 // K * round_up(outC, vs) + header, or 0 when it would not fit the element limit.
-size_t packed_floats(const Conv2dParams& p, const TileConfig& cfg) {
-  int64_t k = 0, total = 0;
+size_t packed_floats(const Conv2dParams& p) {
+  int64_t k = 0;
   const int64_t dims[3] = {static_cast<int64_t>(p.C), static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)};
   if (!checked_product(dims, 3, &k)) return 0;
-  if (!checked_mul(k, static_cast<int64_t>(round_up(p.outC, cfg.vs)), &total)) return 0;
-  if (total > kMaxElements - static_cast<int64_t>(kHeaderFloats)) return 0;
-  return static_cast<size_t>(total) + kHeaderFloats;
+  const size_t body = panel_floats(static_cast<size_t>(k), p.outC);
+  if (body == 0 || body > static_cast<size_t>(kMaxElements) - kHeaderFloats) return 0;
+  return body + kHeaderFloats;
 }
 
 // With padding the tiles read a zero-padded copy of just the input rows their pixel block needs (a
@@ -185,8 +148,14 @@ void run_task(const Plan& pl, const Conv2dParams& p, const float* xn, const floa
       t.b = panel + k0 * t.nr;
       t.first = kb == 0;
       t.last = kb + 1 == pl.n_kb;
+      // The next K block (or the next panel's first) follows this one in memory: its lines go to
+      // L2 spread over this block's first tiles, kc lines per tile.
+      const float* next = t.b + t.kc * t.nr;
+      const size_t next_floats = t.kc * t.nr;
       for (size_t mp = mp0; mp < mp1; ++mp) {
         const size_t p0 = mp * mr;
+        const size_t pf_at = (mp - mp0) * t.kc * 16;
+        t.pf = pf_at < next_floats ? next + pf_at : nullptr;
         t.rows = rows + (mp - mp0) * mr;
         t.acc = partial + (mp - mp0) * tile_floats;
         t.h = std::min(mr, pl.OHW - p0);
@@ -203,28 +172,21 @@ void run_task(const Plan& pl, const Conv2dParams& p, const float* xn, const floa
 size_t conv2d_packed_size(const Conv2dParams& p) {
   size_t oh = 0, ow = 0;
   if (!valid_params(p, &oh, &ow)) return 0;
-  return packed_floats(p, active_config());
+  return packed_floats(p);
 }
 
 Status conv2d_pack_weights(const Conv2dParams& p, const float* w, float* packed) {
   size_t oh = 0, ow = 0;
   if (!valid_params(p, &oh, &ow) || !w || !packed) return Status::kInvalidArgument;
   Isa isa;
-  const TileConfig& cfg = active_config(&isa);
-  if (packed_floats(p, cfg) == 0) return Status::kInvalidArgument;
+  active_config(&isa);
+  if (packed_floats(p) == 0) return Status::kInvalidArgument;
   int32_t f[8];
   header_fields(p, isa, f);
   std::memset(packed, 0, kHeaderFloats * sizeof(float));
   std::memcpy(packed, f, sizeof(f));
-  float* body = packed + kHeaderFloats;
   const size_t K = p.C * p.kH * p.kW;
-  for (size_t c0 = 0; c0 < p.outC; c0 += cfg.nr) {
-    const size_t w_valid = std::min(cfg.nr, p.outC - c0);
-    const size_t nr = std::min(cfg.nr, round_up(w_valid, cfg.vs));
-    float* d = body + c0 * K;
-    for (size_t k = 0; k < K; ++k)
-      for (size_t j = 0; j < nr; ++j) d[k * nr + j] = j < w_valid ? w[(c0 + j) * K + k] : 0.0f;
-  }
+  pack_panels(w, K, K, p.outC, packed + kHeaderFloats);
   return Status::kOk;
 }
 
@@ -251,7 +213,8 @@ Status conv2d_packed(const Conv2dParams& p, const float* x, const float* packed,
   pl.OW = OW;
   pl.OHW = OH * OW;
   pl.n_mp = (pl.OHW + cfg.mr - 1) / cfg.mr;
-  pl.n_pb = (pl.n_mp + cfg.mp_block - 1) / cfg.mp_block;
+  const size_t mp_block = std::min(cfg.mp_block, kMaxMpBlock);
+  pl.n_pb = (pl.n_mp + mp_block - 1) / mp_block;
   pl.mp_per_block = (pl.n_mp + pl.n_pb - 1) / pl.n_pb;  // even blocks: both threads get equal shares
   pl.n_pb = (pl.n_mp + pl.mp_per_block - 1) / pl.mp_per_block;
   pl.n_np = (p.outC + cfg.nr - 1) / cfg.nr;

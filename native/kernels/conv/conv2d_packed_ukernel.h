@@ -24,6 +24,10 @@ struct ConvTileArgs {
   size_t nr;                 // panel width: multiple of VS, <= NR
   float* acc;                // MR x nr partial sums (read unless first, written unless last)
   bool first, last;
+  // Optional (null: none): per k, one 64-byte line at pf + 16*k is prefetched into L2. The driver
+  // points it at the next K block's weights, so that late layers' megabytes of cold weights arrive
+  // from DRAM while this block computes instead of stalling the next block's first tile.
+  const float* pf;
   // Epilogue (last only).
   const float* bias;      // [w] or null
   const float* residual;  // or null; element (j, i) at residual[j*ohw + i]

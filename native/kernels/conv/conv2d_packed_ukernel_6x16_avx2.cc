@@ -25,6 +25,7 @@ void tile_6xnv(const ConvTileArgs& a) {
     for (int v = 0; v < NV; ++v) acc[i][v] = a.first ? _mm256_setzero_ps() : _mm256_loadu_ps(a.acc + i * nr + 8 * v);
   const float* b = a.b;
   const int64_t* offs = a.offs;
+  const float* pf = a.pf;
   for (size_t k = 0; k < a.kc; ++k, b += nr) {
     const int64_t o = offs[k];
     __m256 bv[NV];
@@ -32,6 +33,7 @@ void tile_6xnv(const ConvTileArgs& a) {
     for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
     // One 64-byte line of weights per k at most: see the AVX-512 tile for why.
     _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchK * nr), _MM_HINT_T0);
+    if (pf) _mm_prefetch(reinterpret_cast<const char*>(pf + 16 * k), _MM_HINT_T1);
 #pragma GCC unroll 6
     for (size_t i = 0; i < kMr; ++i) {
       const __m256 x = _mm256_broadcast_ss(r[i] + o);

@@ -44,6 +44,7 @@ void tile_7xnv(const ConvTileArgs& a) {
     for (int v = 0; v < NV; ++v) acc[i][v] = a.first ? _mm512_setzero_ps() : _mm512_loadu_ps(a.acc + i * nr + 16 * v);
   const float* b = a.b;
   const int64_t* offs = a.offs;
+  const float* pf = a.pf;
   for (size_t k = 0, kc = a.kc; k < kc; ++k, b += nr) {
     const int64_t o = offs[k];
     __m512 bv[NV];
@@ -55,6 +56,7 @@ void tile_7xnv(const ConvTileArgs& a) {
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchK * nr + 16 * v), _MM_HINT_T0);
+    if (pf) _mm_prefetch(reinterpret_cast<const char*>(pf + 16 * k), _MM_HINT_T1);
 #pragma GCC unroll 7
     for (int i = 0; i < kMr; ++i) {
       const __m512 x = _mm512_set1_ps(r[i][o]);
