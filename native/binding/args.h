@@ -39,7 +39,8 @@ int64_t get_int(const Napi::CallbackInfo& info, size_t idx, const char* op, cons
 double get_number(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
 bool get_bool(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
 
-// info[idx] must be an Array of exactly `len` finite integers, each in [lo, hi]. `names` (len
+// info[idx] must be an Array of exactly `len` finite integers, each in [lo, hi], or an Int32Array of
+// `len` entries in [lo, hi] (read in one query: the fast path for per-call geometry). `names` (len
 // entries) names each element in error messages, e.g. {"N","C","H","W"}.
 std::vector<int64_t> get_int_array(const Napi::CallbackInfo& info, size_t idx, const char* op,
                                    const char* arg, size_t len, const char* const* names,
