@@ -10,6 +10,9 @@
  *   unary    0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh
  *   binary   0 add, 1 sub, 2 mul, 3 div;   bMode 0 same shape, 1 channel ([C] over [N, C, inner])
  */
+/** Integer arguments (geometry, dims): an Array, or an Int32Array (read in one N-API query). */
+export type IntArg = Int32Array | number[];
+
 export interface NativeCpuInfo {
   isa: 'avx512' | 'avx2' | 'neon' | 'scalar';
   forced: boolean;            // chosen through SIMDCNN_ISA
@@ -28,73 +31,77 @@ export interface NativeAddon {
   releaseScratch(): void;
 
   /** geom = [N, C, H, W, outC, kH, kW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW, groups] */
-  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, geom: number[], act: number): void;
+  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, geom: IntArg, act: number): void;
   /** geom = [N, C, H, W, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, ceilMode(0|1)] */
-  pool2d(x: Float32Array, out: Float32Array, geom: number[], mode: number, countIncludePad: boolean): void;
+  pool2d(x: Float32Array, out: Float32Array, geom: IntArg, mode: number, countIncludePad: boolean): void;
   /** dims = [N, C, HW] */
-  globalPool2d(x: Float32Array, out: Float32Array, dims: number[], mode: number): void;
+  globalPool2d(x: Float32Array, out: Float32Array, dims: IntArg, mode: number): void;
   /** dims = [N, C, HW] */
-  batchNorm2d(x: Float32Array, out: Float32Array, dims: number[], mean: Float32Array, variance: Float32Array,
+  batchNorm2d(x: Float32Array, out: Float32Array, dims: IntArg, mean: Float32Array, variance: Float32Array,
     weight: Float32Array | null, bias: Float32Array | null, eps: number): void;
   /** dims = [N, C, HW]; writes mean[C] and biased variance[C]. */
-  channelStats(x: Float32Array, dims: number[], mean: Float32Array, variance: Float32Array): void;
+  channelStats(x: Float32Array, dims: IntArg, mean: Float32Array, variance: Float32Array): void;
   /** dims = [outer, inner] */
-  layerNorm(x: Float32Array, out: Float32Array, dims: number[], weight: Float32Array | null,
+  layerNorm(x: Float32Array, out: Float32Array, dims: IntArg, weight: Float32Array | null,
     bias: Float32Array | null, eps: number): void;
   /** dims = [N, C, HW] */
-  instanceNorm2d(x: Float32Array, out: Float32Array, dims: number[], weight: Float32Array | null,
+  instanceNorm2d(x: Float32Array, out: Float32Array, dims: IntArg, weight: Float32Array | null,
     bias: Float32Array | null, eps: number): void;
   /** dims = [N, inF, outF] */
-  linear(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, dims: number[]): void;
+  linear(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, dims: IntArg): void;
   /** dims = [M, K, N] */
-  matmul(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[]): void;
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, dims: IntArg): void;
   unary(x: Float32Array, out: Float32Array, kind: number, alpha: number): void;
   /** dims = [outer, dim, inner] */
-  softmax(x: Float32Array, out: Float32Array, dims: number[], log: boolean): void;
+  softmax(x: Float32Array, out: Float32Array, dims: IntArg, log: boolean): void;
   /** dims = [N, C, inner] */
-  binary(a: Float32Array, b: Float32Array, out: Float32Array, dims: number[], kind: number, bMode: number): void;
+  binary(a: Float32Array, b: Float32Array, out: Float32Array, dims: IntArg, kind: number, bMode: number): void;
   /** dims = [N, K]; targets are class indices in [0, K) (RangeError otherwise). */
-  crossEntropy(logits: Float32Array, targets: Int32Array, dims: number[]): number;
+  crossEntropy(logits: Float32Array, targets: Int32Array, dims: IntArg): number;
   mseLoss(a: Float32Array, b: Float32Array): number;
 
   // Planned-inference convolutions with weights prepared once and cached by the caller (lib/nn/fuse.ts).
   // geom as conv2d's. residual (same shape as out, or null) is added before the activation:
   //   out = act(conv(x) + b + residual).
   /** True when Winograd F(4x4,3x3) is expected to beat the direct path for this layer shape (ignores N). */
-  winogradPreferred?(geom: number[]): boolean;
+  winogradPreferred?(geom: IntArg): boolean;
   /** Transforms 3x3 stride-1 weights w [outC, C, 3, 3] into u [36, outC, C]. */
-  winogradWeights?(w: Float32Array, u: Float32Array, geom: number[]): void;
+  /** Output tile size of the layer's Winograd transform: 4 (F(4x4,3x3)) or 2 (F(2x2,3x3)). */
+  winogradTileSize?(geom: IntArg): number;
+  /** Floats winogradWeights writes (a header and the transformed weights in channel panels); m: 0, 2 or 4. */
+  winogradWeightsSize?(geom: IntArg, m?: number): number;
+  winogradWeights?(w: Float32Array, u: Float32Array, geom: IntArg, m?: number): void;
   /** 3x3 stride-1 dilation-1 groups-1 convolution from Winograd-transformed weights u. */
   conv2dWinograd?(x: Float32Array, u: Float32Array, b: Float32Array | null, residual: Float32Array | null,
-    out: Float32Array, geom: number[], act: number): void;
+    out: Float32Array, geom: IntArg, act: number): void;
   /** Floats conv2dPackWeights needs for this layer's weights on the active ISA (groups 1). */
-  conv2dPackedSize?(geom: number[]): number;
+  conv2dPackedSize?(geom: IntArg): number;
   /** Packs weights w [outC, C, kH, kW] into the active ISA's panel layout. */
-  conv2dPackWeights?(w: Float32Array, packed: Float32Array, geom: number[]): void;
+  conv2dPackWeights?(w: Float32Array, packed: Float32Array, geom: IntArg): void;
   /** Floats linearPackWeights needs; dims = [inF, outF]. */
-  linearPackedSize?(dims: number[]): number;
+  linearPackedSize?(dims: IntArg): number;
   /** Packs dense weights w [outF, inF] (runs at once, also during a capture); dims = [inF, outF]. */
-  linearPackWeights?(w: Float32Array, packed: Float32Array, dims: number[]): void;
+  linearPackWeights?(w: Float32Array, packed: Float32Array, dims: IntArg): void;
   /** out = act(x w^T + b) from packed weights; dims = [N, inF, outF]. */
-  linearPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, out: Float32Array, dims: number[],
+  linearPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, out: Float32Array, dims: IntArg,
     act: number): void;
   /** Convolution (groups 1) from packed weights. */
   conv2dPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, residual: Float32Array | null,
-    out: Float32Array, geom: number[], act: number): void;
+    out: Float32Array, geom: IntArg, act: number): void;
 }
 
 /** Native backward kernels (present once built; autograd checks for each function). */
 export interface NativeBackwardAddon {
   /** geom as conv2d's */
-  conv2dBackwardInput?(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: number[]): void;
-  conv2dBackwardWeight?(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: number[]): void;
+  conv2dBackwardInput?(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: IntArg): void;
+  conv2dBackwardWeight?(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: IntArg): void;
 
   /** geom as pool2d's */
-  pool2dBackward?(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: number[], mode: number, countIncludePad: boolean): void;
+  pool2dBackward?(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: IntArg, mode: number, countIncludePad: boolean): void;
   /** dims = [N, C, HW] */
-  batchNorm2dBackward?(x: Float32Array, dy: Float32Array, dims: number[], weight: Float32Array | null, eps: number,
+  batchNorm2dBackward?(x: Float32Array, dy: Float32Array, dims: IntArg, weight: Float32Array | null, eps: number,
     dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null): void;
   /** dims = [N, inF, outF] */
-  linearBackward?(x: Float32Array, w: Float32Array, dy: Float32Array, dims: number[],
+  linearBackward?(x: Float32Array, w: Float32Array, dy: Float32Array, dims: IntArg,
     dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null): void;
 }

@@ -14,9 +14,28 @@ function f32OrNull(a: FArray | null, what: string): Float32Array | null {
   return a === null ? null : f32(a, what);
 }
 
-function convGeom(g: Conv2dGeom): number[] {
-  return [g.N, g.C, g.H, g.W, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom,
-    g.padRight, g.dilationH, g.dilationW, g.groups];
+/**
+ * Integer arguments (geometry, dims) for the addon: a reused Int32Array when every value fits, which
+ * the binding reads in one query (a plain Array costs one N-API lookup per entry, ~1 us for a
+ * convolution's 16: as much as a small layer's kernel). Values outside int32 go as the Array, so the
+ * binding's own range checks still see them. The addon copies the values before it returns, so one
+ * scratch array per length serves every call.
+ */
+const scratchInts = new Map<number, Int32Array>();
+function ints(values: number[]): Int32Array | number[] {
+  let buf = scratchInts.get(values.length);
+  if (!buf) { buf = new Int32Array(values.length); scratchInts.set(values.length, buf); }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if ((v | 0) !== v) return values;
+    buf[i] = v;
+  }
+  return buf;
+}
+
+function convGeom(g: Conv2dGeom): Int32Array | number[] {
+  return ints([g.N, g.C, g.H, g.W, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom,
+    g.padRight, g.dilationH, g.dilationW, g.groups]);
 }
 
 export function makeNativeBackend(addon: NativeAddon): Backend {
@@ -29,8 +48,9 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
       if (g.groups !== 1) return null;
       const geom = convGeom(g);
       // winogradPreferred is false for every layer the Winograd kernel cannot run.
-      if (opts?.winograd !== false && addon.winogradPreferred && addon.winogradWeights && addon.winogradPreferred(geom)) {
-        const u = new Float32Array(36 * g.outC * g.C);
+      if (opts?.winograd !== false && addon.winogradPreferred && addon.winogradWeights && addon.winogradWeightsSize &&
+        addon.winogradPreferred(geom)) {
+        const u = new Float32Array(addon.winogradWeightsSize(geom));
         addon.winogradWeights(f32(w, 'weight'), u, geom);
         return { algo: 'winograd', data: u };
       }
@@ -49,52 +69,52 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
     },
     ...(addon.linearPackedSize && addon.linearPackWeights && addon.linearPacked ? {
       prepareLinear(w: FArray, inF: number, outF: number) {
-        const packed = new Float32Array(addon.linearPackedSize!([inF, outF]));
-        addon.linearPackWeights!(f32(w, 'weight'), packed, [inF, outF]);
+        const packed = new Float32Array(addon.linearPackedSize!(ints([inF, outF])));
+        addon.linearPackWeights!(f32(w, 'weight'), packed, ints([inF, outF]));
         return packed;
       },
       linearPrepared(x: FArray, packed: Float32Array, b: FArray | null, N: number, inF: number, outF: number,
         out: FArray, act: 'none' | 'relu') {
-        addon.linearPacked!(f32(x, 'x'), packed, f32OrNull(b, 'bias'), f32(out, 'out'), [N, inF, outF], act === 'relu' ? 1 : 0);
+        addon.linearPacked!(f32(x, 'x'), packed, f32OrNull(b, 'bias'), f32(out, 'out'), ints([N, inF, outF]), act === 'relu' ? 1 : 0);
       },
     } : {}),
     pool2d(x, g, mode, countIncludePad, out) {
       addon.pool2d(f32(x, 'x'), f32(out, 'out'),
-        [g.N, g.C, g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,
-          g.ceilMode ? 1 : 0], POOL[mode], countIncludePad);
+        ints([g.N, g.C, g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW,
+          g.ceilMode ? 1 : 0]), POOL[mode], countIncludePad);
     },
     globalPool2d(x, N, C, HW, mode, out) {
-      addon.globalPool2d(f32(x, 'x'), f32(out, 'out'), [N, C, HW], mode === 'max' ? 0 : 1);
+      addon.globalPool2d(f32(x, 'x'), f32(out, 'out'), ints([N, C, HW]), mode === 'max' ? 0 : 1);
     },
     batchNorm2d(x, N, C, HW, mean, variance, weight, bias, eps, out) {
-      addon.batchNorm2d(f32(x, 'x'), f32(out, 'out'), [N, C, HW], f32(mean, 'mean'), f32(variance, 'variance'),
+      addon.batchNorm2d(f32(x, 'x'), f32(out, 'out'), ints([N, C, HW]), f32(mean, 'mean'), f32(variance, 'variance'),
         f32OrNull(weight, 'weight'), f32OrNull(bias, 'bias'), eps);
     },
     channelStats(x, N, C, HW, mean, variance) {
-      addon.channelStats(f32(x, 'x'), [N, C, HW], f32(mean, 'mean'), f32(variance, 'variance'));
+      addon.channelStats(f32(x, 'x'), ints([N, C, HW]), f32(mean, 'mean'), f32(variance, 'variance'));
     },
     layerNorm(x, outer, inner, weight, bias, eps, out) {
-      addon.layerNorm(f32(x, 'x'), f32(out, 'out'), [outer, inner], f32OrNull(weight, 'weight'),
+      addon.layerNorm(f32(x, 'x'), f32(out, 'out'), ints([outer, inner]), f32OrNull(weight, 'weight'),
         f32OrNull(bias, 'bias'), eps);
     },
     instanceNorm2d(x, N, C, HW, weight, bias, eps, out) {
-      addon.instanceNorm2d(f32(x, 'x'), f32(out, 'out'), [N, C, HW], f32OrNull(weight, 'weight'),
+      addon.instanceNorm2d(f32(x, 'x'), f32(out, 'out'), ints([N, C, HW]), f32OrNull(weight, 'weight'),
         f32OrNull(bias, 'bias'), eps);
     },
     linear(x, w, b, N, inF, outF, out) {
-      addon.linear(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'), [N, inF, outF]);
+      addon.linear(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'), ints([N, inF, outF]));
     },
     matmul(a, b, M, K, N, out) {
-      addon.matmul(f32(a, 'a'), f32(b, 'b'), f32(out, 'out'), [M, K, N]);
+      addon.matmul(f32(a, 'a'), f32(b, 'b'), f32(out, 'out'), ints([M, K, N]));
     },
     unary(kind, x, alpha, out) {
       addon.unary(f32(x, 'x'), f32(out, 'out'), UNARY[kind], alpha);
     },
     softmax(x, outer, dim, inner, log, out) {
-      addon.softmax(f32(x, 'x'), f32(out, 'out'), [outer, dim, inner], log);
+      addon.softmax(f32(x, 'x'), f32(out, 'out'), ints([outer, dim, inner]), log);
     },
     binary(kind, a, b, N, C, inner, mode, out) {
-      addon.binary(f32(a, 'a'), f32(b, 'b'), f32(out, 'out'), [N, C, inner], BINARY[kind], mode === 'channel' ? 1 : 0);
+      addon.binary(f32(a, 'a'), f32(b, 'b'), f32(out, 'out'), ints([N, C, inner]), BINARY[kind], mode === 'channel' ? 1 : 0);
     },
     crossEntropy(logits, targets, N, K) {
       return addon.crossEntropy(f32(logits, 'logits'), targets, [N, K]);

@@ -60,18 +60,21 @@ Conv2dParams params_of(const WCase& c) {
 
 struct Data {
   Conv2dParams p;
+  int m = 0;  // tile size of u
   size_t OH = 0, OW = 0;
   std::vector<float> x, w, u, b, res;
 };
 
-Data make_data(const WCase& c, uint64_t seed) {
+// m: the output tile size of the transformed weights (0: the layer's own choice).
+Data make_data(const WCase& c, uint64_t seed, int m = 0) {
   Data d;
   d.p = params_of(c);
   conv2d_output_size(d.p, &d.OH, &d.OW);
   Rng rng(seed);
   d.x.resize(c.N * c.C * c.H * c.W);
   d.w.resize(c.outC * c.C * 9);
-  d.u.resize(36 * c.outC * c.C);
+  d.m = m ? m : winograd_tile_size(d.p);
+  d.u.resize(winograd_weights_size(d.p, d.m));
   rng.fill(d.x);
   rng.fill(d.w);
   if (c.bias) {
@@ -82,7 +85,8 @@ Data make_data(const WCase& c, uint64_t seed) {
     d.res.resize(c.N * c.outC * d.OH * d.OW);
     rng.fill(d.res);
   }
-  winograd_weights(c.outC, c.C, d.w.data(), d.u.data());
+  CHECK(winograd_weights(d.p, d.w.data(), d.u.data(), d.m) == Status::kOk);
+  CHECK(winograd_weights_tile(d.p, d.u.data()) == d.m);
   return d;
 }
 
@@ -101,14 +105,15 @@ struct ErrStats {
   int bad = 0;
 };
 
-// Compares out with a float64 direct convolution. A tile's outputs all come out of the same 6x6
+// Compares out with a float64 direct convolution. A tile's outputs all come out of the same
 // transformed input patch, so the rounding error of each scales with the largest term sum S among
-// the 16 positions of its tile (computed here on the tile grid, zeros past the input), plus its own
-// |bias| + |residual|: an output over an all-padding row still inherits the error of the real rows
-// its tile shares.
+// the positions of its tile (computed here on the m x m tile grid, zeros past the input), plus its
+// own |bias| + |residual|: an output over an all-padding row still inherits the error of the real
+// rows its tile shares.
 ErrStats compare(const Data& d, const std::vector<float>& out, double rel_tol, const char* what) {
   const Conv2dParams& p = d.p;
-  const size_t TH = (d.OH + 3) / 4, TW = (d.OW + 3) / 4, EH = 4 * TH, EW = 4 * TW;
+  const size_t m = d.m ? static_cast<size_t>(d.m) : 4;
+  const size_t TH = (d.OH + m - 1) / m, TW = (d.OW + m - 1) / m, EH = m * TH, EW = m * TW;
   std::vector<double> ref(EH * EW), sum(EH * EW), tile_s(TH * TW);
   ErrStats st;
   for (size_t n = 0; n < p.N; ++n)
@@ -131,21 +136,21 @@ ErrStats compare(const Data& d, const std::vector<float>& out, double rel_tol, c
               }
             }
           ref[oh * EW + ow] = r;
-          double& ts = tile_s[(oh / 4) * TW + ow / 4];
+          double& ts = tile_s[(oh / m) * TW + ow / m];
           ts = std::max(ts, s);
         }
       for (size_t oh = 0; oh < d.OH; ++oh)
         for (size_t ow = 0; ow < d.OW; ++ow) {
           const size_t o = ((n * p.outC + oc) * d.OH + oh) * d.OW + ow;
-          double r = ref[oh * EW + ow], s = tile_s[(oh / 4) * TW + ow / 4];
+          double r = ref[oh * EW + ow], s = tile_s[(oh / m) * TW + ow / m];
           if (!d.b.empty()) r += d.b[oc], s += std::fabs(d.b[oc]);
           if (!d.res.empty()) r += d.res[o], s += std::fabs(d.res[o]);
           if (p.act == 1 && r < 0) r = 0;
           const double got = out[o], err = std::fabs(got - r);
           if (std::isnan(got) || !(err <= rel_tol * s + 1e-30)) {
             if (st.bad < 3)
-              std::fprintf(stderr, "  %s N%zu C%zu->%zu %zux%zu pad[%zu,%zu,%zu,%zu]: out[%zu,%zu,%zu,%zu] = %.9g, ref %.9g\n",
-                           what, p.N, p.C, p.outC, p.H, p.W, p.padTop, p.padLeft, p.padBottom, p.padRight, n, oc,
+              std::fprintf(stderr, "  %s F(%zu) N%zu C%zu->%zu %zux%zu pad[%zu,%zu,%zu,%zu]: out[%zu,%zu,%zu,%zu] = %.9g, ref %.9g\n",
+                           what, m, p.N, p.C, p.outC, p.H, p.W, p.padTop, p.padLeft, p.padBottom, p.padRight, n, oc,
                            oh, ow, got, r);
             ++st.bad;
           }
@@ -182,19 +187,41 @@ const WCase kCases[] = {
     {1, 1, 1, 33, 2, 1, 0, 1, 1, false, false, false},    // width 2, one-sided padding: OW = 1
 };
 
-TEST_CASE("winograd: conv vs float64 reference (shapes, padding, epilogues)") {
+TEST_CASE("winograd: conv vs float64 reference (shapes, padding, epilogues), F(4x4) and F(2x2)") {
   uint64_t seed = 1;
   int bad = 0;
-  for (const WCase& c : kCases) {
-    const Data d = make_data(c, seed++);
-    std::vector<float> out;
-    CHECK(run(d, &out) == Status::kOk);
-    const ErrStats st = compare(d, out, kTol, "default");
-    bad += st.bad;
-    if (std::getenv("SIMDCNN_WINOGRAD_VERBOSE"))
-      std::printf("    C=%zu->%zu %zux%zu: max|err|/S = %.3g\n", c.C, c.outC, c.H, c.W, st.max_over_s);
-  }
+  for (const int m : {4, 2})
+    for (const WCase& c : kCases) {
+      const Data d = make_data(c, seed++, m);
+      std::vector<float> out;
+      CHECK(run(d, &out) == Status::kOk);
+      const ErrStats st = compare(d, out, kTol, "default");
+      bad += st.bad;
+      if (std::getenv("SIMDCNN_WINOGRAD_VERBOSE"))
+        std::printf("    F(%d) C=%zu->%zu %zux%zu: max|err|/S = %.3g\n", m, c.C, c.outC, c.H, c.W, st.max_over_s);
+    }
   CHECK(bad == 0);
+}
+
+TEST_CASE("winograd: the tile size follows the map size; u records it") {
+  Conv2dParams p = params_of({1, 256, 256, 14, 14, 1, 1, 1, 1, false, false, false});
+  CHECK(winograd_tile_size(p) == 2 && winograd_preferred(p));
+  p = params_of({1, 64, 64, 56, 56, 1, 1, 1, 1, false, false, false});
+  CHECK(winograd_tile_size(p) == 4 && winograd_preferred(p));
+  p = params_of({1, 512, 512, 7, 7, 1, 1, 1, 1, false, false, false});
+  CHECK(winograd_tile_size(p) == 2 && !winograd_preferred(p));
+  // Weights made for F(2x2) run as F(2x2) whatever the shape would choose, and are rejected for
+  // another layer.
+  const Data d = make_data({1, 16, 16, 30, 30, 1, 1, 1, 1, true, false, true}, 321, 2);
+  CHECK(winograd_tile_size(d.p) == 4 && winograd_weights_tile(d.p, d.u.data()) == 2);
+  std::vector<float> out;
+  CHECK(run(d, &out) == Status::kOk);
+  CHECK(compare(d, out, kTol, "forced F(2x2)").bad == 0);
+  Conv2dParams q = d.p;
+  q.outC = 15;
+  CHECK(winograd_weights_tile(q, d.u.data()) == 0);
+  CHECK(conv2d_winograd(q, d.x.data(), d.u.data(), nullptr, nullptr, out.data()) == Status::kInvalidArgument);
+  CHECK(winograd_weights_size(d.p, 3) == 0);
 }
 
 TEST_CASE("winograd: blocking and split modes change no bit") {
@@ -202,7 +229,8 @@ TEST_CASE("winograd: blocking and split modes change no bit") {
   uint64_t seed = 50;
   int bad = 0;
   for (const WCase& c : kCases) {
-    const Data d = make_data(c, seed++);
+    const int m = seed % 2 ? 4 : 2;
+    const Data d = make_data(c, seed++, m);
     std::vector<float> ref, out;
     CHECK(run(d, &ref) == Status::kOk);
     for (const WinogradTuning& t : tunings) {
@@ -222,11 +250,13 @@ TEST_CASE("winograd: batch invariance and 1 vs 2 threads bitwise") {
   const int saved = num_threads();
   const WCase cases[] = {{3, 16, 24, 28, 28, 1, 1, 1, 1, true, true, true},
                          {2, 9, 8, 13, 30, 1, 2, 0, 1, true, false, false},
-                         {5, 8, 16, 7, 7, 1, 1, 1, 1, false, true, true}};
+                         {5, 8, 16, 7, 7, 1, 1, 1, 1, false, true, true},
+                         {2, 40, 40, 14, 14, 1, 1, 1, 1, true, true, true}};
   uint64_t seed = 90;
   int bad = 0;
+  for (const int m : {4, 2})
   for (const WCase& c : cases) {
-    const Data d = make_data(c, seed++);
+    const Data d = make_data(c, seed++, m);
     std::vector<float> full;
     CHECK(run(d, &full) == Status::kOk);
     bad += compare(d, full, kTol, "batch").bad;
@@ -253,31 +283,34 @@ TEST_CASE("winograd: batch invariance and 1 vs 2 threads bitwise") {
   CHECK(bad == 0);
 }
 
-TEST_CASE("winograd: weight transform vs G built from the points 0, 1, -1, 1/2, -2") {
-  // G[j][k] = p_j^k / prod_{l != j} (p_j - p_l) for the finite points, last row [0, 0, 1].
-  const double pts[5] = {0, 1, -1, 0.5, -2};
-  double G[6][3];
-  for (int j = 0; j < 5; ++j) {
+// G[j][k] = p_j^k / prod_{l != j} (p_j - p_l) for the finite points, last row [0, 0, 1].
+template <int A>
+void g_from_points(const double (&pts)[A - 1], double (&G)[A][3]) {
+  for (int j = 0; j < A - 1; ++j) {
     double f = 1;
-    for (int l = 0; l < 5; ++l)
+    for (int l = 0; l < A - 1; ++l)
       if (l != j) f *= pts[j] - pts[l];
     for (int k = 0; k < 3; ++k) G[j][k] = std::pow(pts[j], k) / f;
   }
-  G[5][0] = G[5][1] = 0;
-  G[5][2] = 1;
-  // Unscaled, so it is the G documented in winograd.h (spot-check two entries).
-  CHECK(std::fabs(G[3][0] + 16.0 / 15) < 1e-12 && std::fabs(G[4][2] - 4.0 / 15) < 1e-12);
+  G[A - 1][0] = G[A - 1][1] = 0;
+  G[A - 1][2] = 1;
+}
+
+// Every element of u read back through winograd_weight_at against G g G^T in double.
+template <int A>
+int check_transform(const double (&G)[A][3], int m) {
   int bad = 0;
-  for (size_t outC : {1, 5, 16}) {
+  for (size_t outC : {1, 5, 16, 33}) {
     for (size_t C : {1, 3, 17}) {
       Rng rng(outC * 100 + C);
-      std::vector<float> w(outC * C * 9), u(36 * outC * C, std::nanf(""));
+      Conv2dParams p = params_of({1, C, outC, 8, 8, 1, 1, 1, 1, false, false, false});
+      std::vector<float> w(outC * C * 9), u(winograd_weights_size(p, m), std::nanf(""));
       rng.fill(w);
-      CHECK(winograd_weights(outC, C, w.data(), u.data()) == Status::kOk);
+      CHECK(winograd_weights(p, w.data(), u.data(), m) == Status::kOk);
       for (size_t oc = 0; oc < outC; ++oc)
         for (size_t c = 0; c < C; ++c)
-          for (int i = 0; i < 6; ++i)
-            for (int j = 0; j < 6; ++j) {
+          for (int i = 0; i < A; ++i)
+            for (int j = 0; j < A; ++j) {
               double ref = 0, s = 0;
               for (int a = 0; a < 3; ++a)
                 for (int b = 0; b < 3; ++b) {
@@ -285,19 +318,33 @@ TEST_CASE("winograd: weight transform vs G built from the points 0, 1, -1, 1/2, 
                   ref += t;
                   s += std::fabs(t);
                 }
-              const double got = u[((6 * i + j) * outC + oc) * C + c];
+              const double got = winograd_weight_at(p, u.data(), static_cast<size_t>(A * i + j), oc, c);
               // Computed in double and rounded once: within half a float32 ulp (2^-24 relative).
               if (!(std::fabs(got - ref) <= 6e-8 * std::fabs(ref) + 1e-12 * s)) ++bad;
             }
     }
   }
-  CHECK(bad == 0);
+  return bad;
+}
+
+TEST_CASE("winograd: weight transforms vs G built from the points (0, 1, -1, 1/2, -2 and 0, 1, -1)") {
+  const double pts4[5] = {0, 1, -1, 0.5, -2};
+  double G4[6][3];
+  g_from_points<6>(pts4, G4);
+  // Unscaled, so it is the G documented in winograd.h (spot-check two entries).
+  CHECK(std::fabs(G4[3][0] + 16.0 / 15) < 1e-12 && std::fabs(G4[4][2] - 4.0 / 15) < 1e-12);
+  CHECK(check_transform<6>(G4, 4) == 0);
+  // F(2x2): Lavin & Gray's G (points 0, 1, -1 with the point formula's scale factors moved into B^T),
+  // as documented in winograd_impl.h.
+  const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  CHECK(check_transform<4>(G2, 2) == 0);
 }
 
 TEST_CASE("winograd: rejects shapes it does not implement") {
   Conv2dParams p = params_of({1, 2, 2, 5, 5, 1, 1, 1, 1, false, false, false});
-  std::vector<float> x(50), u(36 * 4), out(50);
+  std::vector<float> x(50), w(36), u(winograd_weights_size(p)), out(50);
   CHECK(winograd_applicable(p));
+  CHECK(winograd_weights(p, w.data(), u.data()) == Status::kOk);
   CHECK(conv2d_winograd(p, x.data(), u.data(), nullptr, nullptr, out.data()) == Status::kOk);
   Conv2dParams q = p;
   q.strideH = 2;
@@ -330,8 +377,9 @@ TEST_CASE("winograd: error report, C up to 512") {
                          {1, 512, 8, 16, 16, 1, 1, 1, 1, false, false, false}};
   uint64_t seed = 700;
   int bad = 0;
+  for (const int m : {4, 2})
   for (const WCase& c : cases) {
-    const Data d = make_data(c, seed++);
+    const Data d = make_data(c, seed++, m);
     std::vector<float> out;
     CHECK(run(d, &out) == Status::kOk);
     const ErrStats st = compare(d, out, kTol, "error report");
@@ -340,7 +388,7 @@ TEST_CASE("winograd: error report, C up to 512") {
     std::vector<float> direct(out.size());
     CHECK(conv2d(d.p, d.x.data(), d.w.data(), nullptr, direct.data()) == Status::kOk);
     const ErrStats sd = compare(d, direct, kTol, "direct");
-    std::printf("    C=%zu %zux%zu: winograd max|err|/S = %.3g, max|err|/max|ref| = %.3g; direct %.3g, %.3g\n", c.C,
+    std::printf("    F(%d) C=%zu %zux%zu: winograd max|err|/S = %.3g, max|err|/max|ref| = %.3g; direct %.3g, %.3g\n", m, c.C,
                 c.H, c.W, st.max_over_s, st.max_abs / st.max_ref, sd.max_over_s, sd.max_abs / sd.max_ref);
   }
   CHECK(bad == 0);

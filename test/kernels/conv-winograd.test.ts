@@ -1,9 +1,10 @@
 /**
- * The addon's Winograd F(4x4,3x3) path (winogradWeights + conv2dWinograd) against the pure-TS
- * reference conv2d, on every ISA (SIMDCNN_ISA set by vitest.config.mts), plus its argument checks.
+ * The addon's Winograd F(4x4,3x3) and F(2x2,3x3) paths (winogradWeights + conv2dWinograd) against the
+ * pure-TS reference conv2d, on every ISA (SIMDCNN_ISA set by vitest.config.mts), plus its argument
+ * checks.
  *
- * Tolerance: a Winograd output inherits the rounding of its whole 4x4 tile (all 16 outputs come out
- * of one transformed 6x6 patch), so each element is held to
+ * Tolerance: a Winograd output inherits the rounding of its whole tile (all outputs of a 4x4 or 2x2
+ * tile come out of one transformed patch), so each element is held to
  *   |got - ref| <= 1e-5 * (S_tile + |b| + |residual|),  S_tile = max over the tile of sum |x * w|,
  * about 10x the largest error measured natively (test_winograd.cc), and far below the error of any
  * wrong coefficient, padding or tile offset.
@@ -21,6 +22,8 @@ interface Case {
   N: number; C: number; outC: number; H: number; W: number;
   pad: [number, number, number, number];  // top, left, bottom, right
   bias: boolean; residual: boolean; relu: boolean;
+  /** Output tile size of the transformed weights (default: the layer's own choice). */
+  m?: 2 | 4;
 }
 
 function geomOf(c: Case): Conv2dGeom {
@@ -49,8 +52,8 @@ function makeData(c: Case, seed: number): Data {
   const w = uniformF32(c.outC * c.C * 9, seed + 1);
   const b = c.bias ? uniformF32(c.outC, seed + 2) : null;
   const res = c.residual ? uniformF32(c.N * c.outC * g.OH * g.OW, seed + 3) : null;
-  const u = new Float32Array(36 * c.outC * c.C);
-  addon.winogradWeights!(w, u, geom);
+  const u = new Float32Array(addon.winogradWeightsSize!(geom, c.m ?? 0));
+  addon.winogradWeights!(w, u, geom, c.m ?? 0);
   return { g, geom, x, w, u, b, res };
 }
 
@@ -100,7 +103,7 @@ function countBad(d: Data, got: Float32Array, relu: boolean): number {
   return bad;
 }
 
-const CASES: Case[] = [
+const BASE_CASES: Case[] = [
   { N: 1, C: 16, outC: 24, H: 28, W: 28, pad: [1, 1, 1, 1], bias: true, residual: false, relu: true },
   { N: 2, C: 5, outC: 7, H: 9, W: 11, pad: [0, 2, 1, 0], bias: false, residual: true, relu: true },
   { N: 1, C: 3, outC: 4, H: 2, W: 2, pad: [1, 1, 1, 1], bias: true, residual: true, relu: false },
@@ -108,6 +111,8 @@ const CASES: Case[] = [
   { N: 1, C: 17, outC: 9, H: 13, W: 30, pad: [0, 0, 0, 0], bias: true, residual: false, relu: false },
   { N: 1, C: 2, outC: 3, H: 5, W: 5, pad: [4, 3, 2, 4], bias: false, residual: false, relu: false },
 ];
+// Every case with both tile sizes.
+const CASES: Case[] = BASE_CASES.flatMap((c) => [{ ...c, m: 4 as const }, { ...c, m: 2 as const }]);
 
 describe('conv2dWinograd vs the TS reference conv2d', () => {
   it.each(CASES.map((c, i) => [i, c] as const))('case %i', (i, c) => {
@@ -117,21 +122,46 @@ describe('conv2dWinograd vs the TS reference conv2d', () => {
   });
 
   it('the checker itself rejects one element off by 0.01 (a small fraction of one x*w term)', () => {
-    const d = makeData(CASES[3], 130);
+    const d = makeData(BASE_CASES[3], 130);
     const out = runWinograd(d, true);
     const k = out.findIndex((v) => v > 1);
     out[k] += 0.01;
     expect(countBad(d, out, true)).toBe(1);
   });
 
-  it('u = G w G^T for a single tap (element 6i+j of u)', () => {
-    // w = one at tap (1, 1): G[:,1] G[:,1]^T with G[:,1] = [0, 1/3, 1/3, -8/15, -2/15, 0].
+  it('u = G w G^T for a single tap (element a*i+j of u, after the 16-float header, one channel)', () => {
+    // One input and one output channel: each element's panel is one row of VS floats, channel 0
+    // first, so element e sits at 16 + e * (length - 16) / (a*a).
+    const geom = [1, 1, 3, 3, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1];
     const w = new Float32Array(9);
-    w[4] = 1;
-    const u = new Float32Array(36);
-    addon.winogradWeights!(w, u, [1, 1, 3, 3, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1]);
-    const g1 = [0, 1 / 3, 1 / 3, -8 / 15, -2 / 15, 0];
-    for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) expect(u[6 * i + j]).toBeCloseTo(g1[i] * g1[j], 7);
+    w[4] = 1;  // tap (1, 1): G[:,1] G[:,1]^T
+    for (const [m, g1] of [[4, [0, 1 / 3, 1 / 3, -8 / 15, -2 / 15, 0]], [2, [0, 0.5, -0.5, 0]]] as const) {
+      const a = m + 2;
+      const u = new Float32Array(addon.winogradWeightsSize!(geom, m));
+      addon.winogradWeights!(w, u, geom, m);
+      const per = (u.length - 16) / (a * a);
+      for (let i = 0; i < a; i++) {
+        for (let j = 0; j < a; j++) {
+          expect(u[16 + (a * i + j) * per]).toBeCloseTo(g1[i] * g1[j], 7);
+          for (let q = 1; q < per; q++) expect(u[16 + (a * i + j) * per + q]).toBe(0);  // the panel's zero padding
+        }
+      }
+    }
+  });
+
+  it('weights made for one layer are rejected by another (the header), and F(2x2) weights run as F(2x2)', () => {
+    const c: Case = { N: 1, C: 8, outC: 16, H: 30, W: 30, pad: [1, 1, 1, 1], bias: true, residual: false, relu: false, m: 2 };
+    const d = makeData(c, 77);
+    expect(addon.winogradTileSize!(d.geom)).toBe(4);
+    expect(countBad(d, runWinograd(d, false), false)).toBe(0);
+    const other = d.geom.map((v, i) => (i === 4 ? 15 : v));  // outC 15
+    const out = new Float32Array(15 * 30 * 30);
+    expect(() => addon.conv2dWinograd!(d.x, d.u, null, null, out, other, 0)).toThrow(RangeError);
+    const garbage = d.u.slice();
+    garbage[0] = 0;
+    expect(() => addon.conv2dWinograd!(d.x, garbage, null, null, new Float32Array(16 * 900), d.geom, 0))
+      .toThrow(/conv2dWinograd: u does not hold weights made by winogradWeights/);
+    expect(() => addon.winogradWeightsSize!(d.geom, 3)).toThrow(/winogradWeightsSize: m must be 0, 2 or 4/);
   });
 
   it('the epilogue: residual is added before the ReLU', () => {
@@ -171,9 +201,12 @@ describe('conv2dWinograd vs the TS reference conv2d', () => {
       expect(typeof p1).toBe('boolean');
       expect(addon.winogradPreferred!(geom(8, C, H))).toBe(p1);
     }
-    // The measured rule (winograd.cc): ResNet-18's layer1/layer2 shapes yes, 14x14 and 7x7 no.
+    // The measured rule (winograd.cc): ResNet-18's layer1..layer3 shapes yes (layer3's 14x14 as
+    // F(2x2)), 7x7 no.
     expect([[64, 56], [128, 28], [256, 14], [512, 7]].map(([C, H]) => addon.winogradPreferred!(geom(1, C, H))))
-      .toEqual([true, true, false, false]);
+      .toEqual([true, true, true, false]);
+    expect([[64, 56], [128, 28], [256, 14], [512, 7]].map(([C, H]) => addon.winogradTileSize!(geom(1, C, H))))
+      .toEqual([4, 4, 2, 2]);
     expect(addon.winogradPreferred!(geom(1, 64, 56, 2))).toBe(false);
     expect(addon.winogradPreferred!([1, 64, 56, 56, 64, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1])).toBe(false);
     expect(addon.winogradPreferred!([1, 64, 56, 56, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1])).toBe(false);
@@ -185,6 +218,7 @@ describe('conv2dWinograd argument checks', () => {
   const c: Case = { N: 1, C: 3, outC: 4, H: 6, W: 6, pad: [1, 1, 1, 1], bias: true, residual: true, relu: true };
   const d = makeData(c, 5);
   const outLen = 4 * 36;
+  const uLen = d.u.length;
   const call = (over: Partial<{ x: unknown; u: unknown; b: unknown; res: unknown; out: unknown; geom: unknown; act: unknown }>) => () =>
     (addon.conv2dWinograd as unknown as (...a: unknown[]) => void)(
       'x' in over ? over.x : d.x, 'u' in over ? over.u : d.u, 'b' in over ? over.b : d.b,
@@ -198,7 +232,7 @@ describe('conv2dWinograd argument checks', () => {
 
   it.each([
     ['x', { x: new Float32Array(3 * 36 - 1) }],
-    ['u', { u: new Float32Array(36 * 12 + 1) }],
+    ['u', { u: new Float32Array(uLen + 1) }],
     ['b', { b: new Float32Array(3) }],
     ['residual', { res: new Float32Array(outLen + 4) }],
     ['out', { out: new Float32Array(outLen - 1) }],
@@ -241,12 +275,14 @@ describe('conv2dWinograd argument checks', () => {
 
   it('winogradWeights checks its arguments too', () => {
     const geom = [1, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1];
-    expect(() => addon.winogradWeights!(new Float32Array(4 * 3 * 9), new Float32Array(36 * 12 - 1), geom)).toThrow(/winogradWeights.*u/);
-    expect(() => addon.winogradWeights!(new Float32Array(4 * 3 * 9 + 1), new Float32Array(36 * 12), geom)).toThrow(/winogradWeights.*w/);
-    expect(() => addon.winogradWeights!(new Float32Array(4 * 3 * 25), new Float32Array(36 * 12),
+    const n = addon.winogradWeightsSize!(geom);
+    expect(() => addon.winogradWeights!(new Float32Array(4 * 3 * 9), new Float32Array(n - 1), geom)).toThrow(/winogradWeights.*u/);
+    expect(() => addon.winogradWeights!(new Float32Array(4 * 3 * 9 + 1), new Float32Array(n), geom)).toThrow(/winogradWeights.*w/);
+    expect(() => addon.winogradWeights!(new Float32Array(4 * 3 * 25), new Float32Array(n),
       [1, 3, 6, 6, 4, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1])).toThrow(RangeError);
-    const shared = new Float32Array(36 * 12);
-    expect(() => addon.winogradWeights!(shared.subarray(0, 108), shared, geom)).toThrow(/winogradWeights: u must not share/);
+    expect(() => addon.winogradWeights!(new Float32Array(4 * 3 * 9), new Float32Array(n), geom, 5)).toThrow(RangeError);
+    const shared = new Float32Array(n + 108);
+    expect(() => addon.winogradWeights!(shared.subarray(0, 108), shared.subarray(100, 100 + n), geom)).toThrow(/winogradWeights: u must not share/);
   });
 
   it('the process lives on: a valid call still works after the errors', () => {

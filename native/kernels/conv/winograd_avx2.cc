@@ -6,7 +6,7 @@
 namespace simdcnn {
 
 void winograd_input_avx2(const WinogradInArgs& a) {
-  winograd_impl::input_transform<vec::VecAvx2, winograd_impl::ShufAvx2>(a);
+  winograd_impl::input_transform_any<vec::VecAvx2, winograd_impl::ShufAvx2>(a);
 }
 
 void winograd_output_avx2(const WinogradOutArgs& a) {

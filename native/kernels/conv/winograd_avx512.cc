@@ -6,7 +6,7 @@
 namespace simdcnn {
 
 void winograd_input_avx512(const WinogradInArgs& a) {
-  winograd_impl::input_transform<vec::VecAvx512, winograd_impl::ShufAvx512>(a);
+  winograd_impl::input_transform_any<vec::VecAvx512, winograd_impl::ShufAvx512>(a);
 }
 
 void winograd_output_avx512(const WinogradOutArgs& a) {

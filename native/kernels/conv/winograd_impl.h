@@ -1,4 +1,4 @@
-// The Winograd F(4x4,3x3) input and output transforms written once over a Vec (elementwise/vec.h)
+// The Winograd F(4x4,3x3) and F(2x2,3x3) input and output transforms written once over a Vec (elementwise/vec.h)
 // and a Shuf (the two data movements that need ISA shuffles); instantiated by winograd_<isa>.cc.
 //
 // Vectors run across W consecutive tiles of one tile row. The input transform applies B^T down the
@@ -40,6 +40,10 @@ struct ShufScalar {
   }
   static void interleave4(const V y[4], V o[4]) {
     for (int q = 0; q < 4; ++q) o[q] = y[q];
+  }
+  static void interleave2(const V y[2], V o[2]) {
+    o[0] = y[0];
+    o[1] = y[1];
   }
 };
 
@@ -87,6 +91,12 @@ struct ShufAvx2 {
     o[2] = _mm256_permute2f128_ps(v0, v1, 0x31);
     o[3] = _mm256_permute2f128_ps(v2, v3, 0x31);
   }
+  // o[q] lane l = element q*W + l of y[0][0], y[1][0], y[0][1], y[1][1], ...
+  static void interleave2(const V y[2], V o[2]) {
+    const __m256 lo = _mm256_unpacklo_ps(y[0], y[1]), hi = _mm256_unpackhi_ps(y[0], y[1]);
+    o[0] = _mm256_permute2f128_ps(lo, hi, 0x20);
+    o[1] = _mm256_permute2f128_ps(lo, hi, 0x31);
+  }
 };
 #endif
 
@@ -128,6 +138,12 @@ struct ShufAvx512 {
     o[1] = _mm512_permutex2var_ps(lo01, pair_hi, lo23);  // tiles 4..7
     o[2] = _mm512_permutex2var_ps(hi01, pair_lo, hi23);
     o[3] = _mm512_permutex2var_ps(hi01, pair_hi, hi23);
+  }
+  static void interleave2(const V y[2], V o[2]) {
+    const __m512i zip_lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i zip_hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    o[0] = _mm512_permutex2var_ps(y[0], zip_lo, y[1]);
+    o[1] = _mm512_permutex2var_ps(y[0], zip_hi, y[1]);
   }
 };
 #endif
@@ -316,8 +332,168 @@ void output_transform_t(const WinogradOutArgs& a) {
   }
 }
 
+// ---- F(2x2, 3x3): 4x4 input tiles at stride 2, B^T, G, A^T of Lavin & Gray (points 0, 1, -1) ----
+//
+//   B^T = [ 1  0 -1  0 ]   G = [   1    0    0 ]   A^T = [ 1  1  1  0 ]
+//         [ 0  1  1  0 ]       [ 1/2  1/2  1/2 ]         [ 0  1 -1 -1 ]
+//         [ 0 -1  1  0 ]       [ 1/2 -1/2  1/2 ]
+//         [ 0  1  0 -1 ]       [   0    0    1 ]
+// Exact in float but for the 1/2s of G (applied once, to the weights): about as accurate as the
+// direct convolution, for 2.25x fewer multiplies (16 per tile and channel instead of 36).
+
+template <class Vec>
+inline void bt4(const typename Vec::V d[4], typename Vec::V o[4]) {
+  o[0] = Vec::sub(d[0], d[2]);
+  o[1] = Vec::add(d[1], d[2]);
+  o[2] = Vec::sub(d[2], d[1]);
+  o[3] = Vec::sub(d[1], d[3]);
+}
+
+template <class Vec>
+inline void at2(const typename Vec::V m[4], typename Vec::V y[2]) {
+  y[0] = Vec::add(Vec::add(m[0], m[1]), m[2]);
+  y[1] = Vec::sub(Vec::sub(m[1], m[2]), m[3]);
+}
+
+// As input_transform, for 2x2 output tiles: lane l of tap s of a strip row is row[2l + s], read as
+// the even lanes of two vectors from s.
+template <class Vec, class Sh>
+void input_transform2(const WinogradInArgs& a) {
+  using V = typename Vec::V;
+  constexpr int64_t W = Vec::W;
+  alignas(64) float wrows[4][kRowStride];
+  alignas(64) float zero_row[kRowStride];
+  std::memset(zero_row, 0, sizeof zero_row);
+  const int64_t H = static_cast<int64_t>(a.H), Wd = static_cast<int64_t>(a.W);
+  const size_t ve = a.ve, ldv = a.ldv, plane = a.H * a.W;
+  for (size_t c = a.c0; c < a.c1; ++c) {
+    const float* xc = a.x + c * plane;
+    float* vc = a.V + c * ldv;
+    for_each_segment(a.t0, a.t1, a.TW, [&](size_t ti, size_t tj0, size_t tj1, size_t toff) {
+      const size_t seg = tj1 - tj0, nch = (seg + W - 1) / W;
+      // Strip columns the chunks read: the last chunk's taps 2 and 3 read even lanes up to 2W + 1
+      // past its start.
+      const int64_t len = static_cast<int64_t>(2 * nch * W + 2);
+      const int64_t x_begin = static_cast<int64_t>(2 * tj0) - static_cast<int64_t>(a.padLeft);
+      const int64_t lo = std::min(len, std::max<int64_t>(0, -x_begin));
+      const int64_t hi = std::max(lo, std::min(len, Wd - x_begin));
+      const float* src[4];
+      for (int r = 0; r < 4; ++r) {
+        const int64_t y = static_cast<int64_t>(2 * ti + r) - static_cast<int64_t>(a.padTop);
+        src[r] = y >= 0 && y < H && lo < hi ? xc + (y * Wd + x_begin + lo) : zero_row;
+      }
+      const int64_t k_lo = lo / W * W, k_hi = std::min(len, hi);
+      for (int64_t k = 0; k < len; k += W)
+        if (k + W <= lo || k >= hi)
+          for (int i = 0; i < 4; ++i) Vec::store(wrows[i] + k, Vec::zero());
+      for (int64_t k = k_lo; k < k_hi; k += W) {
+        V d[4], o[4];
+        if (k >= lo && k + W <= hi) {
+          for (int r = 0; r < 4; ++r) d[r] = Vec::load(src[r] + (k - lo));
+        } else {
+          const int64_t b = std::max(k, lo), e = std::min(k + W, hi);
+          for (int r = 0; r < 4; ++r)
+            d[r] = e > b ? Sh::load_window(src[r] + (b - lo), static_cast<int>(b - k), static_cast<int>(e - b))
+                         : Vec::zero();
+        }
+        bt4<Vec>(d, o);
+        for (int i = 0; i < 4; ++i) Vec::store(wrows[i] + k, o[i]);
+      }
+      for (size_t ch = 0; ch < nch; ++ch) {
+        const int n = static_cast<int>(std::min<size_t>(W, seg - ch * W));
+        float* dst = vc + toff + ch * W;
+        for (int i = 0; i < 4; ++i) {
+          const float* row = wrows[i] + 2 * ch * W;
+          V d[4], o[4];
+          for (int s2 = 0; s2 < 4; ++s2) d[s2] = Vec::load_even(row + s2);
+          bt4<Vec>(d, o);
+          for (int j = 0; j < 4; ++j) {
+            float* q = dst + (4 * i + j) * ve;
+            if (n == static_cast<int>(W))
+              Vec::store(q, o[j]);
+            else
+              Vec::store_n(q, o[j], n);
+          }
+        }
+      }
+    });
+  }
+}
+
+template <class Vec, class Sh, bool kRes, bool kRelu>
+void output_transform2_t(const WinogradOutArgs& a) {
+  using V = typename Vec::V;
+  constexpr size_t W = Vec::W;
+  const size_t ow = a.OW, plane = a.OH * a.OW, ldm = a.ldm, me = a.me;
+  for (size_t oc = a.oc0; oc < a.oc1; ++oc) {
+    const V bias = Vec::set1(a.bias ? a.bias[oc] : 0.0f);
+    const float* mp = a.M + oc * ldm;
+    float* const out = a.out + oc * plane;
+    const float* const res = kRes ? a.residual + oc * plane : nullptr;
+    for_each_segment(a.t0, a.t1, a.TW, [&](size_t ti, size_t tj0, size_t tj1, size_t toff) {
+      const size_t seg = tj1 - tj0, nch = (seg + W - 1) / W;
+      const size_t rows = std::min<size_t>(2, a.OH - 2 * ti);
+      for (size_t ch = 0; ch < nch; ++ch) {
+        const size_t tj = tj0 + ch * W;
+        const int n = static_cast<int>(std::min(W, seg - ch * W));
+        const size_t cols = std::min(2 * static_cast<size_t>(n), ow - 2 * tj);
+        const size_t off = 2 * ti * ow + 2 * tj;
+        const float* m = mp + toff + ch * W;
+        V s[2][4];
+        for (int j = 0; j < 4; ++j) {
+          V c[4];
+          for (int i = 0; i < 4; ++i) {
+            const float* p = m + (4 * i + j) * me;
+            c[i] = n == static_cast<int>(W) ? Vec::load(p) : Vec::load_n(p, n);
+          }
+          if (j == 1) c[1] = Vec::add(c[1], bias);  // column 1 of A^T is all ones: reaches all 4
+          V y[2];
+          at2<Vec>(c, y);
+          s[0][j] = y[0];
+          s[1][j] = y[1];
+        }
+        float* dst = out + off;
+        const float* rs = kRes ? res + off : nullptr;
+        for (size_t k = 0; k < rows; ++k, dst += ow) {
+          V y[2], o[2];
+          at2<Vec>(s[k], y);
+          Sh::interleave2(y, o);
+          for (size_t q = 0; q < 2 && q * W < cols; ++q) {
+            const int cnt = static_cast<int>(std::min(W, cols - q * W));
+            V v = o[q];
+            if (cnt == static_cast<int>(W)) {
+              if (kRes) v = Vec::add(v, Vec::load(rs + k * ow + q * W));
+              if (kRelu) v = Vec::max(Vec::zero(), v);
+              Vec::store(dst + q * W, v);
+            } else {
+              if (kRes) v = Vec::add(v, Vec::load_n(rs + k * ow + q * W, cnt));
+              if (kRelu) v = Vec::max(Vec::zero(), v);
+              Vec::store_n(dst + q * W, v, cnt);
+            }
+          }
+        }
+      }
+    });
+  }
+}
+
+template <class Vec, class Sh>
+void input_transform_any(const WinogradInArgs& a) {
+  if (a.m == 2)
+    input_transform2<Vec, Sh>(a);
+  else
+    input_transform<Vec, Sh>(a);
+}
+
 template <class Vec, class Sh>
 void output_transform(const WinogradOutArgs& a) {
+  if (a.m == 2) {
+    if (a.residual)
+      a.relu ? output_transform2_t<Vec, Sh, true, true>(a) : output_transform2_t<Vec, Sh, true, false>(a);
+    else
+      a.relu ? output_transform2_t<Vec, Sh, false, true>(a) : output_transform2_t<Vec, Sh, false, false>(a);
+    return;
+  }
   if (a.residual)
     a.relu ? output_transform_t<Vec, Sh, true, true>(a) : output_transform_t<Vec, Sh, true, false>(a);
   else

@@ -4,7 +4,7 @@
 namespace simdcnn {
 
 void winograd_input_scalar(const WinogradInArgs& a) {
-  winograd_impl::input_transform<vec::VecScalar, winograd_impl::ShufScalar>(a);
+  winograd_impl::input_transform_any<vec::VecScalar, winograd_impl::ShufScalar>(a);
 }
 
 void winograd_output_scalar(const WinogradOutArgs& a) {
