@@ -154,6 +154,42 @@ TEST_CASE("conv2d_packed: shapes x {bias, residual, relu} vs float64 reference")
   }
 }
 
+TEST_CASE("conv2d_packed: the row kernels (few channels, stride 1 along W) give the tiles' bits") {
+  //                N  C   H   W  outC kH kW sH sW pT pL pB pR dH dW
+  const Shape shapes[] = {
+      {1, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},     // LeNet-5's first layer
+      {2, 6, 14, 14, 8, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1},     // no padding: reads x in place, outC 8
+      {1, 3, 40, 37, 1, 3, 3, 2, 1, 1, 0, 1, 2, 1, 1},     // stride 2 along H, one channel, 37-pixel rows
+      {1, 5, 9, 70, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2},      // dilation 2, rows of 70 (three vector pairs)
+      {3, 65, 6, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      // K 585 in one block, 5-pixel rows
+      {1, 2, 300, 3, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},     // many row tasks of 3 pixels
+  };
+  uint64_t seed = 400;
+  for (const Shape& s : shapes) {
+    for (int combo = 0; combo < 8; ++combo) {
+      const bool bias = combo & 1, residual = combo & 2, relu = combo & 4;
+      Data d = make(s, relu, ++seed);
+      CHECK(conv2d_pack_weights(d.p, d.w.data(), d.packed.data()) == Status::kOk);
+      std::vector<float> tiles(d.p.N * d.p.outC * d.OH * d.OW, std::nanf("")), rows = tiles;
+      const float* b = bias ? d.b.data() : nullptr;
+      const float* r = residual ? d.res.data() : nullptr;
+      CHECK(conv2d_packed_path(d.p, d.x.data(), d.packed.data(), b, r, tiles.data(), ConvPackedPath::kTiles) ==
+            Status::kOk);
+      CHECK(conv2d_packed_path(d.p, d.x.data(), d.packed.data(), b, r, rows.data(), ConvPackedPath::kRows) ==
+            Status::kOk);
+      CHECK(same_bits(tiles, rows));
+      CHECK(compare(d, rows, bias, residual, "rows") == 0);
+      // The default path takes the rows here, and 1 and 2 threads agree.
+      CHECK(same_bits(run(d, bias, residual, 1), rows) && same_bits(run(d, bias, residual, 2), rows));
+    }
+  }
+  // Not applicable: more channels than a row kernel holds, or stride 2 along W.
+  Data d = make({1, 3, 9, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, false, 1);
+  std::vector<float> out(9 * 81);
+  CHECK(conv2d_packed_path(d.p, d.x.data(), d.packed.data(), nullptr, nullptr, out.data(), ConvPackedPath::kRows) ==
+        Status::kInvalidArgument);
+}
+
 TEST_CASE("conv2d_packed: 1 and 2 threads give the same bits") {
   const Shape shapes[] = {
       {1, 32, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   // splits pixel blocks

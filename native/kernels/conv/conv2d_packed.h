@@ -42,4 +42,11 @@ bool conv2d_packed_matches(const Conv2dParams& p, const float* packed);
 Status conv2d_packed(const Conv2dParams& p, const float* x, const float* packed, const float* bias,
                      const float* residual, float* out);
 
+// Which microkernel family runs (tests; both give the same bits): by default the row kernels
+// (conv2d_packed_ukernel.h) for outC <= kConvRowMaxC with stride 1 along W, the tiles otherwise.
+enum class ConvPackedPath { kAuto, kTiles, kRows };
+// kRows where the row kernels cannot run (outC > kConvRowMaxC or strideW != 1) is kInvalidArgument.
+Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* packed, const float* bias,
+                          const float* residual, float* out, ConvPackedPath path);
+
 }  // namespace simdcnn

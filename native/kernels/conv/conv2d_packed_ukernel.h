@@ -39,6 +39,38 @@ struct ConvTileArgs {
 
 using ConvTileFn = void (*)(const ConvTileArgs& a);
 
+// Row microkernels for layers with few output channels (w <= kConvRowMaxC) and stride 1 along W:
+// the vectors run along an output row (consecutive pixels have consecutive window origins), one
+// accumulator per channel, so no lane is spent on channels the layer does not have (a 6-channel
+// layer fills 6 of a panel tile's 16 or 32 lanes). The whole K in one block:
+//   out[j*ohw + i] = act(sum_{k < kc} src[offs[k] + i] * b[k*nr + j] + bias[j] + residual[j*ohw + i])
+// for pixels i < n and channels j < w, each a chain of one multiply-add per k in increasing k, then
+// the same epilogue as the tiles: the same bits as the tile microkernel of the same ISA.
+struct ConvRowArgs {
+  size_t kc;
+  const int64_t* offs;  // kc tap offsets (floats), relative to src + i
+  const float* src;     // window origin of the row's first pixel
+  size_t n;             // pixels in the row
+  const float* b;       // kc x nr packed weights (one panel)
+  size_t nr;
+  size_t w;               // channels, 1..kConvRowMaxC
+  const float* bias;      // [w] or null
+  const float* residual;  // or null; element (j, i) at residual[j*ohw + i]
+  float* out;             // element (j, i) at out[j*ohw + i]
+  size_t ohw;
+  bool relu;
+};
+
+using ConvRowFn = void (*)(const ConvRowArgs& a);
+
+constexpr size_t kConvRowMaxC = 8;
+
+void conv_packed_row_scalar(const ConvRowArgs& a);
+#if SIMDCNN_X86
+void conv_packed_row_avx2(const ConvRowArgs& a);
+void conv_packed_row_avx512(const ConvRowArgs& a);
+#endif
+
 constexpr size_t kConvPackedMaxMr = 8;
 constexpr size_t kConvPackedMaxNr = 64;
 

@@ -1,0 +1,59 @@
+// AVX2 row kernel (see ConvRowArgs): one 8-pixel vector per step and one accumulator per channel
+// (up to 8 ymm, with the load and the broadcast 10 of 16 registers).
+#include "kernels/conv/conv2d_packed_ukernel.h"
+
+#if SIMDCNN_X86
+#include <immintrin.h>
+
+namespace simdcnn {
+namespace {
+
+inline __m256i lanes(size_t n) {
+  const int c = n >= 8 ? 8 : static_cast<int>(n);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(c), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+template <int OC>
+void row_oc(const ConvRowArgs& a) {
+  const __m256 zero = _mm256_setzero_ps();
+  for (size_t i = 0; i < a.n; i += 8) {
+    const __m256i m = lanes(a.n - i);
+    __m256 acc[OC];
+#pragma GCC unroll 8
+    for (int j = 0; j < OC; ++j) acc[j] = zero;
+    const float* s = a.src + i;
+    const float* b = a.b;
+    for (size_t k = 0; k < a.kc; ++k, b += a.nr) {
+      // Masked loads touch only the row's own pixels (the window of the last one ends in the input).
+      const __m256 v = _mm256_maskload_ps(s + a.offs[k], m);
+#pragma GCC unroll 8
+      for (int j = 0; j < OC; ++j) acc[j] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(b + j), acc[j]);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < OC; ++j) {
+      __m256 y = acc[j];
+      if (a.bias) y = _mm256_add_ps(y, _mm256_broadcast_ss(a.bias + j));
+      if (a.residual) y = _mm256_add_ps(y, _mm256_maskload_ps(a.residual + j * a.ohw + i, m));
+      if (a.relu) y = _mm256_max_ps(zero, y);  // max(0, x) keeps NaN: the second operand is returned
+      _mm256_maskstore_ps(a.out + j * a.ohw + i, m, y);
+    }
+  }
+}
+
+}  // namespace
+
+void conv_packed_row_avx2(const ConvRowArgs& a) {
+  switch (a.w) {
+    case 1: row_oc<1>(a); break;
+    case 2: row_oc<2>(a); break;
+    case 3: row_oc<3>(a); break;
+    case 4: row_oc<4>(a); break;
+    case 5: row_oc<5>(a); break;
+    case 6: row_oc<6>(a); break;
+    case 7: row_oc<7>(a); break;
+    default: row_oc<8>(a); break;
+  }
+}
+
+}  // namespace simdcnn
+#endif

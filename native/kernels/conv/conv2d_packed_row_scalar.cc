@@ -1,0 +1,25 @@
+// Portable row kernel (see ConvRowArgs): the arithmetic of the 4x8 scalar tile, one pixel at a time.
+#include "kernels/conv/conv2d_packed_ukernel.h"
+
+namespace simdcnn {
+
+void conv_packed_row_scalar(const ConvRowArgs& a) {
+  for (size_t i = 0; i < a.n; ++i) {
+    float acc[kConvRowMaxC] = {};
+    const float* s = a.src + i;
+    const float* b = a.b;
+    for (size_t k = 0; k < a.kc; ++k, b += a.nr) {
+      const float x = s[a.offs[k]];
+      for (size_t j = 0; j < a.w; ++j) acc[j] += x * b[j];
+    }
+    for (size_t j = 0; j < a.w; ++j) {
+      float v = acc[j];
+      if (a.bias) v += a.bias[j];
+      if (a.residual) v += a.residual[j * a.ohw + i];
+      if (a.relu && v < 0.0f) v = 0.0f;  // NaN propagates, as max(0, x) in PyTorch
+      a.out[j * a.ohw + i] = v;
+    }
+  }
+}
+
+}  // namespace simdcnn
