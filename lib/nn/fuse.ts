@@ -17,7 +17,7 @@
 import { Tensor, persist, allocOutput, sameShape } from '../tensor';
 import { isGradEnabled } from '../autograd/tape';
 import { backend } from '../backend/index';
-import type { PreparedConv2d } from '../backend/types';
+import type { Conv2dGeom, PreparedConv2d } from '../backend/types';
 import { conv2dAct, conv2dGeom } from '../ops/conv2d';
 import { add } from '../ops/elementwise';
 import { relu as reluOp } from '../ops/activation';
@@ -29,7 +29,11 @@ import type { Linear } from './linear';
 import { linear as linearOp, linearDims } from '../ops/linear';
 
 interface Plan {
-  key: string;
+  /** What the prepared data was made from (planMatches compares it field by field, no strings). */
+  stamp: Stamp;
+  /** Geometry of the last input shape (validated by conv2dGeom) and the output shape. */
+  geom: Conv2dGeom | null;
+  outShape: readonly number[];
   bias: Tensor;
   /** Folded weights for backend().conv2d (null when prepared, or without BN: conv.weight serves). */
   weight: Tensor | null;
@@ -39,10 +43,39 @@ interface Plan {
 }
 const plans = new WeakMap<Conv2d, Plan>();
 
-function planKey(conv: Conv2d, bn: BatchNorm2d | null, H: number, W: number): string {
-  const v = (t: Tensor | null) => (t ? `${t.version}` : '-');
-  const b = bn ? [v(bn.weight), v(bn.bias), v(bn.runningMean), v(bn.runningVar), bn.eps].join(',') : 'nobn';
-  return `${backend().name}|${H}x${W}|${conv.packWeights ? 'pack' : 'nopack'}|${conv.winograd ? 'wino' : 'direct'}|${v(conv.weight)},${v(conv.bias)}|${b}`;
+/** The sources of a plan: each tensor with the version it had, and the choices that shaped it. */
+interface Stamp {
+  backend: string;
+  H: number; W: number;
+  pack: boolean; wino: boolean;
+  tensors: (Tensor | null)[];
+  versions: number[];
+  bn: BatchNorm2d | null;
+  eps: number;
+}
+
+function sources(conv: Conv2d, bn: BatchNorm2d | null): (Tensor | null)[] {
+  return bn ? [conv.weight, conv.bias, bn.weight, bn.bias, bn.runningMean, bn.runningVar] : [conv.weight, conv.bias];
+}
+
+function makeStamp(conv: Conv2d, bn: BatchNorm2d | null, H: number, W: number): Stamp {
+  const tensors = sources(conv, bn);
+  return { backend: backend().name, H, W, pack: conv.packWeights, wino: conv.winograd, tensors,
+    versions: tensors.map((t) => (t ? t.version : -1)), bn, eps: bn ? bn.eps : 0 };
+}
+
+// Runs every call of a planned forward: plain comparisons, nothing allocated.
+function planMatches(st: Stamp, conv: Conv2d, bn: BatchNorm2d | null, H: number, W: number): boolean {
+  if (st.backend !== backend().name || st.H !== H || st.W !== W || st.pack !== conv.packWeights ||
+    st.wino !== conv.winograd || st.bn !== bn || (bn !== null && st.eps !== bn.eps)) return false;
+  const t = st.tensors;
+  if (t[0] !== conv.weight || t[1] !== conv.bias) return false;
+  if (bn && (t[2] !== bn.weight || t[3] !== bn.bias || t[4] !== bn.runningMean || t[5] !== bn.runningVar)) return false;
+  for (let i = 0; i < t.length; i++) {
+    const ti = t[i];
+    if ((ti ? ti.version : -1) !== st.versions[i]) return false;
+  }
+  return true;
 }
 
 /** True when the planned path may run for these modules now. */
@@ -74,9 +107,8 @@ function foldedWeights(conv: Conv2d, bn: BatchNorm2d | null): { w: Float32Array;
 
 function plan(conv: Conv2d, bn: BatchNorm2d | null, x: Tensor): Plan {
   const H = x.shape[2] ?? 0, W = x.shape[3] ?? 0;
-  const key = planKey(conv, bn, H, W);
   const cached = plans.get(conv);
-  if (cached && cached.key === key && !cached.bias.disposed) return cached;
+  if (cached && !cached.bias.disposed && planMatches(cached.stamp, conv, bn, H, W)) return cached;
   if (cached) { disposePlan(cached); plans.delete(conv); }
   const { w, b } = foldedWeights(conv, bn);
   const be = backend();
@@ -87,7 +119,9 @@ function plan(conv: Conv2d, bn: BatchNorm2d | null, x: Tensor): Plan {
     prepared = be.prepareConv2d(w, g, { winograd: conv.winograd });
   }
   const p: Plan = {
-    key,
+    stamp: makeStamp(conv, bn, H, W),
+    geom: null,
+    outShape: [],
     bias: persist(Tensor.wrap(b, [conv.outChannels])),
     // Without BN and without a prepared layout the layer's own weights serve (no copy).
     weight: prepared || !bn ? null : persist(Tensor.wrap(w, conv.weight.shape)),
@@ -98,7 +132,7 @@ function plan(conv: Conv2d, bn: BatchNorm2d | null, x: Tensor): Plan {
   return p;
 }
 
-function checkResidual(r: Tensor, outShape: number[]): void {
+function checkResidual(r: Tensor, outShape: readonly number[]): void {
   if (!sameShape(r.shape, outShape)) {
     throw new RangeError(`conv2d: residual has shape ${shapeStr(r.shape)}, expected the output's ${shapeStr(outShape)}`);
   }
@@ -118,12 +152,18 @@ export function plannedConv(conv: Conv2d, bn: BatchNorm2d | null, relu: boolean,
   const act = relu ? 'relu' : 'none';
   const be = backend();
   if (p.prepared && be.conv2dPrepared) {
-    const g = conv2dGeom('conv2d', x, conv.weight, p.bias, convOptions(conv));
-    const outShape = [g.N, g.outC, g.OH, g.OW];
-    if (residual) checkResidual(residual, outShape);
+    // The geometry depends on x's shape only (the layer's options are fixed): validated once per shape.
+    let g = p.geom;
+    const s = x.shape;
+    if (!g || s.length !== 4 || g.N !== s[0] || g.C !== s[1] || g.H !== s[2] || g.W !== s[3]) {
+      g = conv2dGeom('conv2d', x, conv.weight, p.bias, convOptions(conv));
+      p.geom = g;
+      p.outShape = Object.freeze([g.N, g.outC, g.OH, g.OW]);
+    }
+    if (residual) checkResidual(residual, p.outShape);
     const out = allocOutput(g.N * g.outC * g.OH * g.OW);
     be.conv2dPrepared(x.data, p.prepared, p.bias.data, residual ? residual.data : null, g, out, act);
-    return Tensor.wrap(out, outShape);
+    return Tensor.wrap(out, p.outShape);
   }
   if (residual) {
     const g = conv2dGeom('conv2d', x, conv.weight, p.bias, convOptions(conv));
@@ -156,7 +196,11 @@ export function releaseFold(m: Conv2d | Linear): void {
   if (l) { l.packed.dispose(); linearPlans.delete(m as Linear); }
 }
 
-interface LinearPlan { key: string; packed: Tensor }
+interface LinearPlan {
+  backend: string; weight: Tensor; version: number; packed: Tensor;
+  /** The output shape of the last batch size (frozen: shared by the outputs). */
+  outShape: readonly number[];
+}
 const linearPlans = new WeakMap<Linear, LinearPlan>();
 
 /**
@@ -175,15 +219,16 @@ export function plannedLinear(lin: Linear, relu: boolean, x: Tensor): Tensor {
     return r;
   }
   const [N, inF, outF] = linearDims('linear', x, lin.weight, lin.bias);
-  const key = `${be.name}|${lin.weight.version}`;
   let p = linearPlans.get(lin);
-  if (!p || p.key !== key || p.packed.disposed) {
+  if (!p || p.backend !== be.name || p.weight !== lin.weight || p.version !== lin.weight.version || p.packed.disposed) {
     if (p) p.packed.dispose();
     const packed = be.prepareLinear(lin.weight.data, inF, outF);
-    p = { key, packed: persist(Tensor.wrap(packed, [packed.length])) };
+    p = { backend: be.name, weight: lin.weight, version: lin.weight.version, packed: persist(Tensor.wrap(packed, [packed.length])),
+      outShape: Object.freeze([N, outF]) };
     linearPlans.set(lin, p);
   }
+  if (p.outShape[0] !== N) p.outShape = Object.freeze([N, outF]);
   const out = allocOutput(N * outF);
   be.linearPrepared(x.data, p.packed.data, lin.bias ? lin.bias.data : null, N, inF, outF, out, relu ? 'relu' : 'none');
-  return Tensor.wrap(out, [N, outF]);
+  return Tensor.wrap(out, p.outShape);
 }

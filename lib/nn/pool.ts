@@ -1,5 +1,7 @@
 import { Tensor } from '../tensor';
-import { avgPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2d, minPool2d } from '../ops/pool';
+import { globalAvgPool2d, globalMaxPool2d, poolGeom, poolWithGeom } from '../ops/pool';
+import type { PoolGeom, PoolMode } from '../backend/types';
+import { assertTensor } from '../ops/validate';
 import { Module } from './module';
 import { adaptiveAvgPool2d } from './adaptive-avg-pool';
 import { boolOpt, options, pair, posInt } from './args';
@@ -32,6 +34,23 @@ abstract class Pool2d extends Module {
     }
   }
 
+  // The geometry of the last input shape: the options are fixed, so it is validated once per shape.
+  private memo: { g: PoolGeom; outShape: readonly number[] } | null = null;
+
+  /** Pools x with the layer's options (op names the functional form in error messages). */
+  protected poolAs(op: string, mode: PoolMode, x: Tensor, countIncludePad: boolean): Tensor {
+    assertTensor(op, 'x', x);
+    const m = this.memo, s = x.shape;
+    if (m && s.length === 4 && m.g.N === s[0] && m.g.C === s[1] && m.g.H === s[2] && m.g.W === s[3]) {
+      return poolWithGeom(op, mode, x, m.g, countIncludePad, m.outShape);
+    }
+    const g = poolGeom(op, x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding,
+      dilation: this.dilation, ceilMode: this.ceilMode }, mode === 'max');
+    const outShape = Object.freeze([g.N, g.C, g.OH, g.OW]);
+    this.memo = { g, outShape };
+    return poolWithGeom(op, mode, x, g, countIncludePad, outShape);
+  }
+
   protected override extraRepr(): string {
     const parts = [`kernelSize=[${this.kernelSize}]`, `stride=[${this.stride}]`];
     if (this.padding.some((p) => p !== 0)) parts.push(`padding=[${this.padding}]`);
@@ -47,7 +66,7 @@ export class MaxPool2d extends Pool2d {
     super('MaxPool2d', kernelSize, opts);
   }
   forward(x: Tensor): Tensor {
-    return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode });
+    return this.poolAs('maxPool2d', 'max', x, true);
   }
 }
 
@@ -59,8 +78,7 @@ export class AvgPool2d extends Pool2d {
     this.countIncludePad = boolOpt('AvgPool2d', 'countIncludePad', options('AvgPool2d', opts).countIncludePad, true);
   }
   forward(x: Tensor): Tensor {
-    return avgPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode,
-      countIncludePad: this.countIncludePad });
+    return this.poolAs('avgPool2d', 'avg', x, this.countIncludePad);
   }
 }
 
@@ -70,7 +88,7 @@ export class MinPool2d extends Pool2d {
     super('MinPool2d', kernelSize, { ...opts, dilation: undefined });
   }
   forward(x: Tensor): Tensor {
-    return minPool2d(x, { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, ceilMode: this.ceilMode });
+    return this.poolAs('minPool2d', 'min', x, true);
   }
 }
 

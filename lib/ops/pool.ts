@@ -46,10 +46,20 @@ function pool(op: string, mode: PoolMode, x: Tensor, o: unknown, allowDilation: 
   assertTensor(op, 'x', x);
   const g = poolGeom(op, x, o, allowDilation);
   const countIncludePad = mode === 'avg' ? bool(op, 'countIncludePad', assertOptions(op, o).countIncludePad ?? true) : true;
+  return poolWithGeom(op, mode, x, g, countIncludePad);
+}
+
+/**
+ * Internal: pooling with a geometry poolGeom already validated for x's shape (layers keep the
+ * geometry of their last input shape instead of re-validating their fixed options every call), and
+ * optionally the output shape frozen once.
+ */
+export function poolWithGeom(op: string, mode: PoolMode, x: Tensor, g: PoolGeom, countIncludePad: boolean,
+  outShape: readonly number[] = [g.N, g.C, g.OH, g.OW]): Tensor {
   const out = allocOutput(g.N * g.C * g.OH * g.OW);
   const xd = x.data;
   backend().pool2d(xd, g, mode, countIncludePad, out);
-  return record(Tensor.wrap(out, [g.N, g.C, g.OH, g.OW]), op, [x], (dy) => {
+  return record(Tensor.wrap(out, outShape), op, [x], (dy) => {
     const dx = new Float32Array(xd.length);
     gradKernels().pool2dBackward(xd, dy, g, mode, countIncludePad, dx);
     return [dx];

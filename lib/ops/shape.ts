@@ -15,8 +15,15 @@ export function flatten(x: Tensor, startDim = 1): Tensor {
   const s = s0 < 0 ? s0 + x.rank : s0;
   if (s >= Math.max(x.rank, 1)) throw new RangeError(`${op}: 'startDim' ${s0} is out of range for shape ${shapeStr(x.shape)}`);
   if (x.rank === 0) return x.reshape([1]);
-  const shape = [...x.shape.slice(0, s), x.shape.slice(s).reduce((a, b) => a * b, 1)];
-  return x.reshape(shape);
+  // The new shape has x's size by construction: no reshape validation needed.
+  const shape: number[] = [];
+  let inner = 1;
+  for (let i = 0; i < x.rank; i++) {
+    if (i < s) shape.push(x.shape[i]);
+    else inner *= x.shape[i];
+  }
+  shape.push(inner);
+  return x.view(op, shape);
 }
 
 /** A copy with its own storage. */
