@@ -203,7 +203,13 @@ export class Tensor {
     return this.storage === null;
   }
 
-  /** The backing array (internal; throws when disposed). Mutating it mutates the tensor. */
+  /**
+   * The backing array itself, no copy (toArray copies): for reading results without paying for a
+   * copy, e.g. a forward's logits. Valid until the tensor is disposed (its array may then be reused
+   * for a later op's output); throws once disposed. Treat it as read-only: writing through it
+   * changes the tensor behind the back of caches keyed on it (planned weights).
+   * @example const logits = net.call(x); const best = argmaxOf(logits.data); logits.dispose();
+   */
   get data(): Float32Array {
     if (this.storage === null) throw new Error(`Tensor of shape ${shapeStr(this.shape)} is disposed`);
     return this.storage.data;

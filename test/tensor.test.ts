@@ -62,6 +62,23 @@ describe('factories', () => {
   });
 });
 
+describe('t.data (read without a copy)', () => {
+  it('is the backing array itself: no copy, shared by reshape views, unlike toArray', () => {
+    const t = tensor([1, 2, 3, 4], [2, 2]);
+    expect(t.data).toBe(t.data);
+    expect(Array.from(t.data)).toEqual([1, 2, 3, 4]);
+    expect(t.reshape([4]).data).toBe(t.data);
+    expect(t.toArray()).not.toBe(t.data);
+  });
+
+  it('holds an op result as computed and throws once disposed', () => {
+    const y = ops.relu(tensor([-1, 2, -3, 4], [4]));
+    expect(Array.from(y.data)).toEqual([0, 2, 0, 4]);
+    y.dispose();
+    expect(() => y.data).toThrow(/disposed/);
+  });
+});
+
 describe('reshape', () => {
   it('with -1 infers the dimension', () => {
     const t = zeros([2, 3, 4]);
