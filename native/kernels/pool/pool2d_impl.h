@@ -36,29 +36,33 @@ struct SumOp {
   static typename Vec::V apply(typename Vec::V acc, typename Vec::V v) { return Vec::add(acc, v); }
 };
 
-template <class Vec, class Op>
+// KW: the kernel width when known at compile time (3: ResNet's and AlexNet's 3x3/2 pools), so the
+// tap loop unrolls; 0 reads it from the plan. The plan's fields are copied to locals: the stores
+// to `out` would otherwise make the compiler reload them in the innermost loops.
+template <class Vec, class Op, int KW = 0>
 void horizontal(const float* x, const PoolPlan& p, float* row, float* inter) {
   using V = typename Vec::V;
   constexpr int64_t Wv = Vec::W;
   const float fill = Op::identity();
-  const int64_t right = p.pW + p.W;
-  for (int64_t i = 0; i < p.pW; ++i) row[i] = fill;
+  const int64_t kW = KW ? KW : p.kW, dW = p.dW, OW = p.OW, W = p.W, pW = p.pW;
+  const int64_t right = pW + W;
+  for (int64_t i = 0; i < pW; ++i) row[i] = fill;
   for (int64_t i = right; i < p.Wp + kPoolRowSlack; ++i) row[i] = fill;
   for (int64_t ih = 0; ih < p.H; ++ih) {
-    const float* xr = x + ih * p.W;
-    std::memcpy(row + p.pW, xr, static_cast<size_t>(p.W) * sizeof(float));
-    float* out = inter + ih * p.OW;
+    const float* xr = x + ih * W;
+    std::memcpy(row + pW, xr, static_cast<size_t>(W) * sizeof(float));
+    float* out = inter + ih * OW;
     int64_t ow = 0;
     if (p.sW == 1) {
-      for (; ow + Wv <= p.OW; ow += Wv) {
+      for (; ow + Wv <= OW; ow += Wv) {
         V acc = Vec::load(row + ow);
-        for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::load(row + ow + kw * p.dW));
+        for (int64_t kw = 1; kw < kW; ++kw) acc = Op::apply(acc, Vec::load(row + ow + kw * dW));
         Vec::store(out + ow, acc);
       }
-      if (ow < p.OW) {
-        const int rem = static_cast<int>(p.OW - ow);
+      if (ow < OW) {
+        const int rem = static_cast<int>(OW - ow);
         V acc = Vec::load_n(row + ow, rem);
-        for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::load_n(row + ow + kw * p.dW, rem));
+        for (int64_t kw = 1; kw < kW; ++kw) acc = Op::apply(acc, Vec::load_n(row + ow + kw * dW, rem));
         Vec::store_n(out + ow, acc, rem);
       }
     } else {
@@ -67,28 +71,28 @@ void horizontal(const float* x, const PoolPlan& p, float* row, float* inter) {
         // 2*Wv floats of slack past Wp for the odd lanes read beyond the last tap).
         // Two output vectors per step: their reduction chains are independent (latency-bound
         // otherwise).
-        for (; ow + 2 * Wv <= p.OW; ow += 2 * Wv) {
+        for (; ow + 2 * Wv <= OW; ow += 2 * Wv) {
           const float* base = row + ow * 2;
           V a0 = Vec::load_even(base), a1 = Vec::load_even(base + 2 * Wv);
-          for (int64_t kw = 1; kw < p.kW; ++kw) {
-            a0 = Op::apply(a0, Vec::load_even(base + kw * p.dW));
-            a1 = Op::apply(a1, Vec::load_even(base + 2 * Wv + kw * p.dW));
+          for (int64_t kw = 1; kw < kW; ++kw) {
+            a0 = Op::apply(a0, Vec::load_even(base + kw * dW));
+            a1 = Op::apply(a1, Vec::load_even(base + 2 * Wv + kw * dW));
           }
           Vec::store(out + ow, a0);
           Vec::store(out + ow + Wv, a1);
         }
-        for (; ow + Wv <= p.OW; ow += Wv) {
+        for (; ow + Wv <= OW; ow += Wv) {
           const float* base = row + ow * 2;
           V acc = Vec::load_even(base);
-          for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::load_even(base + kw * p.dW));
+          for (int64_t kw = 1; kw < kW; ++kw) acc = Op::apply(acc, Vec::load_even(base + kw * dW));
           Vec::store(out + ow, acc);
         }
-        if (ow < p.OW) {  // the slack covers a full 2*Wv read from the last group too
+        if (ow < OW) {  // the slack covers a full 2*Wv read from the last group too
           const float* base = row + ow * 2;
           V acc = Vec::load_even(base);
-          for (int64_t kw = 1; kw < p.kW; ++kw) acc = Op::apply(acc, Vec::load_even(base + kw * p.dW));
-          Vec::store_n(out + ow, acc, static_cast<int>(p.OW - ow));
-          ow = p.OW;
+          for (int64_t kw = 1; kw < kW; ++kw) acc = Op::apply(acc, Vec::load_even(base + kw * dW));
+          Vec::store_n(out + ow, acc, static_cast<int>(OW - ow));
+          ow = OW;
         }
       }
       for (; ow + Wv <= p.OW; ow += Wv) {
@@ -128,6 +132,40 @@ void vertical(const float* inter, float* y, const PoolPlan& p) {
   using V = typename Vec::V;
   constexpr int64_t Wv = Vec::W;
   const bool avg = p.mode == PoolMode::kAvg;
+  const int64_t OW = p.OW;
+  if (!avg) {
+    // max / min: the window's real rows, two output vectors per step (independent chains); the
+    // plan's fields in locals (see horizontal).
+    const int64_t dH = p.dH;
+    for (int64_t oh = 0; oh < p.OH; ++oh) {
+      int64_t hs, kh0, kh1;
+      window_rows(p, oh, &hs, &kh0, &kh1);
+      float* out = y + oh * OW;
+      if (kh1 <= kh0) {  // no real row (not reachable with pool2d_check's geometry; kept safe)
+        for (int64_t ow = 0; ow < OW; ++ow) out[ow] = Op::identity();
+        continue;
+      }
+      const float* first = inter + (hs + kh0 * dH) * OW;
+      int64_t ow = 0;
+      for (; ow + 2 * Wv <= OW; ow += 2 * Wv) {
+        V a0 = Vec::load(first + ow), a1 = Vec::load(first + ow + Wv);
+        for (int64_t kh = kh0 + 1; kh < kh1; ++kh) {
+          const float* r = inter + (hs + kh * dH) * OW + ow;
+          a0 = Op::apply(a0, Vec::load(r));
+          a1 = Op::apply(a1, Vec::load(r + Wv));
+        }
+        Vec::store(out + ow, a0);
+        Vec::store(out + ow + Wv, a1);
+      }
+      for (; ow < OW; ow += Wv) {
+        const int n = static_cast<int>(OW - ow < Wv ? OW - ow : Wv);
+        V acc = Vec::load_n(first + ow, n);
+        for (int64_t kh = kh0 + 1; kh < kh1; ++kh) acc = Op::apply(acc, Vec::load_n(inter + (hs + kh * dH) * OW + ow, n));
+        Vec::store_n(out + ow, acc, n);
+      }
+    }
+    return;
+  }
   for (int64_t oh = 0; oh < p.OH; ++oh) {
     int64_t hs, kh0, kh1;
     window_rows(p, oh, &hs, &kh0, &kh1);
@@ -189,13 +227,16 @@ void plane(const float* x, float* y, const PoolPlan& p, float* row, float* inter
     else pool2x2<Vec, MinOp<Vec>>(x, y, p);
     return;
   }
+  const bool k3 = p.kW == 3;
   switch (p.mode) {
     case PoolMode::kMax:
-      horizontal<Vec, MaxOp<Vec>>(x, p, row, inter);
+      if (k3) horizontal<Vec, MaxOp<Vec>, 3>(x, p, row, inter);
+      else horizontal<Vec, MaxOp<Vec>>(x, p, row, inter);
       vertical<Vec, MaxOp<Vec>>(inter, y, p);
       break;
     case PoolMode::kMin:
-      horizontal<Vec, MinOp<Vec>>(x, p, row, inter);
+      if (k3) horizontal<Vec, MinOp<Vec>, 3>(x, p, row, inter);
+      else horizontal<Vec, MinOp<Vec>>(x, p, row, inter);
       vertical<Vec, MinOp<Vec>>(inter, y, p);
       break;
     case PoolMode::kAvg:
