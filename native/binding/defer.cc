@@ -99,13 +99,11 @@ Napi::Value IsCapturing(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-Napi::Value run_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call) {
+bool capture_open(Napi::Env env) { return static_cast<bool>(state(env).open); }
+
+Napi::Value defer_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call) {
   Napi::Env env = info.Env();
   DeferState& s = state(env);
-  if (!s.open) {
-    check_status(env, call(), op);
-    return env.Undefined();
-  }
   for (size_t i = 0; i < info.Length(); ++i) {
     Napi::Value v = info[i];
     if (v.IsObject()) s.open->pinned.emplace_back(Napi::Persistent(v.As<Napi::Object>()));

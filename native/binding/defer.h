@@ -11,7 +11,9 @@
 #include <napi.h>
 
 #include <functional>
+#include <utility>
 
+#include "binding/args.h"
 #include "core/status.h"
 
 namespace simdcnn {
@@ -19,9 +21,25 @@ namespace binding {
 
 using KernelCall = std::function<Status()>;
 
+// True while a capture is open.
+bool capture_open(Napi::Env env);
+
+// Appends `call` to the open capture, pinning every object argument of `info`. Returns undefined.
+Napi::Value defer_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call);
+
 // Runs `call` now (and maps its status to a JS error), or appends it to the open capture, pinning
-// every object argument of `info`. Returns undefined.
-Napi::Value run_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call);
+// every object argument of `info`. Returns undefined. A template so that the common, synchronous
+// case calls the lambda directly: wrapping its captures (a convolution's geometry and pointers) in
+// a std::function allocated on the heap at every call.
+template <class F>
+Napi::Value run_kernel(const Napi::CallbackInfo& info, const char* op, F&& call) {
+  Napi::Env env = info.Env();
+  if (!capture_open(env)) {
+    check_status(env, call(), op);
+    return env.Undefined();
+  }
+  return defer_kernel(info, op, KernelCall(std::forward<F>(call)));
+}
 
 // Throws a JS Error if a capture is open (for bindings whose result JS needs synchronously).
 void forbid_capture(Napi::Env env, const char* op);
