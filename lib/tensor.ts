@@ -76,16 +76,38 @@ export function allocOutput(n: number): Float32Array {
   const a = free?.pop();
   if (a) {
     poolState.bytes -= a.byteLength;
+    if (allocTrace.arrays) allocTrace.arrays.push(a);
     return a;
   }
   const fresh = new Float32Array(n);
   if (poolState.limit > 0) poolable.add(fresh);
+  if (allocTrace.arrays) allocTrace.arrays.push(fresh);
   return fresh;
 }
+
+/** Internal (lib/nn/compiled.ts): while `arrays` is set, every op output array is appended to it. */
+export const allocTrace: { arrays: Float32Array[] | null } = { arrays: null };
 
 /** Internal: this array may be read after its tensors are disposed (autograd closures). */
 export function unpool(a: Float32Array): void {
   poolable.delete(a);
+}
+
+/**
+ * Internal (lib/nn/compiled.ts): takes arrays out of the pool for good (also those sitting in its
+ * free lists now): a recorded forward keeps writing into them.
+ */
+export function claimArrays(arrays: Iterable<Float32Array>): void {
+  for (const a of arrays) {
+    poolable.delete(a);
+    const free = pool.get(a.length);
+    if (!free) continue;
+    const i = free.indexOf(a);
+    if (i >= 0) {
+      free.splice(i, 1);
+      poolState.bytes -= a.byteLength;
+    }
+  }
 }
 
 // Arrays disposed while a capture was pending: recycled once no capture is left (asyncDone).

@@ -1,5 +1,6 @@
 /** Layers: thin modules that own parameters and call one op in forward (PyTorch's torch.nn). */
 export { Module } from './module';
+export { CompiledModule } from './compiled';
 export type { Summary, SummaryRow, LoadStateDictOptions } from './module';
 export { Conv2d } from './conv';
 export type { Conv2dLayerOptions } from './conv';

@@ -6,6 +6,7 @@
  *
  * Parameters and buffers are `persist()`-ed: tidy never disposes them; `dispose()` does.
  */
+import { CompiledModule } from './compiled';
 import { Tensor, persist, tidy, zeros } from '../tensor';
 import { noGrad } from '../autograd/tape';
 import { runOffThread } from '../async';
@@ -88,6 +89,18 @@ export abstract class Module {
     if (!(x instanceof Tensor)) return Promise.reject(new TypeError(`forwardAsync: x must be a Tensor, got ${describe(x)}`));
     if (x.disposed) return Promise.reject(new Error(`forwardAsync: x (shape ${shapeStr(x.shape)}) is disposed`));
     return runOffThread(() => this.forward(x));
+  }
+
+  /**
+   * The module compiled for inputs of one shape: its eval-mode planned forward recorded once as a
+   * list of native kernel calls, replayed by one addon call per forward (bit-identical results;
+   * LeNet-5 at batch 1 runs ~2x faster than module.call). Rebuilt automatically when weights,
+   * buffers, train/eval or setFastInference change; compile again after changing the structure.
+   * dispose() frees its arrays.
+   * @example const fast = net.eval().compile([1, 1, 28, 28]); const y = fast.call(x); fast.dispose();
+   */
+  compile(inputShape: readonly number[]): CompiledModule {
+    return new CompiledModule(this, inputShape);
   }
 
   /** Registers `t` as a parameter held by property `name`; returns it (persisted, requiresGrad). */
