@@ -10,7 +10,7 @@ import { cpuInfo, setBackend } from '../lib/index';
 import { median, nowS, table } from './util';
 import { WORKLOADS, inputFor } from './workloads';
 import type { BenchCase, Engine, Runner } from './engines/types';
-import { simdcnnNative, simdcnnNativeDirect } from './engines/simdcnn';
+import { simdcnnNative, simdcnnNativeDirect, simdcnnNativeEager } from './engines/simdcnn';
 import { onnxruntime } from './engines/ort';
 
 const argv = process.argv.slice(2);
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
         const c: BenchCase = { workload: wl, batch, threads, input: inputFor(wl, batch) };
         const gap = gapFor(threads);
         const sides: Engine[] = [simdcnnNative];
+        if (simdcnnNativeEager.applies!(c)) sides.push(simdcnnNativeEager);
         if (simdcnnNativeDirect.applies!(c)) sides.push(simdcnnNativeDirect);
         const ort = await onnxruntime.prepare(c, weights);
         for (const e of sides) {

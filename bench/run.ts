@@ -13,7 +13,7 @@ import { packageRoot } from '../lib/backend/loader';
 import { measurePeak, median, nowS, table } from './util';
 import { WORKLOADS, inputFor, Workload } from './workloads';
 import type { BenchCase, Engine, Runner } from './engines/types';
-import { simdcnnNative, simdcnnNativeDirect, simdcnnNativeAsync, simdcnnJs } from './engines/simdcnn';
+import { simdcnnNative, simdcnnNativeEager, simdcnnNativeDirect, simdcnnNativeAsync, simdcnnJs } from './engines/simdcnn';
 import { onnxruntime, ortVersion } from './engines/ort';
 import { tfjsCpu, tfjsWasm, tfjsVersion, wasmInfo } from './engines/tfjs';
 import { measureRss, RssRow } from './rss';
@@ -37,7 +37,7 @@ const MAX_REPEATS = quick ? 30 : 200;
 /** A row whose single run takes longer than this is "slow": no extra warm-up beyond the check. */
 const SLOW_S = 0.5;
 
-const ENGINES: Engine[] = [simdcnnNative, simdcnnNativeDirect, simdcnnNativeAsync, simdcnnJs, onnxruntime, tfjsWasm, tfjsCpu];
+const ENGINES: Engine[] = [simdcnnNative, simdcnnNativeEager, simdcnnNativeDirect, simdcnnNativeAsync, simdcnnJs, onnxruntime, tfjsWasm, tfjsCpu];
 
 interface Row {
   workload: string;

@@ -10,30 +10,43 @@ function load(c: BenchCase, weights: Record<string, Tensor>) {
   return { model, x };
 }
 
-/** A synchronous planned forward on the native backend (Winograd off when directOnly). */
-async function nativeSync(c: BenchCase, weights: Record<string, Tensor>, directOnly: boolean): Promise<Runner> {
+/**
+ * A synchronous planned forward on the native backend (Winograd off when directOnly): through
+ * model.compile(shape) (one addon call per forward), or module.call when eager.
+ */
+async function nativeSync(c: BenchCase, weights: Record<string, Tensor>, directOnly: boolean, eager = false): Promise<Runner> {
   setBackend('native');
   setNumThreads(c.threads);
   const { model, x } = load(c, weights);
   if (directOnly) model.setFastInference(true, { winograd: false });
+  const compiled = eager ? null : model.compile(x.shape);
   // The output is read through t.data (no copy), as onnxruntime-node's results are read through
   // their .data; the tensor lives until the next run, the harness copies what it keeps.
   let prev: Tensor | null = null;
   return {
     run() {
       prev?.dispose();
-      prev = noGrad(() => tidy(() => model.call(x)));
+      prev = compiled ? compiled.call(x) : noGrad(() => tidy(() => model.call(x)));
       return prev.data;
     },
-    dispose() { prev?.dispose(); x.dispose(); model.dispose(); },
+    dispose() { prev?.dispose(); compiled?.dispose(); x.dispose(); model.dispose(); },
   };
 }
 
 export const simdcnnNative: Engine = {
   name: 'simdcnn native',
   threaded: true,
+  note: "simdcnn native: model.eval().compile(inputShape).call(x), the planned forward replayed by one addon call (bit-identical to model.call under noGrad); 'simdcnn native eager' runs model.call(x) under noGrad, one addon call per layer.",
   available: () => true,
   prepare: (c, weights) => nativeSync(c, weights, false),
+};
+
+export const simdcnnNativeEager: Engine = {
+  name: 'simdcnn native eager',
+  threaded: true,
+  available: () => true,
+  applies: (c) => c.workload.name === 'lenet5' || c.workload.name === 'resnet18',
+  prepare: (c, weights) => nativeSync(c, weights, false, true),
 };
 
 export const simdcnnNativeDirect: Engine = {
