@@ -174,6 +174,29 @@ inline void at4(const typename Vec::V m[6], typename Vec::V y[4]) {
   y[3] = Vec::fmadd(Vec::set1(0.125f), m[3], Vec::fmadd(Vec::set1(-8.0f), m[4], Vec::add(q, m[5])));
 }
 
+// ---- F(2x2, 3x3): 4x4 input tiles at stride 2, B^T, G, A^T of Lavin & Gray (points 0, 1, -1) ----
+//
+//   B^T = [ 1  0 -1  0 ]   G = [   1    0    0 ]   A^T = [ 1  1  1  0 ]
+//         [ 0  1  1  0 ]       [ 1/2  1/2  1/2 ]         [ 0  1 -1 -1 ]
+//         [ 0 -1  1  0 ]       [ 1/2 -1/2  1/2 ]
+//         [ 0  1  0 -1 ]       [   0    0    1 ]
+// Exact in float but for the 1/2s of G (applied once, to the weights): about as accurate as the
+// direct convolution, for 2.25x fewer multiplies (16 per tile and channel instead of 36).
+
+template <class Vec>
+inline void bt4(const typename Vec::V d[4], typename Vec::V o[4]) {
+  o[0] = Vec::sub(d[0], d[2]);
+  o[1] = Vec::add(d[1], d[2]);
+  o[2] = Vec::sub(d[2], d[1]);
+  o[3] = Vec::sub(d[1], d[3]);
+}
+
+template <class Vec>
+inline void at2(const typename Vec::V m[4], typename Vec::V y[2]) {
+  y[0] = Vec::add(Vec::add(m[0], m[1]), m[2]);
+  y[1] = Vec::sub(Vec::sub(m[1], m[2]), m[3]);
+}
+
 // Calls f(ti, tj0, tj1, offset of (ti, tj0) from t0) for each piece of [t0, t1) that lies in one
 // tile row and spans at most kSegTiles tiles.
 template <class F>
@@ -204,17 +227,38 @@ inline void input_horizontal(const float* wrows, size_t col, float* dst, size_t 
   }
 }
 
+// F(2x2): the four taps of each tile's strip row (lane l of tap s is row[2l + s]) as the even
+// lanes of vectors starting at s, then B^T along them; V[4i + j] of n (<= W) tiles to dst.
+template <class Vec, bool kFull>
+inline void input_horizontal2(const float* wrows, size_t col, float* dst, size_t ve, int n) {
+  using V = typename Vec::V;
+  for (int i = 0; i < 4; ++i) {
+    const float* row = wrows + i * kRowStride + col;
+    V d[4], o[4];
+    for (int s = 0; s < 4; ++s) d[s] = Vec::load_even(row + s);
+    bt4<Vec>(d, o);
+    for (int j = 0; j < 4; ++j, dst += ve) {
+      if (kFull)
+        Vec::store(dst, o[j]);
+      else
+        Vec::store_n(dst, o[j], n);
+    }
+  }
+}
+
+// The input transform of F(Mx M, 3x3) (M = 4 or 2, R = M + 2 input rows and columns per tile).
 // Channel-major loops (each channel's tiles in order, then the next channel) keep every one of the
-// 36 V or M planes streaming sequentially, which the hardware prefetchers follow; tile-row-major
-// loops jump a whole channel row per step (measured up to 1.7x slower).
-template <class Vec, class Sh>
-void input_transform(const WinogradInArgs& a) {
+// R*R V planes streaming sequentially, which the hardware prefetchers follow; tile-row-major loops
+// jump a whole channel row per step (measured up to 1.7x slower).
+template <class Vec, class Sh, int M>
+void input_transform_t(const WinogradInArgs& a) {
   using V = typename Vec::V;
   constexpr int64_t W = Vec::W;
-  // wrows[i]: strip row i of B^T d along the columns, for the segment's 4*tiles + 2 padded columns.
+  constexpr int R = M + 2;
+  // wrows[i]: strip row i of B^T d along the columns, for the segment's M*tiles + 2 padded columns.
   // Written and read in the same aligned W-float vectors, so every load of the horizontal pass is
   // forwarded from one store (misaligned pairs would stall until the stores retire).
-  alignas(64) float wrows[6][kRowStride];
+  alignas(64) float wrows[R][kRowStride];
   // Rows above or below the image read this instead (no branch per row in the inner loop).
   alignas(64) float zero_row[kRowStride];
   std::memset(zero_row, 0, sizeof zero_row);
@@ -225,81 +269,100 @@ void input_transform(const WinogradInArgs& a) {
     float* vc = a.V + c * ldv;
     for_each_segment(a.t0, a.t1, a.TW, [&](size_t ti, size_t tj0, size_t tj1, size_t toff) {
       const size_t seg = tj1 - tj0, nch = (seg + W - 1) / W;
-      const int64_t len = static_cast<int64_t>(4 * nch * W + 2);  // strip columns the chunks read
-      const int64_t x_begin = static_cast<int64_t>(4 * tj0) - static_cast<int64_t>(a.padLeft);
+      // Strip columns the chunks read: F(4x4) deinterleaves 4W + 2 per chunk, F(2x2)'s taps 2 and
+      // 3 read even lanes up to 2W + 1 past a chunk's start.
+      const int64_t len = static_cast<int64_t>(M * nch * W + 2);
+      const int64_t x_begin = static_cast<int64_t>(M * tj0) - static_cast<int64_t>(a.padLeft);
       // Strip columns [lo, hi) come from the image; the rest are padding (or past the last tile).
       const int64_t lo = std::min(len, std::max<int64_t>(0, -x_begin));
       const int64_t hi = std::max(lo, std::min(len, Wd - x_begin));
       // Row r of strip column k (in [lo, hi)) is src[r][k - lo].
-      const float* src[6];
-      for (int r = 0; r < 6; ++r) {
-        const int64_t y = static_cast<int64_t>(4 * ti + r) - static_cast<int64_t>(a.padTop);
+      const float* src[R];
+      for (int r = 0; r < R; ++r) {
+        const int64_t y = static_cast<int64_t>(M * ti + r) - static_cast<int64_t>(a.padTop);
         src[r] = y >= 0 && y < H && lo < hi ? xc + (y * Wd + x_begin + lo) : zero_row;
       }
       // Vectors wholly outside [lo, hi) are zero.
       const int64_t k_lo = lo / W * W, k_hi = std::min(len, hi);
       for (int64_t k = 0; k < len; k += W)
         if (k + W <= lo || k >= hi)
-          for (int i = 0; i < 6; ++i) Vec::store(wrows[i] + k, Vec::zero());
+          for (int i = 0; i < R; ++i) Vec::store(wrows[i] + k, Vec::zero());
       for (int64_t k = k_lo; k < k_hi; k += W) {
-        V d[6], o[6];
+        V d[R], o[R];
         if (k >= lo && k + W <= hi) {
-          for (int r = 0; r < 6; ++r) d[r] = Vec::load(src[r] + (k - lo));
+          for (int r = 0; r < R; ++r) d[r] = Vec::load(src[r] + (k - lo));
         } else {
           const int64_t b = std::max(k, lo), e = std::min(k + W, hi);  // image columns of this vector
-          for (int r = 0; r < 6; ++r)
+          for (int r = 0; r < R; ++r)
             d[r] = e > b ? Sh::load_window(src[r] + (b - lo), static_cast<int>(b - k), static_cast<int>(e - b))
                          : Vec::zero();
         }
-        bt6<Vec>(d, o);
-        for (int i = 0; i < 6; ++i) Vec::store(wrows[i] + k, o[i]);
+        if constexpr (M == 4)
+          bt6<Vec>(d, o);
+        else
+          bt4<Vec>(d, o);
+        for (int i = 0; i < R; ++i) Vec::store(wrows[i] + k, o[i]);
       }
       for (size_t ch = 0; ch < nch; ++ch) {
         const int n = static_cast<int>(std::min<size_t>(W, seg - ch * W));
         float* dst = vc + toff + ch * W;
-        if (n == static_cast<int>(W))
-          input_horizontal<Vec, Sh, true>(wrows[0], 4 * ch * W, dst, ve, n);
-        else
-          input_horizontal<Vec, Sh, false>(wrows[0], 4 * ch * W, dst, ve, n);
+        const bool full = n == static_cast<int>(W);
+        if constexpr (M == 4) {
+          if (full)
+            input_horizontal<Vec, Sh, true>(wrows[0], 4 * ch * W, dst, ve, n);
+          else
+            input_horizontal<Vec, Sh, false>(wrows[0], 4 * ch * W, dst, ve, n);
+        } else {
+          if (full)
+            input_horizontal2<Vec, true>(wrows[0], 2 * ch * W, dst, ve, n);
+          else
+            input_horizontal2<Vec, false>(wrows[0], 2 * ch * W, dst, ve, n);
+        }
       }
     });
   }
 }
 
-// One chunk of n (<= W) tiles of one output channel: m points at M[0][oc][first tile]; the tiles'
-// rows go to dst (rows 0 .. rows-1 of the tile row, cols valid columns, row stride ow) and take
-// res (same layout, kRes only). The bias rides in m[1][1]: column 1 of A^T is all ones, so it
-// reaches all 16 outputs of the tile through one add.
-template <class Vec, class Sh, bool kRes, bool kRelu>
+// One chunk of n (<= W) tiles of one output channel, F(MxM, 3x3): m points at M[0][oc][first tile];
+// the tiles' rows go to dst (rows 0 .. rows-1 of the tile row, cols valid columns, row stride ow)
+// and take res (same layout, kRes only). The bias rides in m[1][1]: column 1 of A^T is all ones, so
+// it reaches all M*M outputs of the tile through one add.
+template <class Vec, class Sh, int M, bool kRes, bool kRelu>
 inline void output_chunk(const float* m, size_t me, int n, typename Vec::V bias, float* dst, const float* res,
                          size_t ow, size_t rows, size_t cols) {
   using V = typename Vec::V;
   constexpr size_t W = Vec::W;
-  V s[4][6];  // s[k][j]: column j after A^T along the columns
-  for (int j = 0; j < 6; ++j) {
-    V c[6];
+  constexpr int R = M + 2;
+  V s[M][R];  // s[k][j]: column j after A^T along the columns
+  for (int j = 0; j < R; ++j) {
+    V c[R];
     const float* p = m + j * me;
-    for (int i = 0; i < 6; ++i, p += 6 * me) c[i] = n == static_cast<int>(W) ? Vec::load(p) : Vec::load_n(p, n);
+    for (int i = 0; i < R; ++i, p += R * me) c[i] = n == static_cast<int>(W) ? Vec::load(p) : Vec::load_n(p, n);
     if (j == 1) c[1] = Vec::add(c[1], bias);
-    V y[4];
-    at4<Vec>(c, y);
-    for (int k = 0; k < 4; ++k) s[k][j] = y[k];
+    V y[M];
+    if constexpr (M == 4)
+      at4<Vec>(c, y);
+    else
+      at2<Vec>(c, y);
+    for (int k = 0; k < M; ++k) s[k][j] = y[k];
   }
   for (size_t k = 0; k < rows; ++k, dst += ow) {
-    V y[4], o[4];
-    at4<Vec>(s[k], y);
-    Sh::interleave4(y, o);
-    if (cols == 4 * W) {
-      for (size_t q = 0; q < 4; ++q) {
-        V v = o[q];
+    V y[M], o[M];
+    if constexpr (M == 4) {
+      at4<Vec>(s[k], y);
+      Sh::interleave4(y, o);
+    } else {
+      at2<Vec>(s[k], y);
+      Sh::interleave2(y, o);
+    }
+    for (size_t q = 0; q < static_cast<size_t>(M) && q * W < cols; ++q) {
+      const int cnt = static_cast<int>(std::min(W, cols - q * W));
+      V v = o[q];
+      if (cnt == static_cast<int>(W)) {
         if (kRes) v = Vec::add(v, Vec::load(res + k * ow + q * W));
         if (kRelu) v = Vec::max(Vec::zero(), v);
         Vec::store(dst + q * W, v);
-      }
-    } else {
-      for (size_t q = 0; q * W < cols; ++q) {
-        const int cnt = static_cast<int>(std::min(W, cols - q * W));
-        V v = o[q];
+      } else {
         if (kRes) v = Vec::add(v, Vec::load_n(res + k * ow + q * W, cnt));
         if (kRelu) v = Vec::max(Vec::zero(), v);
         Vec::store_n(dst + q * W, v, cnt);
@@ -308,9 +371,10 @@ inline void output_chunk(const float* m, size_t me, int n, typename Vec::V bias,
   }
 }
 
-template <class Vec, class Sh, bool kRes, bool kRelu>
+template <class Vec, class Sh, int M, bool kRes, bool kRelu>
 void output_transform_t(const WinogradOutArgs& a) {
   constexpr size_t W = Vec::W;
+  constexpr size_t MM = M;
   const size_t ow = a.OW, plane = a.OH * a.OW, ldm = a.ldm, me = a.me;
   for (size_t oc = a.oc0; oc < a.oc1; ++oc) {
     const auto b = Vec::set1(a.bias ? a.bias[oc] : 0.0f);
@@ -319,185 +383,41 @@ void output_transform_t(const WinogradOutArgs& a) {
     const float* const res = kRes ? a.residual + oc * plane : nullptr;
     for_each_segment(a.t0, a.t1, a.TW, [&](size_t ti, size_t tj0, size_t tj1, size_t toff) {
       const size_t seg = tj1 - tj0, nch = (seg + W - 1) / W;
-      const size_t rows = std::min<size_t>(4, a.OH - 4 * ti);
+      const size_t rows = std::min<size_t>(MM, a.OH - MM * ti);
       for (size_t ch = 0; ch < nch; ++ch) {
         const size_t tj = tj0 + ch * W;
         const int n = static_cast<int>(std::min(W, seg - ch * W));
-        const size_t cols = std::min(4 * static_cast<size_t>(n), ow - 4 * tj);  // valid outputs
-        const size_t off = 4 * ti * ow + 4 * tj;
-        output_chunk<Vec, Sh, kRes, kRelu>(mp + toff + ch * W, me, n, b, out + off, kRes ? res + off : nullptr, ow,
-                                           rows, cols);
+        const size_t cols = std::min(MM * static_cast<size_t>(n), ow - MM * tj);  // valid outputs
+        const size_t off = MM * ti * ow + MM * tj;
+        output_chunk<Vec, Sh, M, kRes, kRelu>(mp + toff + ch * W, me, n, b, out + off, kRes ? res + off : nullptr,
+                                              ow, rows, cols);
       }
     });
   }
 }
 
-// ---- F(2x2, 3x3): 4x4 input tiles at stride 2, B^T, G, A^T of Lavin & Gray (points 0, 1, -1) ----
-//
-//   B^T = [ 1  0 -1  0 ]   G = [   1    0    0 ]   A^T = [ 1  1  1  0 ]
-//         [ 0  1  1  0 ]       [ 1/2  1/2  1/2 ]         [ 0  1 -1 -1 ]
-//         [ 0 -1  1  0 ]       [ 1/2 -1/2  1/2 ]
-//         [ 0  1  0 -1 ]       [   0    0    1 ]
-// Exact in float but for the 1/2s of G (applied once, to the weights): about as accurate as the
-// direct convolution, for 2.25x fewer multiplies (16 per tile and channel instead of 36).
-
-template <class Vec>
-inline void bt4(const typename Vec::V d[4], typename Vec::V o[4]) {
-  o[0] = Vec::sub(d[0], d[2]);
-  o[1] = Vec::add(d[1], d[2]);
-  o[2] = Vec::sub(d[2], d[1]);
-  o[3] = Vec::sub(d[1], d[3]);
-}
-
-template <class Vec>
-inline void at2(const typename Vec::V m[4], typename Vec::V y[2]) {
-  y[0] = Vec::add(Vec::add(m[0], m[1]), m[2]);
-  y[1] = Vec::sub(Vec::sub(m[1], m[2]), m[3]);
-}
-
-// As input_transform, for 2x2 output tiles: lane l of tap s of a strip row is row[2l + s], read as
-// the even lanes of two vectors from s.
-template <class Vec, class Sh>
-void input_transform2(const WinogradInArgs& a) {
-  using V = typename Vec::V;
-  constexpr int64_t W = Vec::W;
-  alignas(64) float wrows[4][kRowStride];
-  alignas(64) float zero_row[kRowStride];
-  std::memset(zero_row, 0, sizeof zero_row);
-  const int64_t H = static_cast<int64_t>(a.H), Wd = static_cast<int64_t>(a.W);
-  const size_t ve = a.ve, ldv = a.ldv, plane = a.H * a.W;
-  for (size_t c = a.c0; c < a.c1; ++c) {
-    const float* xc = a.x + c * plane;
-    float* vc = a.V + c * ldv;
-    for_each_segment(a.t0, a.t1, a.TW, [&](size_t ti, size_t tj0, size_t tj1, size_t toff) {
-      const size_t seg = tj1 - tj0, nch = (seg + W - 1) / W;
-      // Strip columns the chunks read: the last chunk's taps 2 and 3 read even lanes up to 2W + 1
-      // past its start.
-      const int64_t len = static_cast<int64_t>(2 * nch * W + 2);
-      const int64_t x_begin = static_cast<int64_t>(2 * tj0) - static_cast<int64_t>(a.padLeft);
-      const int64_t lo = std::min(len, std::max<int64_t>(0, -x_begin));
-      const int64_t hi = std::max(lo, std::min(len, Wd - x_begin));
-      const float* src[4];
-      for (int r = 0; r < 4; ++r) {
-        const int64_t y = static_cast<int64_t>(2 * ti + r) - static_cast<int64_t>(a.padTop);
-        src[r] = y >= 0 && y < H && lo < hi ? xc + (y * Wd + x_begin + lo) : zero_row;
-      }
-      const int64_t k_lo = lo / W * W, k_hi = std::min(len, hi);
-      for (int64_t k = 0; k < len; k += W)
-        if (k + W <= lo || k >= hi)
-          for (int i = 0; i < 4; ++i) Vec::store(wrows[i] + k, Vec::zero());
-      for (int64_t k = k_lo; k < k_hi; k += W) {
-        V d[4], o[4];
-        if (k >= lo && k + W <= hi) {
-          for (int r = 0; r < 4; ++r) d[r] = Vec::load(src[r] + (k - lo));
-        } else {
-          const int64_t b = std::max(k, lo), e = std::min(k + W, hi);
-          for (int r = 0; r < 4; ++r)
-            d[r] = e > b ? Sh::load_window(src[r] + (b - lo), static_cast<int>(b - k), static_cast<int>(e - b))
-                         : Vec::zero();
-        }
-        bt4<Vec>(d, o);
-        for (int i = 0; i < 4; ++i) Vec::store(wrows[i] + k, o[i]);
-      }
-      for (size_t ch = 0; ch < nch; ++ch) {
-        const int n = static_cast<int>(std::min<size_t>(W, seg - ch * W));
-        float* dst = vc + toff + ch * W;
-        for (int i = 0; i < 4; ++i) {
-          const float* row = wrows[i] + 2 * ch * W;
-          V d[4], o[4];
-          for (int s2 = 0; s2 < 4; ++s2) d[s2] = Vec::load_even(row + s2);
-          bt4<Vec>(d, o);
-          for (int j = 0; j < 4; ++j) {
-            float* q = dst + (4 * i + j) * ve;
-            if (n == static_cast<int>(W))
-              Vec::store(q, o[j]);
-            else
-              Vec::store_n(q, o[j], n);
-          }
-        }
-      }
-    });
-  }
-}
-
-template <class Vec, class Sh, bool kRes, bool kRelu>
-void output_transform2_t(const WinogradOutArgs& a) {
-  using V = typename Vec::V;
-  constexpr size_t W = Vec::W;
-  const size_t ow = a.OW, plane = a.OH * a.OW, ldm = a.ldm, me = a.me;
-  for (size_t oc = a.oc0; oc < a.oc1; ++oc) {
-    const V bias = Vec::set1(a.bias ? a.bias[oc] : 0.0f);
-    const float* mp = a.M + oc * ldm;
-    float* const out = a.out + oc * plane;
-    const float* const res = kRes ? a.residual + oc * plane : nullptr;
-    for_each_segment(a.t0, a.t1, a.TW, [&](size_t ti, size_t tj0, size_t tj1, size_t toff) {
-      const size_t seg = tj1 - tj0, nch = (seg + W - 1) / W;
-      const size_t rows = std::min<size_t>(2, a.OH - 2 * ti);
-      for (size_t ch = 0; ch < nch; ++ch) {
-        const size_t tj = tj0 + ch * W;
-        const int n = static_cast<int>(std::min(W, seg - ch * W));
-        const size_t cols = std::min(2 * static_cast<size_t>(n), ow - 2 * tj);
-        const size_t off = 2 * ti * ow + 2 * tj;
-        const float* m = mp + toff + ch * W;
-        V s[2][4];
-        for (int j = 0; j < 4; ++j) {
-          V c[4];
-          for (int i = 0; i < 4; ++i) {
-            const float* p = m + (4 * i + j) * me;
-            c[i] = n == static_cast<int>(W) ? Vec::load(p) : Vec::load_n(p, n);
-          }
-          if (j == 1) c[1] = Vec::add(c[1], bias);  // column 1 of A^T is all ones: reaches all 4
-          V y[2];
-          at2<Vec>(c, y);
-          s[0][j] = y[0];
-          s[1][j] = y[1];
-        }
-        float* dst = out + off;
-        const float* rs = kRes ? res + off : nullptr;
-        for (size_t k = 0; k < rows; ++k, dst += ow) {
-          V y[2], o[2];
-          at2<Vec>(s[k], y);
-          Sh::interleave2(y, o);
-          for (size_t q = 0; q < 2 && q * W < cols; ++q) {
-            const int cnt = static_cast<int>(std::min(W, cols - q * W));
-            V v = o[q];
-            if (cnt == static_cast<int>(W)) {
-              if (kRes) v = Vec::add(v, Vec::load(rs + k * ow + q * W));
-              if (kRelu) v = Vec::max(Vec::zero(), v);
-              Vec::store(dst + q * W, v);
-            } else {
-              if (kRes) v = Vec::add(v, Vec::load_n(rs + k * ow + q * W, cnt));
-              if (kRelu) v = Vec::max(Vec::zero(), v);
-              Vec::store_n(dst + q * W, v, cnt);
-            }
-          }
-        }
-      }
-    });
-  }
+template <class Vec, class Sh, int M>
+void output_transform_m(const WinogradOutArgs& a) {
+  if (a.residual)
+    a.relu ? output_transform_t<Vec, Sh, M, true, true>(a) : output_transform_t<Vec, Sh, M, true, false>(a);
+  else
+    a.relu ? output_transform_t<Vec, Sh, M, false, true>(a) : output_transform_t<Vec, Sh, M, false, false>(a);
 }
 
 template <class Vec, class Sh>
 void input_transform_any(const WinogradInArgs& a) {
   if (a.m == 2)
-    input_transform2<Vec, Sh>(a);
+    input_transform_t<Vec, Sh, 2>(a);
   else
-    input_transform<Vec, Sh>(a);
+    input_transform_t<Vec, Sh, 4>(a);
 }
 
 template <class Vec, class Sh>
 void output_transform(const WinogradOutArgs& a) {
-  if (a.m == 2) {
-    if (a.residual)
-      a.relu ? output_transform2_t<Vec, Sh, true, true>(a) : output_transform2_t<Vec, Sh, true, false>(a);
-    else
-      a.relu ? output_transform2_t<Vec, Sh, false, true>(a) : output_transform2_t<Vec, Sh, false, false>(a);
-    return;
-  }
-  if (a.residual)
-    a.relu ? output_transform_t<Vec, Sh, true, true>(a) : output_transform_t<Vec, Sh, true, false>(a);
+  if (a.m == 2)
+    output_transform_m<Vec, Sh, 2>(a);
   else
-    a.relu ? output_transform_t<Vec, Sh, false, true>(a) : output_transform_t<Vec, Sh, false, false>(a);
+    output_transform_m<Vec, Sh, 4>(a);
 }
 
 }  // namespace
