@@ -45,23 +45,25 @@ std::string number_string(double d) {
   return o.str();
 }
 
-F32View get_f32(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
-  // One napi_get_typedarray_info call on the fast path (small models make hundreds of calls per
-  // forward; the wrapper's separate type/data/length queries each redo the lookup).
-  Napi::Env env = info.Env();
-  napi_value raw = info[idx];
+// The data and length of v when it is a typed array of `want`: one napi_get_typedarray_info call
+// (small models make hundreds of calls per forward; the wrapper's separate type/data/length
+// queries each redo the lookup).
+static bool typed_array_of(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
   bool is_typed = false;
-  if (napi_is_typedarray(env, raw, &is_typed) == napi_ok && is_typed) {
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-    if (napi_get_typedarray_info(env, raw, &type, &length, &data, nullptr, nullptr) == napi_ok &&
-        type == napi_float32_array) {
-      F32View view;
-      view.data = static_cast<float*>(data);
-      view.length = length;
-      return view;
-    }
+  napi_typedarray_type type;
+  return napi_is_typedarray(env, v, &is_typed) == napi_ok && is_typed &&
+         napi_get_typedarray_info(env, v, &type, length, data, nullptr, nullptr) == napi_ok && type == want;
+}
+
+F32View get_f32(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
+  Napi::Env env = info.Env();
+  void* data = nullptr;
+  size_t length = 0;
+  if (typed_array_of(env, info[idx], napi_float32_array, &data, &length)) {
+    F32View view;
+    view.data = static_cast<float*>(data);
+    view.length = length;
+    return view;
   }
   throw_type_error(env, std::string(op) + ": " + arg + " must be a Float32Array, got " + describe(info[idx]));
 }
@@ -120,14 +122,10 @@ std::vector<int64_t> get_int_array(const Napi::CallbackInfo& info, size_t idx, c
   Napi::Value v = info[idx];
   // An Int32Array is read in one query: an Array costs one napi_get_element per entry (~1.2 us for a
   // convolution's 16, as much as a small layer's kernel).
-  napi_value raw = v;
-  bool is_typed = false;
-  if (napi_is_typedarray(env, raw, &is_typed) == napi_ok && is_typed) {
-    napi_typedarray_type type;
-    size_t length = 0;
+  {
     void* data = nullptr;
-    if (napi_get_typedarray_info(env, raw, &type, &length, &data, nullptr, nullptr) == napi_ok &&
-        type == napi_int32_array) {
+    size_t length = 0;
+    if (typed_array_of(env, v, napi_int32_array, &data, &length)) {
       if (length != len)
         throw_range_error(env, std::string(op) + ": " + arg + " must have " + std::to_string(len) +
                                    " entries, got " + std::to_string(length));

@@ -43,16 +43,7 @@ void row_oc(const ConvRowArgs& a) {
 }  // namespace
 
 void conv_packed_row_avx2(const ConvRowArgs& a) {
-  switch (a.w) {
-    case 1: row_oc<1>(a); break;
-    case 2: row_oc<2>(a); break;
-    case 3: row_oc<3>(a); break;
-    case 4: row_oc<4>(a); break;
-    case 5: row_oc<5>(a); break;
-    case 6: row_oc<6>(a); break;
-    case 7: row_oc<7>(a); break;
-    default: row_oc<8>(a); break;
-  }
+  with_row_channels(a.w, [&](auto oc) { row_oc<decltype(oc)::value>(a); });
 }
 
 }  // namespace simdcnn

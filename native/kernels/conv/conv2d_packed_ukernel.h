@@ -11,6 +11,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "core/arch.h"
 
@@ -64,6 +65,23 @@ struct ConvRowArgs {
 using ConvRowFn = void (*)(const ConvRowArgs& a);
 
 constexpr size_t kConvRowMaxC = 8;
+
+// Calls f(std::integral_constant<int, w>{}) for w in 1..kConvRowMaxC (larger w as 8): the row
+// kernels are unrolled over their channels. Each ISA file instantiates it with its own lambda, so no
+// copy compiled with one ISA's flags can stand in for another's.
+template <class F>
+inline void with_row_channels(size_t w, F&& f) {
+  switch (w) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    case 4: f(std::integral_constant<int, 4>{}); break;
+    case 5: f(std::integral_constant<int, 5>{}); break;
+    case 6: f(std::integral_constant<int, 6>{}); break;
+    case 7: f(std::integral_constant<int, 7>{}); break;
+    default: f(std::integral_constant<int, 8>{}); break;
+  }
+}
 
 void conv_packed_row_scalar(const ConvRowArgs& a);
 #if SIMDCNN_X86
