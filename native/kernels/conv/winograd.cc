@@ -63,9 +63,10 @@ void header_fields(const Conv2dParams& p, Isa isa, int m, int32_t f[8]) {
 // scratch, whose pages are re-faulted whenever glibc hands a large buffer back to the system.
 constexpr size_t kBlockBudgetBytes = size_t{2} << 20;
 // A tile range per thread (instead of splitting each block's phases) once each thread gets this
-// many tiles (measured: 49 tiles on 2 threads split by tiles 1.4x faster than by phases; 16 tiles
-// 2.3x slower).
-constexpr size_t kMinTilesPerPart = 24;
+// many tiles. With the panel GEMMs, 2 threads, warm caches: 64@56 (196 tiles) 229 us by tiles vs
+// 233 by phases; 128@28 (49 tiles) 256 vs 218; 256@14 as F(2x2) (49 tiles) 402 vs 339: splitting
+// by tiles makes each thread stream all the transformed weights for half the GEMM columns.
+constexpr size_t kMinTilesPerPart = 64;
 
 // The transforms touch all 36 planes of V and M at once. Planes a multiple of 4 KiB apart (any
 // channel count that is a multiple of 16) would share one L1 set and evict each other: one cache
