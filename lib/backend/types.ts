@@ -53,7 +53,8 @@ export interface Backend {
   /**
    * Optional (native): weights rearranged for the fastest inference kernel for this layer shape
    * (Winograd-transformed or panel-packed), or null when conv2d itself is the best choice. The
-   * choice depends on the shape only, never on N.
+   * choice depends on the shape only, never on N. w may be a transient buffer: the result must
+   * not keep it.
    */
   prepareConv2d?(w: FArray, g: Conv2dGeom, opts?: { winograd?: boolean }): PreparedConv2d | null;
   /** out = act(conv(x, prepared) + b + residual); residual has out's shape or is null. */

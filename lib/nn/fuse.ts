@@ -89,14 +89,30 @@ function disposePlan(p: Plan): void {
   p.preparedHolder?.dispose();
 }
 
-function foldedWeights(conv: Conv2d, bn: BatchNorm2d | null): { w: Float32Array; b: Float32Array } {
+// Folded weights that only feed a prepared (rearranged) copy are written here instead of into a
+// fresh array per layer: that array would be garbage at once, and a ResNet-18's worth of it (45 MB)
+// stayed resident until the garbage collector ran, on top of the prepared copies. The largest
+// layer's size is kept; each prepare copies out of it before the next fold.
+let foldScratch = new Float32Array(0);
+
+function foldTarget(n: number, transient: boolean): Float32Array {
+  if (!transient) return new Float32Array(n);
+  if (foldScratch.length < n) foldScratch = new Float32Array(n);
+  return foldScratch.subarray(0, n);
+}
+
+/**
+ * conv.weight and bias with bn folded in. transient: the weights are only read by a prepare
+ * that copies them (they live in a shared scratch until the next fold).
+ */
+function foldedWeights(conv: Conv2d, bn: BatchNorm2d | null, transient = false): { w: Float32Array; b: Float32Array } {
   const outC = conv.outChannels;
   const w = conv.weight.data, b = conv.bias?.data;
   if (!bn) return { w, b: b ? b.slice() : new Float32Array(outC) };
   const per = conv.weight.size / outC;
   const mean = bn.runningMean.data, variance = bn.runningVar.data;
   const gamma = bn.weight?.data, beta = bn.bias?.data;
-  const fw = new Float32Array(w.length), fb = new Float32Array(outC);
+  const fw = foldTarget(w.length, transient), fb = new Float32Array(outC);
   for (let o = 0; o < outC; o++) {
     const s = (gamma ? gamma[o] : 1) / Math.sqrt(variance[o] + bn.eps);
     for (let i = 0; i < per; i++) fw[o * per + i] = w[o * per + i] * s;
@@ -110,13 +126,16 @@ function plan(conv: Conv2d, bn: BatchNorm2d | null, x: Tensor): Plan {
   const cached = plans.get(conv);
   if (cached && !cached.bias.disposed && planMatches(cached.stamp, conv, bn, H, W)) return cached;
   if (cached) { disposePlan(cached); plans.delete(conv); }
-  const { w, b } = foldedWeights(conv, bn);
   const be = backend();
+  const preparing = !!(be.prepareConv2d && be.conv2dPrepared && conv.packWeights);
+  let { w, b } = foldedWeights(conv, bn, preparing);
   let prepared: PreparedConv2d | null = null;
-  if (be.prepareConv2d && be.conv2dPrepared && conv.packWeights) {
+  if (preparing && be.prepareConv2d) {
     // Geometry for this input (validates x against the weights with conv2d's messages).
     const g = conv2dGeom('conv2d', x, conv.weight, conv.bias, convOptions(conv));
     prepared = be.prepareConv2d(w, g, { winograd: conv.winograd });
+    // Without a prepared layout (grouped convolutions) the folded weights serve directly: own them.
+    if (!prepared && bn) w = foldedWeights(conv, bn).w;
   }
   const p: Plan = {
     stamp: makeStamp(conv, bn, H, W),
