@@ -5,7 +5,7 @@
  * spawns `node rss.js --child <engine> <file>`, and the child loads its engine and the file, runs
  * the forward pass `runs` times and prints process.resourceUsage().maxRSS. A child that only starts
  * Node gives the baseline.
- *   parent: measureRss({ root, threads }); child: node dist/bench/rss.js --child simdcnn|ort|node FILE THREADS
+ *   parent: measureRss({ root, threads }); child: node dist/bench/rss.js --child simdcnn|simdcnn-compiled|ort|node FILE THREADS
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -31,16 +31,22 @@ async function child(engine: string, file: string, threads: number): Promise<voi
   const input = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.37);
   let out = 0;
-  if (engine === 'simdcnn') {
+  if (engine === 'simdcnn' || engine === 'simdcnn-compiled') {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const s = require('../lib/index') as typeof import('../lib/index');
     s.setNumThreads(threads);
     const model = s.models.resnet18();
-    model.loadStateDict(s.io.loadSafetensors(file));
+    // loadStateDict copies into the model's own tensors: the loaded ones are disposed at once, as a
+    // memory-conscious service would (left to the garbage collector, their 45 MB stayed resident or
+    // not depending on when it ran: the compiled child's peak moved by 35 MB with one extra call).
+    const loaded = s.io.loadSafetensors(file);
+    model.loadStateDict(loaded);
+    for (const t of Object.values(loaded)) t.dispose();
     model.eval();
     const x = s.tensor(input, shape);
+    const compiled = engine === 'simdcnn-compiled' ? model.compile(shape) : null;
     for (let r = 0; r < RUNS; r++) {
-      const y = s.noGrad(() => s.tidy(() => model.call(x)));
+      const y = compiled ? compiled.call(x) : s.noGrad(() => s.tidy(() => model.call(x)));
       out += y.data[0];
       y.dispose();
     }
@@ -84,7 +90,7 @@ export async function measureRss(opts: { threads: number; weightsDir?: string })
   const rows: RssRow[] = [];
   let base = 0;
   try {
-    for (const [engine, file] of [['node', ''], ['simdcnn', st], ['ort', onnx]] as const) {
+    for (const [engine, file] of [['node', ''], ['simdcnn', st], ['simdcnn-compiled', st], ['ort', onnx]] as const) {
       const t0 = process.hrtime.bigint();
       // Linux carries the pre-exec address space's high-water mark into ru_maxrss across exec, so a
       // child forked straight from this (large) process would report at least our own RSS. A shell
@@ -98,7 +104,10 @@ export async function measureRss(opts: { threads: number; weightsDir?: string })
       const r = JSON.parse(stdout.trim().split('\n').pop()!) as { maxRSS: number; vmHwmKiB: number | null };
       const mib = r.maxRSS / 1024;
       if (engine === 'node') base = mib;
-      rows.push({ engine: engine === 'node' ? 'node (baseline)' : engine === 'ort' ? 'onnxruntime-node' : 'simdcnn native', maxRssMiB: mib, overNodeMiB: mib - base, vmHwmMiB: r.vmHwmKiB === null ? null : r.vmHwmKiB / 1024, seconds });
+      const names: Record<string, string> = {
+        node: 'node (baseline)', ort: 'onnxruntime-node', simdcnn: 'simdcnn native eager', 'simdcnn-compiled': 'simdcnn native (compiled)',
+      };
+      rows.push({ engine: names[engine], maxRssMiB: mib, overNodeMiB: mib - base, vmHwmMiB: r.vmHwmKiB === null ? null : r.vmHwmKiB / 1024, seconds });
     }
   } finally {
     if (!opts.weightsDir) fs.rmSync(dir, { recursive: true, force: true });
