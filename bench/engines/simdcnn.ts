@@ -52,7 +52,7 @@ export const simdcnnNativeEager: Engine = {
 export const simdcnnNativeDirect: Engine = {
   name: 'simdcnn native direct',
   threaded: true,
-  note: "simdcnn native direct: the same planned path with Winograd off (setFastInference(true, { winograd: false })): every convolution runs the direct algorithm, so its GFLOP/s are real FMA throughput. The default 'simdcnn native' row may use Winograd F(4x4,3x3) for 3x3 stride-1 layers: its GFLOP/s there are effective (direct FLOPs / time).",
+  note: "simdcnn native direct: the same planned path with Winograd off (setFastInference(true, { winograd: false })): every convolution runs the direct algorithm, so its GFLOP/s are real FMA throughput. The default 'simdcnn native' row may use Winograd (F(4x4,3x3) or F(2x2,3x3)) for 3x3 stride-1 layers: its GFLOP/s there are effective (direct FLOPs / time).",
   available: () => true,
   applies: (c) => c.workload.name === 'conv3x3' || c.workload.name === 'resnet18',
   prepare: (c, weights) => nativeSync(c, weights, true),
