@@ -76,6 +76,16 @@ void block_rows(const Plan& pl, size_t mp0, size_t mp1, size_t* oh_a, size_t* oh
   *oh_b = (std::min(mp1 * mr, pl.OHW) - 1) / pl.OW;
 }
 
+// offs[k] for every tap k = (c, kh, kw) of the weights' order: its offset from a window origin in an
+// input (or slab) of rows Wp floats wide and slab_h rows per channel. Kept in int64 (two floats of
+// a float scratch buffer each).
+void fill_tap_offsets(const Conv2dParams& p, size_t slab_h, size_t Wp, int64_t* offs) {
+  for (size_t c = 0, k = 0; c < p.C; ++c)
+    for (size_t kh = 0; kh < p.kH; ++kh)
+      for (size_t kw = 0; kw < p.kW; ++kw, ++k)
+        offs[k] = static_cast<int64_t>((c * slab_h + kh * p.dilationH) * Wp + kw * p.dilationW);
+}
+
 // Padded rows [y0, y0 + rows) of every channel of image xn into slab (channel stride slab_h*Wp).
 void fill_slab(const Plan& pl, const Conv2dParams& p, const float* xn, size_t y0, size_t rows, float* slab) {
   for (size_t c = 0; c < p.C; ++c)
@@ -227,10 +237,7 @@ Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const flo
   ScratchBuffer obuf;
   if (!obuf.reserve(2 * K)) return Status::kOutOfMemory;
   int64_t* offs = reinterpret_cast<int64_t*>(obuf.data());
-  for (size_t c = 0, k = 0; c < p.C; ++c)
-    for (size_t kh = 0; kh < p.kH; ++kh)
-      for (size_t kw = 0; kw < p.kW; ++kw, ++k)
-        offs[k] = static_cast<int64_t>((c * slab_h + kh * p.dilationH) * Wp + kw * p.dilationW);
+  fill_tap_offsets(p, slab_h, Wp, offs);
   const size_t in_img = p.C * p.H * p.W, out_img = p.outC * OHW;
   const size_t slab_floats = slab ? p.C * slab_h * Wp : 0;
   const double task_macs = static_cast<double>(rows_per_task * OW) * static_cast<double>(p.outC) * static_cast<double>(K);
@@ -326,14 +333,10 @@ Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* pa
     pl.slab_h = p.H;
   }
 
-  // Tap offsets (int64) live in a float scratch buffer, two floats per offset.
   ScratchBuffer obuf;
   if (!obuf.reserve(2 * pl.K)) return Status::kOutOfMemory;
   int64_t* offs = reinterpret_cast<int64_t*>(obuf.data());
-  for (size_t c = 0, k = 0; c < p.C; ++c)
-    for (size_t kh = 0; kh < p.kH; ++kh)
-      for (size_t kw = 0; kw < p.kW; ++kw, ++k)
-        offs[k] = static_cast<int64_t>((c * pl.slab_h + kh * p.dilationH) * pl.Wp + kw * p.dilationW);
+  fill_tap_offsets(p, pl.slab_h, pl.Wp, offs);
   pl.offs = offs;
 
   // Tasks: images outer (batches split by image), then pixel blocks, then channel blocks (late
