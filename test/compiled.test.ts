@@ -215,6 +215,29 @@ describe('Module.compile', () => {
     net.dispose();
   });
 
+  it('forwardAsync: a weight change while a run is in flight rebuilds only after that run', async () => {
+    manualSeed(41);
+    const net = models.resnet18({ numClasses: 10 }).eval();
+    const x = randn([1, 3, 32, 32], { seed: 3 });
+    const before = eager(net, x);
+    const c = net.compile([1, 3, 32, 32]);
+    const a = c.forwardAsync(x);
+    await Promise.resolve();
+    await Promise.resolve();  // a's kernels are now running on the worker
+    const w = net.parameters()[0];
+    w.data[0] += 1;
+    w.version++;
+    const b = c.forwardAsync(x);
+    const [ya, yb] = await Promise.all([a, b]);
+    expect(sameBits(ya.toArray(), before)).toBe(true);
+    expect(sameBits(yb.toArray(), eager(net, x))).toBe(true);
+    ya.dispose();
+    yb.dispose();
+    c.dispose();
+    x.dispose();
+    net.dispose();
+  });
+
   it('compiled for the js backend is refused (it runs native kernels)', () => {
     const net = models.lenet5().eval();
     setBackend('js');

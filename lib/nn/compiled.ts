@@ -61,6 +61,8 @@ export class CompiledModule {
   private switches: boolean[] = [];
   private rec: Recording | null = null;
   private inFlight = 0;
+  /** Settles after the last queued forwardAsync: the next one starts after it. */
+  private tail: Promise<void> = Promise.resolve();
   private disposedFlag = false;
 
   constructor(readonly module: Module, inputShape: readonly number[]) {
@@ -81,11 +83,11 @@ export class CompiledModule {
 
   /** The module's forward on x (shape inputShape), as under eval() and noGrad. */
   call(x: Tensor): Tensor {
-    const rec = this.prepare('CompiledModule.call', x);
-    if (this.inFlight > 0) {
-      throw new Error('CompiledModule.call: a forwardAsync of this compiled module is still running; await it first');
-    }
-    if (captureState.active) throw new Error('CompiledModule.call: cannot run inside forwardAsync');
+    const op = 'CompiledModule.call';
+    this.check(op, x);
+    if (this.inFlight > 0) throw new Error(`${op}: a forwardAsync of this compiled module is still running; await it first`);
+    if (captureState.active) throw new Error(`${op}: cannot run inside forwardAsync`);
+    const rec = this.current(op);
     rec.input.data.set(x.data);
     (getAddon() as unknown as PlanAddon).planRun(rec.plan);
     return this.result(rec);
@@ -96,17 +98,17 @@ export class CompiledModule {
    * a time, in order; x may be reused as soon as the call returns (it is copied first).
    */
   forwardAsync(x: Tensor): Promise<Tensor> {
-    let rec: Recording;
+    const op = 'CompiledModule.forwardAsync';
     try {
-      rec = this.prepare('CompiledModule.forwardAsync', x);
+      this.check(op, x);
     } catch (e) {
       return Promise.reject(e);
     }
     const data = x.data.slice();
-    const prev = this.tail;
-    const run = prev.then(async () => {
-      // The recording may have been rebuilt or disposed while earlier calls ran.
-      const r = this.rec === rec && !this.disposedFlag ? rec : this.prepareShape('CompiledModule.forwardAsync');
+    const run = this.tail.then(async () => {
+      // Only here, with every earlier call settled, may the recording be rebuilt (and the old one
+      // released): a run in flight still reads and writes its arrays.
+      const r = this.current(op);
       r.input.data.set(data);
       await (getAddon() as unknown as PlanAddon).planRunAsync(r.plan);
       return this.result(r);
@@ -117,8 +119,6 @@ export class CompiledModule {
     return done;
   }
 
-  private tail: Promise<void> = Promise.resolve();
-
   /** Frees the recording (its arrays and pinned references). Idempotent. */
   dispose(): void {
     if (this.disposedFlag) return;
@@ -127,22 +127,22 @@ export class CompiledModule {
     this.rec = null;
   }
 
-  private prepare(op: string, x: Tensor): Recording {
+  private check(op: string, x: Tensor): void {
     assertTensor(op, 'x', x);
     if (!sameShape(x.shape, this.inputShape)) {
       throw new RangeError(`${op}: x has shape ${shapeStr(x.shape)}, the module was compiled for ${shapeStr(this.inputShape)}`);
     }
     if (x.disposed) throw new Error(`${op}: x (shape ${shapeStr(x.shape)}) is disposed`);
-    return this.prepareShape(op);
+    if (this.disposedFlag) throw new Error(`${op}: the compiled module is disposed`);
   }
 
-  /** The current recording, rebuilt when something it depends on changed. */
-  private prepareShape(op: string): Recording {
+  /**
+   * The current recording, rebuilt when something it depends on changed. Callers make sure no
+   * run of this module is in flight.
+   */
+  private current(op: string): Recording {
     if (this.disposedFlag || !this.rec) throw new Error(`${op}: the compiled module is disposed`);
     if (!this.fresh()) {
-      if (this.inFlight > 0 && op === 'CompiledModule.call') {
-        throw new Error(`${op}: a forwardAsync of this compiled module is still running; await it first`);
-      }
       const old = this.rec;
       this.rec = this.record();
       this.release(old);
