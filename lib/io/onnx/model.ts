@@ -1,26 +1,28 @@
 /**
  * loadOnnx: decodes a ModelProto, validates the whole graph (op types, arity and attributes,
- * names, initializer sizes, acyclicity) before anything runs, and returns an OnnxModel that
- * executes the nodes in topological order on simdcnn's ops.
+ * names, initializer sizes, acyclicity) before anything runs, and lowers it into the graph
+ * compiler (lib/graph): load-time passes once, then a plan per set of input shapes (cached), run
+ * by one addon call where every step is native.
  */
-import { runOffThread } from '../../async';
 import { readFile } from 'node:fs/promises';
-import { Tensor, persist, tidy, CaptureUnsupportedError } from '../../tensor';
-import { noGrad } from '../../autograd/tape';
+import { Tensor, persist, captureState } from '../../tensor';
 import { describe, shapeStr } from '../../errors';
 import { decodeModel, DataType, type Dim, type NodeProto, type TensorData, type ValueInfo } from './proto';
 import { fail } from './protobuf';
-import { COMPILERS, type Kernel } from './ops';
-import { fuseForInference, type FusedNode } from './fuse';
-
-type LabelledNode = FusedNode & { label: string };
+import { COMPILERS } from './ops';
+import type { Graph, GraphNode } from '../../graph/ir';
+import { optimize } from '../../graph/passes';
+import { ExecPlan, PreparedCache } from '../../graph/plan';
 
 export interface LoadOnnxOptions {
   /**
-   * Fold BatchNormalization into the preceding Conv and fuse Conv+Relu (default true). Outputs
-   * stay within float32 rounding of the unfused graph.
+   * Compile for speed (default true): batch norm folded, activations and residual adds fused into
+   * convolution epilogues, prepared (packed / Winograd) kernels. Outputs stay within 1e-4 of the
+   * exact ops relative to the output's largest magnitude. false: every node runs its exact op.
    */
   fuse?: boolean;
+  /** Winograd for the 3x3 stride-1 convolutions where it wins (default true; needs fuse). */
+  winograd?: boolean;
 }
 
 export interface OnnxValueInfo {
@@ -32,15 +34,8 @@ export interface OnnxValueInfo {
 /** Oldest default-domain opset whose operator semantics we implement. */
 const MIN_OPSET = 6;
 
-interface Step {
-  where: string;
-  run: Kernel;
-  /** Input names; '' for absent or load-time-consumed inputs. */
-  inputs: string[];
-  outputs: string[];
-  /** Names whose last use is this step (freed after it runs). */
-  free: string[];
-}
+/** Plans kept per model: one per input shape (a dynamic batch axis makes several). */
+const MAX_PLANS = 8;
 
 function nodeLabel(n: NodeProto, i: number): string {
   return n.name ? `node '${n.name}' (${n.opType})` : `node #${i} (${n.opType})`;
@@ -50,9 +45,14 @@ export class OnnxModel {
   readonly inputs: readonly OnnxValueInfo[];
   readonly outputs: readonly OnnxValueInfo[];
   readonly opset: number;
-  private readonly steps: Step[];
-  private readonly constants: Map<string, Tensor>;
-  private readonly owned: Tensor[];
+  /** @internal the graph after the load-time passes (tests, plan summaries) */
+  readonly graph: Graph;
+  private owned: Tensor[];
+  private readonly prepared = new PreparedCache();
+  /** Plans by input-shape key, most recently used last; several per key while runs overlap. */
+  private readonly plans = new Map<string, ExecPlan[]>();
+  private readonly fast: boolean;
+  private readonly winograd: boolean;
   private _disposed = false;
 
   /** @internal use loadOnnx */
@@ -137,67 +137,67 @@ export class OnnxModel {
       fail(`the graph has a cycle through ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? ` and ${stuck.length - 5} more` : ''}`);
     }
 
-    // Compile nodes in order; Constant nodes are folded into the constant table.
+    // Lower the nodes in order; Constant nodes are folded into the constant table.
+    this.fast = opts.fuse ?? true;
+    this.winograd = opts.winograd ?? true;
     this.owned = [];
-    const own = (data: Float32Array, shape: number[]): Tensor => {
+    const own = (data: Float32Array, shape: readonly number[]): Tensor => {
       const t = persist(Tensor.wrap(data, shape));
       this.owned.push(t);
       return t;
     };
-    this.constants = new Map();
-    const floatConst = (name: string): Tensor | undefined => {
-      let t = this.constants.get(name);
-      const c = consts.get(name);
-      if (!t && c && c.kind === 'float') {
-        t = own(c.data, c.dims);
-        this.constants.set(name, t);
-      }
-      return t;
+    const graph: Graph = {
+      nodes: [], inputs: realInputs.map((v) => v.name), outputs: g.output.map((o) => o.name), constants: new Map(),
     };
-    const steps: Step[] = [];
-    const compile = (n: LabelledNode) =>
-      COMPILERS[n.opType]({ node: n, where: n.label, opset, constant: (name) => consts.get(name), own });
+    const floatConst = (name: string): void => {
+      const c = consts.get(name);
+      if (c && c.kind === 'float' && !graph.constants.has(name)) graph.constants.set(name, own(c.data, c.dims));
+    };
     try {
-      // Constants first (they have no inputs), so that rewrites and compilers see their values.
-      let nodes: LabelledNode[] = [];
       for (const i of order) {
-        const n: LabelledNode = { ...g.node[i], label: nodeLabel(g.node[i], i) };
-        if (n.opType === 'Constant') consts.set(n.output[0], compile(n).constantValue!);
-        else nodes.push(n);
-      }
-      if (opts.fuse ?? true) nodes = fuseForInference(nodes, consts, new Set(g.output.map((o) => o.name))) as LabelledNode[];
-      for (const n of nodes) {
-        const where = n.label;
-        const compiled = compile(n);
+        const node = g.node[i];
+        const label = nodeLabel(node, i);
+        const compiled = COMPILERS[node.opType]({ node, where: label, opset, constant: (name) => consts.get(name), own });
+        if (node.opType === 'Constant') { consts.set(node.output[0], compiled.constantValue!); continue; }
         const statics = new Set(compiled.staticInputs ?? []);
-        const inputs = n.input.map((name, slot) => {
+        const inputs = node.input.map((name, slot) => {
           if (name === '' || statics.has(slot)) return '';
           const c = consts.get(name);
-          if (c && c.kind === 'int') fail(`${where} input ${slot} '${name}' is an integer tensor; a float tensor is expected there`);
-          if (c) floatConst(name);
+          if (c && c.kind === 'int') fail(`${label} input ${slot} '${name}' is an integer tensor; a float tensor is expected there`);
+          floatConst(name);
           return name;
         });
-        steps.push({ where, run: compiled.run, inputs, outputs: n.output.slice(), free: [] });
+        const low = this.fast ? compiled.lowered : undefined;
+        for (const [k, t] of low?.constants ?? []) graph.constants.set(k, t);
+        const gn: GraphNode = {
+          label, op: low ? low.op : { kind: 'opaque' }, inputs: low?.inputs ?? inputs, outputs: node.output.slice(), exact: compiled.run,
+        };
+        // A lowered node with its own input list runs its exact kernel on the original inputs.
+        if (low?.inputs) {
+          const full = inputs;
+          const run = compiled.run;
+          gn.exact = (xs) => run(full.map((name) => (name === '' ? null : xs[gn.inputs.indexOf(name)] ?? graph.constants.get(name) ?? null)));
+        }
+        graph.nodes.push(gn);
       }
       for (const o of g.output) {
         const c = consts.get(o.name);
         if (c && c.kind === 'int') fail(`graph output '${o.name}' is an integer tensor; only float outputs are supported`);
-        if (c) floatConst(o.name);
+        floatConst(o.name);
       }
+      const lowered = new Set(graph.constants.values());
+      if (this.fast) optimize(graph, { own });
+      // Weights the passes replaced (batch norm folded into them) are no longer held. (Tensors the
+      // op compilers made for their exact kernels were never graph constants: they stay.)
+      const kept = new Set(graph.constants.values());
+      const dropped = new Set([...lowered].filter((t) => !kept.has(t)));
+      for (const t of dropped) t.dispose();
+      this.owned = this.owned.filter((t) => !dropped.has(t));
     } catch (e) {
       this.disposeOwned();
       throw e;
     }
-
-    // Free each intermediate after its last reader.
-    const keepAlive = new Set([...g.output.map((o) => o.name), ...realInputs.map((v) => v.name), ...this.constants.keys()]);
-    const lastUse = new Map<string, number>();
-    steps.forEach((s, i) => { for (const n of s.inputs) if (n) lastUse.set(n, i); });
-    steps.forEach((s, i) => {
-      for (const o of s.outputs) if (o && !keepAlive.has(o) && !lastUse.has(o)) lastUse.set(o, i);
-    });
-    for (const [name, i] of lastUse) if (!keepAlive.has(name)) steps[i].free.push(name);
-    this.steps = steps;
+    this.graph = graph;
     this.inputs = Object.freeze(realInputs.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
     this.outputs = Object.freeze(g.output.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
   }
@@ -218,59 +218,105 @@ export class OnnxModel {
     return this.runAll(input)[this.outputs[0].name];
   }
 
-  /** Runs the graph and returns every graph output by name. */
+  /** Runs the graph and returns every graph output by name (new tensors the caller owns). */
   runAll(input: Tensor | Record<string, Tensor>): Record<string, Tensor> {
-    if (this._disposed) throw new Error('OnnxModel.run: the model is disposed');
+    const op = 'OnnxModel.run';
+    if (this._disposed) throw new Error(`${op}: the model is disposed`);
+    if (captureState.active) throw new Error(`${op}: cannot run inside forwardAsync`);
     const feeds = this.feeds(input);
-    return tidy(() => noGrad(() => {
-      const env = new Map<string, Tensor>(this.constants);
-      for (const [k, v] of feeds) env.set(k, v);
-      for (const s of this.steps) {
-        const ins = s.inputs.map((n) => (n ? env.get(n)! : null));
-        let outs: Tensor[];
-        try {
-          outs = s.run(ins);
-        } catch (e) {
-          // A forward being captured for runAsync falls back to running synchronously.
-          if (e instanceof CaptureUnsupportedError) throw e;
-          const msg = `OnnxModel.run: ${s.where}: ${e instanceof Error ? e.message : String(e)}`;
-          throw e instanceof RangeError ? new RangeError(msg) : e instanceof TypeError ? new TypeError(msg) : new Error(msg);
-        }
-        s.outputs.forEach((o, i) => { if (o && outs[i]) env.set(o, outs[i]); });
-        for (const n of s.free) {
-          const t = env.get(n);
-          env.delete(n);
-          if (t && !t.persistent) t.dispose();
-        }
-      }
-      const result: Record<string, Tensor> = {};
-      for (const o of this.outputs) {
-        const t = env.get(o.name)!;
-        // Never hand out the model's own constants or the caller's input object itself.
-        result[o.name] = t.persistent || feeds.get(o.name) === t ? t.reshape(t.shape) : t;
-      }
-      return result;
-    }));
-  }
-
-  /**
-   * run() with the kernels on a worker thread (see lib/async.ts): the event loop stays free, and
-   * the input stays pinned until the Promise settles.
-   */
-  runAsync(input: Tensor | Record<string, Tensor>): Promise<Tensor> {
+    const plan = this.acquire(op, feeds);
+    plan.busy = true;
     try {
-      return runOffThread(() => this.run(input));
+      return plan.run(feeds);
     } catch (e) {
-      return Promise.reject(e);
+      throw prefixed(op, e);
+    } finally {
+      plan.busy = false;
     }
   }
 
-  /** Frees the weights. The model cannot run afterwards. */
+  /**
+   * run() with the kernels on a worker thread: the event loop stays free. The inputs are copied
+   * first, so they may be reused as soon as the call returns. A plan with a step that needs the JS
+   * thread (an op the compiler runs exactly, such as a general broadcast) runs synchronously and
+   * the Promise resolves with its result.
+   */
+  runAsync(input: Tensor | Record<string, Tensor>): Promise<Tensor> {
+    return this.runAllAsync(input).then((r) => {
+      if (this.outputs.length !== 1) {
+        for (const t of Object.values(r)) t.dispose();
+        throw new Error(`OnnxModel.runAsync: the model has ${this.outputs.length} outputs; use runAllAsync()`);
+      }
+      return r[this.outputs[0].name];
+    });
+  }
+
+  /** runAll() on a worker thread (see runAsync). */
+  async runAllAsync(input: Tensor | Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const op = 'OnnxModel.runAsync';
+    if (this._disposed) throw new Error(`${op}: the model is disposed`);
+    const feeds = this.feeds(input);
+    const plan = this.acquire(op, feeds);
+    if (!plan.captured) return this.runAll(input);
+    plan.busy = true;
+    try {
+      return await plan.runAsync(feeds);
+    } catch (e) {
+      throw prefixed(op, e);
+    } finally {
+      plan.busy = false;
+      // A model disposed while this run was in flight frees the plan now.
+      if (this._disposed) plan.dispose();
+    }
+  }
+
+  /** Frees the weights and plans. The model cannot run afterwards. */
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
+    for (const list of this.plans.values()) for (const p of list) if (!p.busy) p.dispose();
+    this.plans.clear();
+    this.prepared.dispose();
     this.disposeOwned();
-    this.constants.clear();
+    this.graph.constants.clear();
+  }
+
+  /** @internal What each node of the plan for these input shapes runs as (tests, diagnostics). */
+  planSummary(input: Tensor | Record<string, Tensor>): { node: string; algo: string }[] {
+    return this.acquire('OnnxModel.planSummary', this.feeds(input)).summary;
+  }
+
+  /** A plan for these input shapes that no run is using (built, and cached, when there is none). */
+  private acquire(op: string, feeds: Map<string, Tensor>): ExecPlan {
+    const key = [...feeds.values()].map((t) => t.shape.join('x')).join('|');
+    let list = this.plans.get(key);
+    const free = list?.find((p) => !p.busy);
+    if (free) {
+      // Most recently used last.
+      this.plans.delete(key);
+      this.plans.set(key, list!);
+      return free;
+    }
+    let plan: ExecPlan;
+    try {
+      plan = new ExecPlan(this.graph, new Map([...feeds].map(([k, t]) => [k, t.shape])),
+        { fast: this.fast, winograd: this.winograd }, this.prepared);
+    } catch (e) {
+      throw prefixed(op, e);
+    }
+    if (!list) {
+      list = [];
+      this.plans.set(key, list);
+    }
+    list.push(plan);
+    // Bound the cache: the least recently used shape's idle plans go first.
+    for (const [k, ps] of this.plans) {
+      if (this.plans.size <= MAX_PLANS) break;
+      if (k === key || ps.some((p) => p.busy)) continue;
+      for (const p of ps) p.dispose();
+      this.plans.delete(k);
+    }
+    return plan;
   }
 
   private disposeOwned(): void {
@@ -307,6 +353,13 @@ export class OnnxModel {
     }
     return feeds;
   }
+}
+
+function prefixed(op: string, e: unknown): Error {
+  const m = e instanceof Error ? e.message : String(e);
+  if (m.startsWith('OnnxModel.')) return e as Error;
+  const msg = `${op}: ${m}`;
+  return e instanceof RangeError ? new RangeError(msg) : e instanceof TypeError ? new TypeError(msg) : new Error(msg);
 }
 
 /**

@@ -15,7 +15,7 @@ import { shapeStr } from '../../errors';
 import { AttrType, type AttributeProto, type NodeProto, type TensorData } from './proto';
 import { fail } from './protobuf';
 import { conv2dAct } from '../../ops/conv2d';
-import type { FusedNode } from './fuse';
+import { actFunction, resolvePads, type Act, type GraphOp } from '../../graph/ir';
 
 /** Runs a node: inputs in order (null for an absent optional input or a load-time constant). */
 export type Kernel = (inputs: (Tensor | null)[]) => Tensor[];
@@ -37,6 +37,12 @@ export interface Compiled {
   staticInputs?: number[];
   /** For Constant nodes: the value, folded at load. */
   constantValue?: TensorData;
+  /**
+   * What the graph compiler may plan this node as (lib/graph/ir.ts); `run` stays its exact kernel.
+   * `inputs` replaces the node's inputs in the graph (e.g. Clip without its constant bounds), and
+   * `constants` are new constants the lowered form reads (a transposed Gemm weight).
+   */
+  lowered?: { op: GraphOp; inputs?: string[]; constants?: [string, Tensor][] };
 }
 
 // ---- attributes ---------------------------------------------------------------------------------
@@ -144,21 +150,6 @@ function autoPad(ctx: CompileContext, attrs: Attrs): AutoPad {
   }
   if (v !== 'NOTSET' && attrs.has('pads')) fail(`${ctx.where} sets both 'auto_pad' ${v} and 'pads'`);
   return v;
-}
-
-/** [top, left, bottom, right] for an input of H x W. */
-function resolvePads(mode: AutoPad, pads: number[], H: number, W: number, k: number[], s: number[], d: number[]): number[] {
-  if (mode === 'NOTSET') return pads;
-  if (mode === 'VALID') return [0, 0, 0, 0];
-  const out = [0, 0, 0, 0];
-  [H, W].forEach((I, i) => {
-    const total = Math.max(0, (Math.ceil(I / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - I);
-    const small = total >> 1;
-    const begin = mode === 'SAME_UPPER' ? small : total - small;
-    out[i] = begin;
-    out[i + 2] = total - begin;
-  });
-  return out;
 }
 
 function need4d(where: string, x: Tensor): void {
@@ -305,7 +296,11 @@ function compilePool(ctx: CompileContext, max: boolean): Compiled {
     includePad: a.int('count_include_pad', 0) !== 0,
   };
   if (max) a.int('storage_order', 0);
-  return { run: ([x]) => [runPool(ctx.where, x!, max, spec)] };
+  return {
+    run: ([x]) => [runPool(ctx.where, x!, max, spec)],
+    lowered: { op: { kind: 'pool', mode: max ? 'max' : 'avg', k: spec.k, s: spec.s, d: spec.d, pads: spec.pads, autoPad: spec.mode,
+      ceil: spec.ceil, includePad: spec.includePad } },
+  };
 }
 
 // ---- matmul ----------------------------------------------------------------------------------------
@@ -358,12 +353,26 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
 
 type Compiler = (ctx: CompileContext) => Compiled;
 
-function unary(fn: (x: Tensor, alpha: number) => Tensor, attrs: string[] = [], alphaDefault = 0): Compiler {
+function unary(fn: (x: Tensor, alpha: number) => Tensor, attrs: string[] = [], alphaDefault = 0,
+  lower?: (alpha: number) => GraphOp): Compiler {
   return (ctx) => {
     const a = new Attrs(ctx.where, ctx.node.attribute, attrs);
     arity(ctx, 1, 1);
     const alpha = attrs.length ? a.float(attrs[0], alphaDefault) : 0;
-    return { run: ([x]) => [fn(x!, alpha)] };
+    return { run: ([x]) => [fn(x!, alpha)], ...(lower ? { lowered: { op: lower(alpha) } } : {}) };
+  };
+}
+
+const act = (kind: Act['kind'], alpha = 0, beta = 0): GraphOp => ({ kind: 'act', act: { kind, alpha, beta } });
+
+/** An activation the ops module has no function for, computed on the JS thread (exact kernel). */
+function jsAct(a: Act): (x: Tensor) => Tensor {
+  const f = actFunction(a);
+  return (x) => {
+    assertNotCapturing(`ONNX ${a.kind} (computed on the JS thread)`);
+    const src = x.data, out = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) out[i] = f(src[i]);
+    return Tensor.wrap(out, x.shape);
   };
 }
 
@@ -373,7 +382,7 @@ function binary(kind: BinKind): Compiler {
     arity(ctx, 2, 2);
     // Opset < 7 broadcasting with an explicit axis is a different rule; refuse it rather than guess.
     if (a.int('broadcast', 0) !== 0 && a.has('axis')) fail(`${ctx.where}: legacy 'broadcast' with 'axis' is not supported`);
-    return { run: ([x, y]) => [broadcastBinary(kind, x!, y!)] };
+    return { run: ([x, y]) => [broadcastBinary(kind, x!, y!)], lowered: { op: { kind: 'binary', op: kind } } };
   };
 }
 
@@ -384,7 +393,6 @@ const compileConv: Compiler = (ctx) => {
   const s = pair(ctx, a, 'strides', 1), d = pair(ctx, a, 'dilations', 1), pads = pair(ctx, a, 'pads', 0, 4, 0);
   const ks = a.ints('kernel_shape');
   const groups = a.int('group', 1);
-  const fusedRelu = (ctx.node as FusedNode).fusedRelu === true;
   if (groups < 1) fail(`${ctx.where} attribute 'group' must be positive, got ${groups}`);
   const w = floatConst(ctx, 1);
   if (w) {
@@ -395,7 +403,10 @@ const compileConv: Compiler = (ctx) => {
     const b = floatConst(ctx, 2);
     if (b && (b.dims.length !== 1 || b.dims[0] !== w.dims[0])) fail(`${ctx.where} bias dims [${b.dims.join(',')}] do not match ${w.dims[0]} output channels`);
   } else if (ks && ks.length !== 2) fail(`${ctx.where} 'kernel_shape' has ${ks.length} values; only 2-D convolution is supported`);
+  // Planned when the weights (and bias) are constants: the compiler prepares them once.
+  const plannable = w !== undefined && (!ctx.node.input[2] || floatConst(ctx, 2) !== undefined);
   return {
+    ...(plannable ? { lowered: { op: { kind: 'conv', strides: s, dilations: d, groups, pads, autoPad: mode, act: null, residual: -1 } } } : {}),
     run: ([x, wt, bias]) => {
       need4d(ctx.where, x!);
       if (ks && (wt!.rank !== 4 || ks[0] !== wt!.shape[2] || ks[1] !== wt!.shape[3])) {
@@ -405,7 +416,7 @@ const compileConv: Compiler = (ctx) => {
       const p = resolvePads(mode, pads, x!.shape[2], x!.shape[3], k, s, d);
       return [conv2dAct('conv2d', x!, wt!, bias, {
         stride: [s[0], s[1]], dilation: [d[0], d[1]], groups, padding: [p[0], p[1], p[2], p[3]],
-      }, fusedRelu ? 'relu' : 'none')];
+      }, 'none')];
     },
   };
 };
@@ -426,6 +437,7 @@ const compileBatchNorm: Compiler = (ctx) => {
       const y = ops.batchNorm2d(x4, { runningMean: mean!, runningVar: v!, weight: scale, bias, eps, training: false });
       return [t.rank === 4 ? y : y.reshape(t.shape)];
     },
+    lowered: { op: { kind: 'batchNorm', eps } },
   };
 };
 
@@ -451,7 +463,22 @@ const compileGemm: Compiler = (ctx) => {
   const outN = bc ? (transB ? bc.dims[0] : bc.dims[1]) : -1;
   const biasFused = alpha === 1 && beta === 1 && cc !== undefined && outN > 0 &&
     ((cc.dims.length === 1 && cc.dims[0] === outN) || (cc.dims.length === 2 && cc.dims[0] === 1 && cc.dims[1] === outN));
+  // A dense layer for the compiler: constant B, no transA, and no C or a bias-shaped one.
+  const dense = bc !== undefined && !transA && (biasFused || (!ctx.node.input[2] && alpha === 1));
+  let lowered: Compiled['lowered'];
+  if (dense) {
+    const wName = fixedW ? `${ctx.node.input[1]}::transposed` : ctx.node.input[1];
+    const inputs = [ctx.node.input[0], wName];
+    const constants: [string, Tensor][] = fixedW ? [[wName, fixedW]] : [];
+    if (biasFused && cc!.dims.length === 2) {
+      const bName = `${ctx.node.input[2]}::flat`;
+      constants.push([bName, ctx.own(cc!.data, [outN])]);
+      inputs.push(bName);
+    } else if (biasFused) inputs.push(ctx.node.input[2]);
+    lowered = { op: { kind: 'dense', act: null }, inputs, constants };
+  }
   return {
+    lowered,
     run: ([A, B, C]) => {
       if (A!.rank !== 2) throw new RangeError(`${ctx.where}: A must be 2-D, got shape ${shapeStr(A!.shape)}`);
       if (B!.rank !== 2) throw new RangeError(`${ctx.where}: B must be 2-D, got shape ${shapeStr(B!.shape)}`);
@@ -501,16 +528,23 @@ const compileReshape: Compiler = (ctx) => {
   if (shape.filter((v) => v === -1).length > 1) fail(`${ctx.where}: shape [${shape.join(',')}] has more than one -1`);
   if (shape.some((v) => v < -1 || !Number.isSafeInteger(v))) fail(`${ctx.where}: shape [${shape.join(',')}] holds invalid values`);
   if (allowZero && shape.includes(0) && shape.includes(-1)) fail(`${ctx.where}: allowzero with both 0 and -1 in the shape`);
+  const dimsFor = (xs: readonly number[]): number[] => {
+    const dims = shape.map((v, i) => {
+      if (v !== 0 || allowZero) return v;
+      if (i >= xs.length) throw new RangeError(`${ctx.where}: shape [${shape.join(',')}] copies dim ${i} of ${shapeStr(xs)}, which has none`);
+      return xs[i];
+    });
+    const known = prod(dims.filter((d) => d !== -1)), total = prod(xs);
+    if (dims.includes(-1)) {
+      if (known === 0 || total % known !== 0) throw new RangeError(`${ctx.where}: cannot reshape ${shapeStr(xs)} to [${shape.join(',')}]`);
+      dims[dims.indexOf(-1)] = total / known;
+    } else if (known !== total) throw new RangeError(`${ctx.where}: cannot reshape ${shapeStr(xs)} (${total} elements) to [${dims.join(',')}]`);
+    return dims;
+  };
   return {
     staticInputs,
-    run: ([x]) => {
-      const dims = shape.map((v, i) => {
-        if (v !== 0 || allowZero) return v;
-        if (i >= x!.rank) throw new RangeError(`${ctx.where}: shape [${shape.join(',')}] copies dim ${i} of ${shapeStr(x!.shape)}, which has none`);
-        return x!.shape[i];
-      });
-      return [x!.reshape(dims)];
-    },
+    run: ([x]) => [x!.reshape(dimsFor(x!.shape))],
+    lowered: { op: { kind: 'view', shape: dimsFor }, inputs: [ctx.node.input[0]] },
   };
 };
 
@@ -524,12 +558,23 @@ const compileClip: Compiler = (ctx) => {
   } else {
     arity(ctx, 1, 3);
   }
+  // Constant bounds (or none) make Clip an activation the compiler can fuse (ReLU6).
+  const bound = (slot: number, def: number): number | undefined => {
+    if (ctx.opset < 11) return slot === 1 ? lo : hi;
+    if (!ctx.node.input[slot]) return def;
+    const c = floatConst(ctx, slot);
+    return c && c.data.length === 1 ? c.data[0] : undefined;
+  };
+  const cmin = bound(1, -Infinity), cmax = bound(2, Infinity);
+  const lowered: Compiled['lowered'] = cmin !== undefined && cmax !== undefined && cmin <= cmax
+    ? { op: act('clip', cmin, cmax), inputs: [ctx.node.input[0]] } : undefined;
   const scalar = (t: Tensor | null, def: number, which: string): number => {
     if (!t) return def;
     if (t.size !== 1) throw new RangeError(`${ctx.where}: '${which}' must be a scalar, got shape ${shapeStr(t.shape)}`);
     return t.data[0];
   };
   return {
+    lowered,
     run: ([x, mn, mx]) => {
       const l = scalar(mn ?? null, lo, 'min'), h = scalar(mx ?? null, hi, 'max');
       assertNotCapturing('ONNX Clip (computed on the JS thread)');
@@ -559,14 +604,28 @@ const compileConstant: Compiler = (ctx) => {
 export const COMPILERS: Readonly<Record<string, Compiler>> = {
   Conv: compileConv,
   BatchNormalization: compileBatchNorm,
-  Relu: unary((x) => ops.relu(x)),
-  LeakyRelu: unary((x, alpha) => ops.leakyRelu(x, alpha), ['alpha'], 0.01),
-  Sigmoid: unary((x) => ops.sigmoid(x)),
-  Tanh: unary((x) => ops.tanh(x)),
+  Relu: unary((x) => ops.relu(x), [], 0, () => act('relu')),
+  LeakyRelu: unary((x, alpha) => ops.leakyRelu(x, alpha), ['alpha'], 0.01, (alpha) => act('leakyRelu', alpha)),
+  Sigmoid: unary((x) => ops.sigmoid(x), [], 0, () => act('sigmoid')),
+  Tanh: unary((x) => ops.tanh(x), [], 0, () => act('tanh')),
+  HardSigmoid: (ctx) => {
+    const a = new Attrs(ctx.where, ctx.node.attribute, ['alpha', 'beta']);
+    arity(ctx, 1, 1);
+    const op = act('hardSigmoid', a.float('alpha', 0.2), a.float('beta', 0.5));
+    const f = jsAct((op as { act: Act }).act);
+    return { run: ([x]) => [f(x!)], lowered: { op } };
+  },
+  HardSwish: (ctx) => {
+    new Attrs(ctx.where, ctx.node.attribute, []);
+    arity(ctx, 1, 1);
+    const op = act('hardSwish');
+    const f = jsAct((op as { act: Act }).act);
+    return { run: ([x]) => [f(x!)], lowered: { op } };
+  },
   MaxPool: (ctx) => compilePool(ctx, true),
   AveragePool: (ctx) => compilePool(ctx, false),
-  GlobalAveragePool: unary((x) => ops.globalAvgPool2d(x)),
-  GlobalMaxPool: unary((x) => ops.globalMaxPool2d(x)),
+  GlobalAveragePool: unary((x) => ops.globalAvgPool2d(x), [], 0, () => ({ kind: 'globalPool', mode: 'avg' })),
+  GlobalMaxPool: unary((x) => ops.globalMaxPool2d(x), [], 0, () => ({ kind: 'globalPool', mode: 'max' })),
   Gemm: compileGemm,
   MatMul: (ctx) => {
     new Attrs(ctx.where, ctx.node.attribute, []);
@@ -577,12 +636,11 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
     const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
     arity(ctx, 1, 1);
     const axis = a.int('axis', 1);
-    return {
-      run: ([x]) => {
-        const ax = normAxis(ctx.where, axis, x!.rank, true);
-        return [x!.reshape([prod(x!.shape.slice(0, ax)), prod(x!.shape.slice(ax))])];
-      },
+    const flat = (s: readonly number[]): number[] => {
+      const ax = normAxis(ctx.where, axis, s.length, true);
+      return [prod(s.slice(0, ax)), prod(s.slice(ax))];
     };
+    return { run: ([x]) => [x!.reshape(flat(x!.shape))], lowered: { op: { kind: 'view', shape: flat } } };
   },
   Reshape: compileReshape,
   Add: binary('add'),
@@ -595,6 +653,7 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
     const legacy = ctx.opset < 13;
     const axis = a.int('axis', legacy ? 1 : -1);
     return {
+      lowered: { op: { kind: 'softmax', axis, log: false, legacy } },
       run: ([x]) => {
         const ax = normAxis(ctx.where, axis, x!.rank);
         if (!legacy || ax === x!.rank - 1) return [ops.softmax(x!, ax)];
@@ -611,6 +670,7 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
     if (tm && tm.data.some((v) => v !== 0)) fail(`${ctx.where}: training_mode is true; only inference is supported`);
     const wantMask = ctx.node.output.length > 1 && ctx.node.output[1] !== '';
     return {
+      ...(wantMask ? {} : { lowered: { op: { kind: 'view', shape: (s: readonly number[]) => s.slice() }, inputs: [ctx.node.input[0]] } }),
       staticInputs: [1, 2],
       run: ([x]) => (wantMask ? [x!.reshape(x!.shape), Tensor.wrap(new Float32Array(x!.size).fill(1), x!.shape)] : [x!.reshape(x!.shape)]),
     };
@@ -618,7 +678,7 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
   Identity: (ctx) => {
     new Attrs(ctx.where, ctx.node.attribute, []);
     arity(ctx, 1, 1);
-    return { run: ([x]) => [x!.reshape(x!.shape)] };
+    return { run: ([x]) => [x!.reshape(x!.shape)], lowered: { op: { kind: 'view', shape: (s) => s.slice() } } };
   },
   Clip: compileClip,
   Concat: (ctx) => {
@@ -632,6 +692,7 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
         const ts = xs as Tensor[];
         return [ops.concat(ts, normAxis(ctx.where, axis, ts[0].rank))];
       },
+      lowered: { op: { kind: 'concat', axis } },
     };
   },
   Constant: compileConstant,

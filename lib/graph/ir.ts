@@ -1,0 +1,128 @@
+/**
+ * The inference graph every front end lowers into (lib/io/onnx today): nodes over named values,
+ * float constants held as tensors, and for each node both a description the compiler understands
+ * (`GraphOp`: what it may fuse, plan and run on the native kernels) and the exact kernel of its
+ * front end (`exact`: the op's reference semantics on tensors, used where no plan applies, for
+ * constant folding and to infer the shapes of ops the compiler does not know).
+ *
+ * Front end -> Graph -> load-time passes (passes.ts) -> per-input-shape plan (plan.ts) -> addon.
+ */
+import type { Tensor } from '../tensor';
+import type { BinaryKind } from '../backend/types';
+
+/** The activation an epilogue or an elementwise node applies (codes in native/kernels/act/activation.h). */
+export type ActKind = 'relu' | 'leakyRelu' | 'clip' | 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'tanh';
+
+export interface Act {
+  kind: ActKind;
+  /** leakyRelu: slope; clip: min; hardSigmoid: alpha. */
+  alpha: number;
+  /** clip: max; hardSigmoid: beta. */
+  beta: number;
+}
+
+export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
+
+/** What the compiler knows about a node. 'opaque' nodes run their exact kernel. */
+export type GraphOp =
+  | {
+    kind: 'conv';
+    strides: number[]; dilations: number[]; groups: number;
+    /** [top, left, bottom, right] unless autoPad resolves them per input size. */
+    pads: number[]; autoPad: AutoPad;
+    /** Fused epilogue (passes): out = act(conv(x) + b + residual). */
+    act: Act | null;
+    /** Index of the fused residual input (after x, w, b), or -1. */
+    residual: number;
+  }
+  /** y[N, out] = act(x[N, in] W^T + b): W is a constant [out, in] (Gemm/MatMul lowered). */
+  | { kind: 'dense'; act: Act | null }
+  | { kind: 'batchNorm'; eps: number }
+  | { kind: 'act'; act: Act }
+  | {
+    kind: 'pool'; mode: 'max' | 'avg';
+    k: number[]; s: number[]; d: number[]; pads: number[]; autoPad: AutoPad; ceil: boolean; includePad: boolean;
+  }
+  | { kind: 'globalPool'; mode: 'max' | 'avg' }
+  | { kind: 'binary'; op: BinaryKind }
+  | { kind: 'softmax'; axis: number; log: boolean; legacy: boolean }
+  /** The output is the input's data under another shape (Reshape, Flatten, Identity, Dropout). */
+  | { kind: 'view'; shape: (input: readonly number[]) => number[] }
+  | { kind: 'concat'; axis: number }
+  | { kind: 'opaque' };
+
+/** Runs a node exactly: inputs in order (null for absent or load-time inputs). */
+export type ExactKernel = (inputs: (Tensor | null)[]) => Tensor[];
+
+export interface GraphNode {
+  /** For messages: "node 'conv1' (Conv)". */
+  label: string;
+  op: GraphOp;
+  /** Value names; '' for absent inputs and for inputs consumed at load (integer shapes). */
+  inputs: string[];
+  outputs: string[];
+  exact: ExactKernel;
+}
+
+export interface Graph {
+  nodes: GraphNode[];
+  /** Graph inputs (fed at run time), in order. */
+  inputs: string[];
+  outputs: string[];
+  /** Float constants by value name (weights; the model owns the tensors). */
+  constants: Map<string, Tensor>;
+}
+
+/** How many nodes read each value (graph outputs count as a reader). */
+export function readerCounts(g: Graph): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const node of g.nodes) for (const i of node.inputs) if (i) n.set(i, (n.get(i) ?? 0) + 1);
+  for (const o of g.outputs) n.set(o, (n.get(o) ?? 0) + 1);
+  return n;
+}
+
+/** The node producing each value. */
+export function producers(g: Graph): Map<string, GraphNode> {
+  const p = new Map<string, GraphNode>();
+  for (const node of g.nodes) for (const o of node.outputs) if (o) p.set(o, node);
+  return p;
+}
+
+/** A shallow copy whose nodes (and their op records and name lists) may be rewritten freely. */
+export function cloneGraph(g: Graph): Graph {
+  return {
+    nodes: g.nodes.map((n) => ({ ...n, op: { ...n.op }, inputs: n.inputs.slice(), outputs: n.outputs.slice() }) as GraphNode),
+    inputs: g.inputs.slice(),
+    outputs: g.outputs.slice(),
+    constants: new Map(g.constants),
+  };
+}
+
+/** [top, left, bottom, right] for an input of H x W (ONNX auto_pad). */
+export function resolvePads(mode: AutoPad, pads: number[], H: number, W: number, k: number[], s: number[], d: number[]): number[] {
+  if (mode === 'NOTSET') return pads;
+  if (mode === 'VALID') return [0, 0, 0, 0];
+  const out = [0, 0, 0, 0];
+  [H, W].forEach((I, i) => {
+    const total = Math.max(0, (Math.ceil(I / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - I);
+    const small = total >> 1;
+    const begin = mode === 'SAME_UPPER' ? small : total - small;
+    out[i] = begin;
+    out[i + 2] = total - begin;
+  });
+  return out;
+}
+
+/** The activation as a scalar function (reference semantics; the JS thread's fallback). */
+export function actFunction(a: Act): (v: number) => number {
+  switch (a.kind) {
+    case 'relu': return (v) => (v < 0 ? 0 : v);
+    case 'leakyRelu': return (v) => (v < 0 ? v * a.alpha : v);
+    case 'clip': return (v) => (v < a.alpha ? a.alpha : v > a.beta ? a.beta : v);
+    case 'sigmoid': return (v) => 1 / (1 + Math.exp(-v));
+    case 'silu': return (v) => v / (1 + Math.exp(-v));
+    case 'hardSigmoid': return (v) => Math.max(0, Math.min(1, a.alpha * v + a.beta));
+    case 'hardSwish': return (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5));
+    case 'tanh': return (v) => Math.tanh(v);
+  }
+}

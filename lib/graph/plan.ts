@@ -1,0 +1,663 @@
+/**
+ * Planning a graph for one set of input shapes: static shapes for every value, the residual add
+ * fused into the convolution that feeds it, a per-layer algorithm choice with weights prepared once
+ * (Winograd-transformed or panel-packed convolutions, packed dense layers; shared by every plan of
+ * the model with the same spatial size), Concat done in place where its inputs are contiguous
+ * slices of the output, and one arena for every intermediate, its buffers reused by liveness.
+ *
+ * The result is a list of steps, each a native kernel call on fixed slices of the arena. A plan
+ * whose steps are all native is recorded once (the addon's capture) and replayed by one addon call
+ * per run, on this thread or on a worker; nodes the compiler does not know run their exact kernels
+ * on tensors wrapping the arena slices.
+ */
+import { Tensor, allocOutput, persist, captureState, assertNotCapturing, CaptureUnsupportedError } from '../tensor';
+import { noGrad } from '../autograd/tape';
+import { backend, getAddon } from '../backend/index';
+import type { Backend, Conv2dGeom, FusedActivation, PoolGeom, PreparedConv2d } from '../backend/types';
+import { outputSizeRaw } from '../ops/validate';
+import { shapeStr } from '../errors';
+import type { Act, AutoPad, Graph, GraphNode } from './ir';
+import { actFunction, cloneGraph, producers, readerCounts, resolvePads } from './ir';
+import { fuseActivations } from './passes';
+
+export interface PlanOptions {
+  /** Prepared (packed / Winograd) kernels and fused epilogues; false: every node's exact kernel. */
+  fast: boolean;
+  winograd: boolean;
+}
+
+interface PlanAddon {
+  beginCapture(): void;
+  abortCapture(): void;
+  capturePlan(): unknown;
+  planRun(plan: unknown): void;
+  planRunAsync(plan: unknown): Promise<void>;
+  planDispose(plan: unknown): void;
+}
+
+/** Prepared weights, owned by the model and shared by its plans (keyed by node and input size). */
+export class PreparedCache {
+  private readonly convs = new Map<string, { prepared: PreparedConv2d | null; holder: Tensor | null }>();
+  private readonly dense = new Map<string, Tensor>();
+
+  conv(key: string, make: () => PreparedConv2d | null): PreparedConv2d | null {
+    let e = this.convs.get(key);
+    if (!e) {
+      const prepared = make();
+      e = { prepared, holder: prepared ? persist(Tensor.wrap(prepared.data, [prepared.data.length])) : null };
+      this.convs.set(key, e);
+    }
+    return e.prepared;
+  }
+
+  linear(key: string, make: () => Float32Array): Float32Array {
+    let t = this.dense.get(key);
+    if (!t) {
+      const packed = make();
+      t = persist(Tensor.wrap(packed, [packed.length]));
+      this.dense.set(key, t);
+    }
+    return t.data;
+  }
+
+  dispose(): void {
+    for (const e of this.convs.values()) e.holder?.dispose();
+    for (const t of this.dense.values()) t.dispose();
+    this.convs.clear();
+    this.dense.clear();
+  }
+}
+
+const prod = (a: readonly number[]): number => a.reduce((x, y) => x * y, 1);
+
+function nodeError(n: GraphNode, e: unknown): Error {
+  const msg = `${n.label}: ${e instanceof Error ? e.message : String(e)}`;
+  return e instanceof RangeError ? new RangeError(msg) : e instanceof TypeError ? new TypeError(msg) : new Error(msg);
+}
+
+// ---- shapes ------------------------------------------------------------------------------------
+
+interface Shaped {
+  shapes: Map<string, number[]>;
+  convGeom: Map<GraphNode, Conv2dGeom>;
+}
+
+function need4d(n: GraphNode, s: readonly number[], what = 'input'): void {
+  if (s.length !== 4) throw new RangeError(`${n.label}: ${what} must be 4-D (NCHW), got shape ${shapeStr(s)}`);
+}
+
+function convGeomOf(n: GraphNode, x: readonly number[], w: readonly number[]): Conv2dGeom {
+  if (n.op.kind !== 'conv') throw new Error('internal: not a conv');
+  need4d(n, x);
+  if (w.length !== 4) throw new RangeError(`${n.label}: weight must be 4-D [M, C/group, kH, kW], got ${shapeStr(w)}`);
+  const [N, C, H, W] = x;
+  const [outC, cg, kH, kW] = w;
+  const { strides: s, dilations: d, groups } = n.op;
+  if (cg * groups !== C) {
+    throw new RangeError(`${n.label}: input has ${C} channels (shape ${shapeStr(x)}) but the weight ${shapeStr(w)} with group ${groups} expects ${cg * groups}`);
+  }
+  if (outC % groups !== 0) throw new RangeError(`${n.label}: group ${groups} must divide the ${outC} output channels`);
+  const p = resolvePads(n.op.autoPad, n.op.pads, H, W, [kH, kW], s, d);
+  const OH = outputSizeRaw(H, kH, s[0], p[0], p[2], d[0], false);
+  const OW = outputSizeRaw(W, kW, s[1], p[1], p[3], d[1], false);
+  if (OH < 1 || OW < 1 || N < 1 || H < 1 || W < 1) {
+    throw new RangeError(`${n.label}: output would be empty for input ${shapeStr(x)} and weight ${shapeStr(w)}`);
+  }
+  return { N, C, H, W, outC, kH, kW, strideH: s[0], strideW: s[1], padTop: p[0], padLeft: p[1], padBottom: p[2],
+    padRight: p[3], dilationH: d[0], dilationW: d[1], groups, OH, OW };
+}
+
+/** The pooling geometry when the native kernel can run it (symmetric padding within half the kernel). */
+function poolGeomOf(n: GraphNode, x: readonly number[]): { g: PoolGeom | null; out: number[] } {
+  if (n.op.kind !== 'pool') throw new Error('internal: not a pool');
+  need4d(n, x);
+  const { k, s, d, ceil } = n.op;
+  const [N, C, H, W] = x;
+  const p = resolvePads(n.op.autoPad, n.op.pads, H, W, k, s, d);
+  const OH = outputSizeRaw(H, k[0], s[0], p[0], p[2], d[0], ceil);
+  const OW = outputSizeRaw(W, k[1], s[1], p[1], p[3], d[1], ceil);
+  if (OH < 1 || OW < 1) throw new RangeError(`${n.label}: output would be empty for input ${shapeStr(x)} and kernel [${k.join(',')}]`);
+  const native = p[0] === p[2] && p[1] === p[3] && 2 * p[0] <= k[0] && 2 * p[1] <= k[1] &&
+    (n.op.mode === 'max' || (d[0] === 1 && d[1] === 1));
+  const g: PoolGeom | null = native ? { N, C, H, W, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1], padH: p[0], padW: p[1],
+    dilationH: d[0], dilationW: d[1], ceilMode: ceil, OH, OW } : null;
+  // The native kernel's output size rule (PyTorch's) is ONNX's for symmetric padding.
+  if (g && (outputSizeRaw(H, k[0], s[0], p[0], p[0], d[0], ceil) !== OH || outputSizeRaw(W, k[1], s[1], p[1], p[1], d[1], ceil) !== OW)) {
+    return { g: null, out: [N, C, OH, OW] };
+  }
+  return { g, out: [N, C, OH, OW] };
+}
+
+function broadcastShape(n: GraphNode, a: readonly number[], b: readonly number[]): number[] {
+  const r = Math.max(a.length, b.length);
+  const pa = [...new Array<number>(r - a.length).fill(1), ...a], pb = [...new Array<number>(r - b.length).fill(1), ...b];
+  return pa.map((d, i) => {
+    if (d === pb[i] || pb[i] === 1) return d;
+    if (d === 1) return pb[i];
+    throw new RangeError(`${n.label}: shapes ${shapeStr(a)} and ${shapeStr(b)} cannot be broadcast`);
+  });
+}
+
+/** Output shapes of a node the compiler knows; null for opaque nodes (found by running them). */
+function inferNode(n: GraphNode, ins: (number[] | null)[], sh: Shaped): number[][] | null {
+  const x = ins[0];
+  const op = n.op;
+  switch (op.kind) {
+    case 'conv': {
+      const g = convGeomOf(n, x!, ins[1]!);
+      const b = ins[2];
+      if (b && (b.length !== 1 || b[0] !== g.outC)) throw new RangeError(`${n.label}: bias ${shapeStr(b)} does not match ${g.outC} output channels`);
+      sh.convGeom.set(n, g);
+      return [[g.N, g.outC, g.OH, g.OW]];
+    }
+    case 'dense': {
+      const w = ins[1]!;
+      if (x!.length !== 2) throw new RangeError(`${n.label}: A must be 2-D, got shape ${shapeStr(x!)}`);
+      if (w[1] !== x![1]) throw new RangeError(`${n.label}: A ${shapeStr(x!)} does not match the weight ${shapeStr(w)} (inner dimensions differ)`);
+      return [[x![0], w[0]]];
+    }
+    case 'batchNorm': {
+      if (x!.length < 2) throw new RangeError(`${n.label}: input must be at least 2-D, got ${shapeStr(x!)}`);
+      for (let i = 1; i < 5; i++) {
+        const p = ins[i];
+        if (!p || p.length !== 1 || p[0] !== x![1]) throw new RangeError(`${n.label}: input ${i} must have shape [${x![1]}], got ${p ? shapeStr(p) : 'none'}`);
+      }
+      return [x!.slice()];
+    }
+    case 'act':
+      return [x!.slice()];
+    case 'pool':
+      return [poolGeomOf(n, x!).out];
+    case 'globalPool':
+      if (x!.length < 3) throw new RangeError(`${n.label}: input must be at least 3-D, got ${shapeStr(x!)}`);
+      return [[x![0], x![1], ...x!.slice(2).map(() => 1)]];
+    case 'binary':
+      return [broadcastShape(n, x!, ins[1]!)];
+    case 'softmax': {
+      const r = x!.length;
+      if (op.axis < -r || op.axis >= r) throw new RangeError(`${n.label}: axis ${op.axis} is out of range for rank ${r}`);
+      return [x!.slice()];
+    }
+    case 'view':
+      return [op.shape(x!)];
+    case 'concat': {
+      const r = x!.length;
+      const axis = op.axis < 0 ? op.axis + r : op.axis;
+      if (axis < 0 || axis >= r) throw new RangeError(`${n.label}: axis ${op.axis} is out of range for rank ${r}`);
+      const out = x!.slice();
+      out[axis] = 0;
+      for (const [i, s] of ins.entries()) {
+        if (!s || s.length !== r || s.some((d, j) => j !== axis && d !== x![j])) {
+          throw new RangeError(`${n.label}: input ${i} has shape ${s ? shapeStr(s) : 'none'}, which differs from ${shapeStr(x!)} outside axis ${axis}`);
+        }
+        out[axis] += s[axis];
+      }
+      return [out];
+    }
+    case 'opaque':
+      return null;
+  }
+}
+
+function inferShapes(g: Graph, feeds: Map<string, readonly number[]>): Shaped {
+  const sh: Shaped = { shapes: new Map(), convGeom: new Map() };
+  for (const [name, t] of g.constants) sh.shapes.set(name, t.shape.slice());
+  for (const [name, s] of feeds) sh.shapes.set(name, s.slice());
+  for (const n of g.nodes) {
+    const ins = n.inputs.map((i) => (i ? sh.shapes.get(i) ?? null : null));
+    let outs: number[][] | null;
+    try {
+      outs = inferNode(n, ins, sh);
+      if (!outs) outs = runForShapes(g, n, ins);
+    } catch (e) {
+      throw nodeError(n, e);
+    }
+    n.outputs.forEach((o, i) => { if (o && outs![i]) sh.shapes.set(o, outs![i]); });
+  }
+  return sh;
+}
+
+/** An opaque node's output shapes: its exact kernel run once on zeros (constants as they are). */
+function runForShapes(g: Graph, n: GraphNode, ins: (number[] | null)[]): number[][] {
+  return noGrad(() => {
+    const made: Tensor[] = [];
+    const args = n.inputs.map((name, i) => {
+      if (!name) return null;
+      const c = g.constants.get(name);
+      if (c) return c;
+      const t = Tensor.wrap(new Float32Array(prod(ins[i]!)), ins[i]!);
+      made.push(t);
+      return t;
+    });
+    try {
+      const outs = n.exact(args);
+      const shapes = outs.map((t) => (t ? t.shape.slice() : []));
+      for (const t of outs) if (t && !t.persistent && !made.includes(t)) t.dispose();
+      return shapes;
+    } finally {
+      for (const t of made) t.dispose();
+    }
+  });
+}
+
+// ---- the plan ------------------------------------------------------------------------------------
+
+/** Where a value's data lives: a buffer of the arena, a constant, or (views) another value's. */
+interface Slot {
+  /** The buffer (root) this value's data is in; values sharing a root share storage. */
+  root: Buffer;
+  /** Offset in floats within the root buffer. */
+  offset: number;
+  size: number;
+}
+
+interface Buffer {
+  size: number;
+  first: number;
+  last: number;
+  /** Arena offset (floats), assigned by allocate(). */
+  at: number;
+  /** Constants are not in the arena. */
+  constant: Float32Array | null;
+}
+
+type Step = () => void;
+
+/** An act the backend's epilogues apply; others run as a separate step after the producer. */
+function epilogue(act: Act | null): FusedActivation | null {
+  if (act === null) return 'none';
+  if (act.kind === 'relu') return 'relu';
+  return null;
+}
+
+const UNARY_NATIVE = new Set(['relu', 'leakyRelu', 'sigmoid', 'tanh']);
+
+/** act in place (or from x into out) over n elements. */
+function actStep(be: Backend, act: Act, x: Float32Array, out: Float32Array): Step {
+  if (UNARY_NATIVE.has(act.kind)) {
+    const kind = act.kind as 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
+    return () => be.unary(kind, x, act.alpha, out);
+  }
+  const f = actFunction(act);
+  return () => {
+    assertNotCapturing(`${act.kind} (computed on the JS thread)`);
+    for (let i = 0; i < out.length; i++) out[i] = f(x[i]);
+  };
+}
+
+/** An executable plan for one set of input shapes. */
+export class ExecPlan {
+  readonly inputShapes: Map<string, readonly number[]>;
+  readonly outputShapes: Map<string, readonly number[]>;
+  /** Steps that are native calls only (the plan is replayed by one addon call). */
+  readonly captured: boolean;
+  /** For tests and the README: what each node became. */
+  readonly summary: { node: string; algo: string }[];
+  private readonly arena: Tensor;
+  private readonly steps: Step[];
+  private readonly inputViews: Map<string, Float32Array>;
+  private readonly outputViews: Map<string, Float32Array>;
+  private handle: unknown = null;
+  private disposedFlag = false;
+  /** Set while a run (sync or on a worker) uses the arena. */
+  busy = false;
+
+  constructor(g0: Graph, feeds: Map<string, readonly number[]>, opts: PlanOptions, cache: PreparedCache) {
+    const g = cloneGraph(g0);
+    const sh = inferShapes(g, feeds);
+    const be = backend();
+    this.inputShapes = new Map([...feeds].map(([k, v]) => [k, Object.freeze(v.slice())]));
+    const summary: { node: string; algo: string }[] = [];
+
+    // Algorithm choice for convolutions (shape dependent), then residual adds fused into the
+    // convolutions whose kernel has a residual epilogue, then activations after them.
+    const prepared = new Map<GraphNode, PreparedConv2d>();
+    if (opts.fast) {
+      for (const n of g.nodes) {
+        if (n.op.kind !== 'conv') continue;
+        const geom = sh.convGeom.get(n)!;
+        const w = g.constants.get(n.inputs[1]);
+        if (!w || !be.prepareConv2d || !be.conv2dPrepared) continue;
+        const key = `${n.label}|${n.inputs[1]}|${geom.H}x${geom.W}|${be.name}|${opts.winograd}`;
+        const p = cache.conv(key, () => be.prepareConv2d!(w.data, geom, { winograd: opts.winograd }));
+        if (p) prepared.set(n, p);
+      }
+      fuseResidualAdds(g, sh, prepared);
+      fuseActivations(g);
+    }
+    const readers = readerCounts(g);
+    const prod0 = producers(g);
+
+    // Slots: constants, inputs, node outputs; views and in-place concat inputs share their root.
+    const slots = new Map<string, Slot>();
+    const buffers: Buffer[] = [];
+    const newBuffer = (size: number, at: number, constant: Float32Array | null = null): Buffer => {
+      const b: Buffer = { size, first: at, last: at, at: -1, constant };
+      if (!constant) buffers.push(b);
+      return b;
+    };
+    for (const [name, t] of g.constants) slots.set(name, { root: newBuffer(t.size, 0, t.data), offset: 0, size: t.size });
+    for (const [name, s] of feeds) slots.set(name, { root: newBuffer(prod(s), -1), offset: 0, size: prod(s) });
+    const shapeOf = (name: string): number[] => sh.shapes.get(name)!;
+
+    // In-place concat: inputs produced by a kernel step, read only by the concat, written straight
+    // into their slice of the output when the slices are contiguous (nothing before the axis > 1).
+    const inPlace = new Map<string, { concat: GraphNode; offset: number }>();
+    for (const n of g.nodes) {
+      if (n.op.kind !== 'concat' || !opts.fast) continue;
+      const s0 = shapeOf(n.inputs[0]);
+      const axis = n.op.axis < 0 ? n.op.axis + s0.length : n.op.axis;
+      if (prod(s0.slice(0, axis)) !== 1) continue;
+      const unique = new Set(n.inputs);
+      const ok = unique.size === n.inputs.length && n.inputs.every((i) => {
+        const p = prod0.get(i);
+        return p !== undefined && readers.get(i) === 1 && p.op.kind !== 'view' && p.op.kind !== 'opaque' &&
+          p.op.kind !== 'concat' && !g.outputs.includes(i);
+      });
+      if (!ok) continue;
+      let off = 0;
+      for (const i of n.inputs) {
+        inPlace.set(i, { concat: n, offset: off });
+        off += prod(shapeOf(i));
+      }
+    }
+
+    const stepsOf: (() => Step)[] = [];
+    g.nodes.forEach((n, at) => {
+      const use = (name: string): void => {
+        const s = slots.get(name);
+        if (s) s.root.last = Math.max(s.root.last, at);
+      };
+      for (const i of n.inputs) if (i) use(i);
+      for (const [j, o] of n.outputs.entries()) {
+        if (!o) continue;
+        const size = prod(shapeOf(o));
+        if (n.op.kind === 'view' && j === 0) {
+          const src = slots.get(n.inputs[0])!;
+          slots.set(o, { root: src.root, offset: src.offset, size });
+        } else if (inPlace.has(o)) {
+          // The concat's own slot is made here, at its first producer, and found again below.
+          const { concat, offset } = inPlace.get(o)!;
+          let whole = slots.get(concat.outputs[0]);
+          if (!whole) {
+            const total = prod(shapeOf(concat.outputs[0]));
+            whole = { root: newBuffer(total, at), offset: 0, size: total };
+            slots.set(concat.outputs[0], whole);
+          }
+          slots.set(o, { root: whole.root, offset, size });
+        } else if (!(n.op.kind === 'concat' && slots.has(o))) {
+          slots.set(o, { root: newBuffer(size, at), offset: 0, size });
+        }
+      }
+    });
+    for (const o of g.outputs) { const s = slots.get(o); if (s) s.root.last = g.nodes.length; }
+    const arenaSize = allocate(buffers);
+    this.arena = persist(Tensor.wrap(new Float32Array(Math.max(arenaSize, 1)), [Math.max(arenaSize, 1)]));
+    const A = this.arena.data;
+    const view = (name: string): Float32Array => {
+      const s = slots.get(name);
+      if (!s) throw new Error(`internal: value '${name}' has no slot`);
+      const base = s.root.constant ?? A.subarray(s.root.at, s.root.at + s.root.size);
+      return base.subarray(s.offset, s.offset + s.size);
+    };
+    this.inputViews = new Map([...feeds.keys()].map((k) => [k, view(k)]));
+    this.outputViews = new Map(g.outputs.map((o) => [o, view(o)]));
+    this.outputShapes = new Map(g.outputs.map((o) => [o, Object.freeze(shapeOf(o).slice())]));
+
+    for (const n of g.nodes) {
+      const algo = buildSteps(n, g, sh, be, view, prepared, cache, inPlace, stepsOf);
+      summary.push({ node: n.label, algo });
+    }
+    this.steps = stepsOf.map((f) => f());
+    this.summary = summary;
+    this.captured = this.capture();
+  }
+
+  get disposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  /** Copies the inputs in, runs the steps (or the recorded plan), copies the outputs out. */
+  run(inputs: Map<string, Tensor>): Record<string, Tensor> {
+    this.load(inputs);
+    if (this.handle) (getAddon() as unknown as PlanAddon).planRun(this.handle);
+    else for (const s of this.steps) s();
+    return this.results();
+  }
+
+  /** run() on a worker thread; only for captured plans. The caller keeps the plan busy meanwhile. */
+  async runAsync(inputs: Map<string, Tensor>): Promise<Record<string, Tensor>> {
+    if (!this.handle) throw new Error('internal: runAsync on a plan that is not recorded');
+    this.load(inputs);
+    await (getAddon() as unknown as PlanAddon).planRunAsync(this.handle);
+    return this.results();
+  }
+
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    if (this.handle) (getAddon() as unknown as PlanAddon).planDispose(this.handle);
+    this.handle = null;
+    this.arena.dispose();
+  }
+
+  private load(inputs: Map<string, Tensor>): void {
+    for (const [name, v] of this.inputViews) v.set(inputs.get(name)!.data);
+  }
+
+  private results(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, v] of this.outputViews) {
+      const a = allocOutput(v.length);
+      a.set(v);
+      out[name] = Tensor.wrap(a, this.outputShapes.get(name)!);
+    }
+    return out;
+  }
+
+  /** Records the steps as one native plan; false when a step needs the JS thread. */
+  private capture(): boolean {
+    if (backend().name !== 'native' || captureState.active) return false;
+    const addon = getAddon() as unknown as PlanAddon;
+    addon.beginCapture();
+    captureState.active = true;
+    try {
+      for (const s of this.steps) s();
+    } catch (e) {
+      addon.abortCapture();
+      captureState.active = false;
+      if (e instanceof CaptureUnsupportedError) return false;
+      throw e;
+    }
+    captureState.active = false;
+    this.handle = addon.capturePlan();
+    return true;
+  }
+}
+
+/**
+ * Add(a, b) where a is the output of a convolution with a residual epilogue, read by nothing else:
+ * the convolution computes act(conv + bias + b) instead, at the Add's place in the order (b may be
+ * computed after the convolution's original position).
+ */
+function fuseResidualAdds(g: Graph, sh: Shaped, prepared: Map<GraphNode, PreparedConv2d>): void {
+  const readers = readerCounts(g);
+  const prod0 = producers(g);
+  const atAdd = new Map<GraphNode, GraphNode>();
+  const moved = new Set<GraphNode>();
+  for (const n of g.nodes) {
+    if (n.op.kind !== 'binary' || n.op.op !== 'add' || n.inputs[0] === n.inputs[1]) continue;
+    const [a, b] = n.inputs;
+    const sa = sh.shapes.get(a), sb = sh.shapes.get(b);
+    if (!sa || !sb || sa.length !== sb.length || sa.some((d, i) => d !== sb[i])) continue;
+    for (const [x, other] of [[a, b], [b, a]]) {
+      const c = prod0.get(x);
+      if (!c || c.op.kind !== 'conv' || c.op.act !== null || c.op.residual >= 0 || !prepared.has(c) ||
+        readers.get(x) !== 1 || moved.has(c)) continue;
+      c.op.residual = 3;
+      c.inputs = [c.inputs[0], c.inputs[1], c.inputs[2] ?? '', other];
+      c.outputs = [n.outputs[0]];
+      moved.add(c);
+      atAdd.set(n, c);
+      break;
+    }
+  }
+  g.nodes = g.nodes.flatMap((n) => (moved.has(n) ? [] : [atAdd.get(n) ?? n]));
+}
+
+/** First-fit arena offsets: buffers whose lifetimes overlap never share floats. Returns the size. */
+function allocate(buffers: Buffer[]): number {
+  const ALIGN = 16;  // floats: 64-byte alignment for every buffer
+  const order = buffers.slice().sort((x, y) => y.size - x.size || x.first - y.first);
+  const placed: Buffer[] = [];
+  let total = 0;
+  for (const b of order) {
+    const clash = placed.filter((p) => p.first <= b.last && b.first <= p.last).sort((x, y) => x.at - y.at);
+    let at = 0;
+    for (const p of clash) {
+      if (at + b.size <= p.at) break;
+      at = Math.max(at, Math.ceil((p.at + p.size) / ALIGN) * ALIGN);
+    }
+    b.at = at;
+    placed.push(b);
+    total = Math.max(total, at + b.size);
+  }
+  return total;
+}
+
+/** Appends the steps of one node; returns the algorithm's name (plan summary). */
+function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name: string) => Float32Array,
+  prepared: Map<GraphNode, PreparedConv2d>, cache: PreparedCache, inPlace: Map<string, unknown>,
+  steps: (() => Step)[]): string {
+  const shapeOf = (name: string): number[] => sh.shapes.get(name)!;
+  const op = n.op;
+  const wrapErr = (s: Step): Step => () => {
+    try { s(); } catch (e) { throw e instanceof CaptureUnsupportedError ? e : nodeError(n, e); }
+  };
+  const push = (f: () => Step): void => { steps.push(() => wrapErr(f())); };
+  const out = n.outputs[0] ? view(n.outputs[0]) : null;
+  switch (op.kind) {
+    case 'conv': {
+      const geom = sh.convGeom.get(n)!;
+      const x = view(n.inputs[0]);
+      const w = view(n.inputs[1]);
+      const b = n.inputs[2] ? view(n.inputs[2]) : null;
+      const res = op.residual >= 0 ? view(n.inputs[op.residual]) : null;
+      const fused = epilogue(op.act);
+      const act: FusedActivation = fused ?? 'none';
+      const p = prepared.get(n);
+      if (p) push(() => () => be.conv2dPrepared!(x, p, b, res, geom, out!, act));
+      else push(() => () => be.conv2d(x, w, b, geom, out!, act));
+      if (!fused && op.act) push(() => actStep(be, op.act!, out!, out!));
+      return `${p ? p.algo : geom.groups === geom.C && geom.groups > 1 ? 'depthwise' : 'direct'} ${geom.kH}x${geom.kW}/${geom.strideH}` +
+        `${op.act ? ` +${op.act.kind}${fused ? '' : ' (separate)'}` : ''}${res ? ' +residual' : ''}`;
+    }
+    case 'dense': {
+      const x = view(n.inputs[0]);
+      const wt = g.constants.get(n.inputs[1])!;
+      const b = n.inputs[2] ? view(n.inputs[2]) : null;
+      const [N, inF] = shapeOf(n.inputs[0]);
+      const outF = wt.shape[0];
+      const fused = epilogue(op.act);
+      const act = fused ?? 'none';
+      if (be.prepareLinear && be.linearPrepared) {
+        const packed = cache.linear(`${n.inputs[1]}|${be.name}`, () => be.prepareLinear!(wt.data, inF, outF));
+        push(() => () => be.linearPrepared!(x, packed, b, N, inF, outF, out!, act));
+      } else {
+        push(() => () => be.linear(x, wt.data, b, N, inF, outF, out!));
+        if (act === 'relu') push(() => () => be.unary('relu', out!, 0, out!));
+      }
+      if (!fused && op.act) push(() => actStep(be, op.act!, out!, out!));
+      return `dense${op.act ? ` +${op.act.kind}` : ''}`;
+    }
+    case 'batchNorm': {
+      const s = shapeOf(n.inputs[0]);
+      const [N, C] = s;
+      const HW = prod(s.slice(2));
+      const [x, scale, bias, mean, variance] = n.inputs.map((i) => view(i));
+      push(() => () => be.batchNorm2d(x, N, C, HW, mean, variance, scale, bias, op.eps, out!));
+      return 'batchNorm';
+    }
+    case 'act':
+      push(() => actStep(be, op.act, view(n.inputs[0]), out!));
+      return op.act.kind;
+    case 'pool': {
+      const { g: pg } = poolGeomOf(n, shapeOf(n.inputs[0]));
+      if (!pg) break;
+      const x = view(n.inputs[0]);
+      push(() => () => be.pool2d(x, pg, op.mode, op.includePad, out!));
+      return `${op.mode}Pool ${pg.kH}x${pg.kW}/${pg.strideH}`;
+    }
+    case 'globalPool': {
+      const s = shapeOf(n.inputs[0]);
+      const x = view(n.inputs[0]);
+      push(() => () => be.globalPool2d(x, s[0], s[1], prod(s.slice(2)), op.mode, out!));
+      return `global${op.mode}Pool`;
+    }
+    case 'binary': {
+      const sa = shapeOf(n.inputs[0]), sb = shapeOf(n.inputs[1]);
+      const a = view(n.inputs[0]), b = view(n.inputs[1]);
+      const so = shapeOf(n.outputs[0]);
+      if (sa.length === sb.length && sa.every((d, i) => d === sb[i])) {
+        push(() => () => be.binary(op.op, a, b, 1, 1, a.length, 'same', out!));
+        return op.op;
+      }
+      // One operand per channel ([C, 1, 1], [1, C, 1, 1] or per sample [N, C, 1, 1]) over the other.
+      const commutes = op.op === 'add' || op.op === 'mul';
+      for (const [full, sFull, part, sPart] of commutes ? [[a, sa, b, sb], [b, sb, a, sa]] as const : [[a, sa, b, sb]] as const) {
+        if (sFull.length < 3 || sFull.length !== so.length || sFull.some((d, i) => d !== so[i])) continue;
+        const r = sFull.length;
+        const p = [...new Array<number>(r - sPart.length).fill(1), ...sPart];
+        const [N, C] = sFull;
+        if (p[1] !== C || p.slice(2).some((d) => d !== 1) || (p[0] !== 1 && p[0] !== N)) continue;
+        const inner = prod(sFull.slice(2));
+        if (p[0] === 1 || N === 1) {
+          push(() => () => be.binary(op.op, full, part, N, C, inner, 'channel', out!));
+        } else {
+          const chunks = Array.from({ length: N }, (_, i) => [full.subarray(i * C * inner, (i + 1) * C * inner),
+            part.subarray(i * C, (i + 1) * C), out!.subarray(i * C * inner, (i + 1) * C * inner)] as const);
+          push(() => () => { for (const [f, q, o] of chunks) be.binary(op.op, f, q, 1, C, inner, 'channel', o); });
+        }
+        return `${op.op} per channel`;
+      }
+      break;
+    }
+    case 'softmax': {
+      const s = shapeOf(n.inputs[0]);
+      const axis = op.axis < 0 ? op.axis + s.length : op.axis;
+      const x = view(n.inputs[0]);
+      const outer = prod(s.slice(0, axis));
+      const [dim, inner] = op.legacy ? [prod(s.slice(axis)), 1] : [s[axis], prod(s.slice(axis + 1))];
+      push(() => () => be.softmax(x, outer, dim, inner, op.log, out!));
+      return op.log ? 'logSoftmax' : 'softmax';
+    }
+    case 'view':
+      return 'view';
+    case 'concat': {
+      if (n.inputs.every((i) => inPlace.has(i))) return 'concat in place';
+      break;
+    }
+    case 'opaque':
+      break;
+  }
+  // The node's exact kernel on tensors over the arena slices; the results are copied in.
+  const ins = n.inputs.map((i) => (i ? { v: view(i), s: shapeOf(i) } : null));
+  const outs = n.outputs.map((o) => (o ? view(o) : null));
+  push(() => () => {
+    assertNotCapturing(`${n.label} (computed on the JS thread)`);
+    noGrad(() => {
+      const args = ins.map((a) => (a ? Tensor.wrap(a.v, a.s) : null));
+      const res = n.exact(args);
+      res.forEach((t, i) => {
+        const o = outs[i];
+        if (o && t) {
+          if (t.size !== o.length) throw new RangeError(`internal: output ${i} has ${t.size} elements, planned ${o.length}`);
+          o.set(t.data);
+        }
+      });
+      for (const t of res) if (t && !args.includes(t) && !t.persistent) t.dispose();
+      for (const t of args) t?.dispose();
+    });
+  });
+  return `exact (${n.op.kind})`;
+}
