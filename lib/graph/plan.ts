@@ -291,8 +291,11 @@ export class ExecPlan {
   readonly outputShapes: Map<string, readonly number[]>;
   /** Steps that are native calls only (the plan is replayed by one addon call). */
   readonly captured: boolean;
-  /** For tests and the README: what each node became. */
+  /** For tests and diagnostics: what each node became. */
   readonly summary: { node: string; algo: string }[];
+  /** Bytes of the arena, and of the intermediates it holds were each given its own buffer. */
+  readonly arenaBytes: number;
+  readonly bufferBytes: number;
   private readonly arena: Tensor;
   private readonly steps: Step[];
   private readonly inputViews: Map<string, Float32Array>;
@@ -392,6 +395,8 @@ export class ExecPlan {
     });
     for (const o of g.outputs) { const s = slots.get(o); if (s) s.root.last = g.nodes.length; }
     const arenaSize = allocate(buffers);
+    this.arenaBytes = 4 * Math.max(arenaSize, 1);
+    this.bufferBytes = 4 * buffers.reduce((a, b) => a + b.size, 0);
     this.arena = persist(Tensor.wrap(new Float32Array(Math.max(arenaSize, 1)), [Math.max(arenaSize, 1)]));
     const A = this.arena.data;
     const view = (name: string): Float32Array => {

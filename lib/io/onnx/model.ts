@@ -281,9 +281,14 @@ export class OnnxModel {
     this.graph.constants.clear();
   }
 
-  /** @internal What each node of the plan for these input shapes runs as (tests, diagnostics). */
-  planSummary(input: Tensor | Record<string, Tensor>): { node: string; algo: string }[] {
-    return this.acquire('OnnxModel.planSummary', this.feeds(input)).summary;
+  /**
+   * The plan for these inputs' shapes (built if needed): what each node runs as, the arena size,
+   * and whether it replays as one native call.
+   */
+  planInfo(input: Tensor | Record<string, Tensor>): { nodes: { node: string; algo: string }[]; arenaBytes: number;
+    bufferBytes: number; recorded: boolean } {
+    const p = this.acquire('OnnxModel.planInfo', this.feeds(input));
+    return { nodes: p.summary, arenaBytes: p.arenaBytes, bufferBytes: p.bufferBytes, recorded: p.captured };
   }
 
   /** A plan for these input shapes that no run is using (built, and cached, when there is none). */

@@ -1,0 +1,245 @@
+/**
+ * The graph compiler (lib/graph) through its ONNX front end: every planned result is compared
+ * with the same file run on the exact ops (`fuse: false`), with hand-computed references, and with
+ * the nn models, and the plan itself is inspected (what fused, what runs in place, arena reuse,
+ * one recorded native call).
+ */
+import { describe, it, expect } from 'vitest';
+import { loadOnnx, buildOnnxModel, onnxFromStateDict } from '../lib/io/onnx/index';
+import type { OnnxNodeSpec, OnnxInitializer } from '../lib/io/onnx/index';
+import { Tensor, randn, rand } from '../lib/tensor';
+import * as ops from '../lib/ops/index';
+import { noGrad } from '../lib/autograd/tape';
+import { memory, manualSeed, models } from '../lib/index';
+
+let seed = 900;
+const rn = (shape: number[], scale = 1): Tensor => {
+  const t = randn(shape, { seed: seed++ });
+  return scale === 1 ? t : Tensor.from(t.toArray().map((v) => v * scale), shape);
+};
+
+/** max |a - b| relative to max |b| (at least 1e-30). */
+function relErr(a: Tensor, b: Tensor): number {
+  expect([...a.shape]).toEqual([...b.shape]);
+  const x = a.toArray(), y = b.toArray();
+  let m = 0, s = 1e-30;
+  for (let i = 0; i < x.length; i++) { m = Math.max(m, Math.abs(x[i] - y[i])); s = Math.max(s, Math.abs(y[i])); }
+  return m / s;
+}
+
+interface Spec { nodes: OnnxNodeSpec[]; initializers: Record<string, OnnxInitializer>; x: (number | string)[]; opset?: number }
+const build = (s: Spec): Uint8Array => buildOnnxModel({
+  nodes: s.nodes, initializers: s.initializers, inputs: [{ name: 'x', shape: s.x }], outputs: ['y'], opset: s.opset ?? 13,
+});
+
+/** Planned and exact runs of the same file on x; returns both and the plan. */
+async function both(bytes: Uint8Array, x: Tensor) {
+  const fast = await loadOnnx(bytes);
+  const exact = await loadOnnx(bytes, { fuse: false });
+  const y = fast.run(x), ye = exact.run(x);
+  const info = fast.planInfo(x);
+  return { y, ye, info, fast, exact };
+}
+
+const algos = (info: { nodes: { algo: string }[] }): string[] => info.nodes.map((n) => n.algo);
+
+function bnInits(p: string, c: number): Record<string, Tensor> {
+  return {
+    [`${p}.s`]: rand([c], { seed: seed++ }), [`${p}.t`]: rn([c], 0.1), [`${p}.m`]: rn([c], 0.1),
+    [`${p}.v`]: Tensor.from(rand([c], { seed: seed++ }).toArray().map((v) => 0.5 + v), [c]),
+  };
+}
+const bnNode = (p: string, x: string, y: string): OnnxNodeSpec => ({ op: 'BatchNormalization', inputs: [x, `${p}.s`, `${p}.t`, `${p}.m`, `${p}.v`], outputs: [y] });
+
+describe('graph compiler: fusion', () => {
+  it('folds batch norm and fuses Relu, Clip (ReLU6), LeakyRelu, Sigmoid, HardSigmoid, HardSwish and SiLU into the convolution', async () => {
+    const acts: [string, OnnxNodeSpec[], Record<string, OnnxInitializer>, string][] = [
+      ['relu', [{ op: 'Relu', inputs: ['n'], outputs: ['y'] }], {}, '+relu'],
+      ['relu6', [{ op: 'Clip', inputs: ['n', 'lo', 'hi'], outputs: ['y'] }], { lo: Tensor.from([0], []), hi: Tensor.from([6], []) }, '+clip'],
+      ['leaky', [{ op: 'LeakyRelu', inputs: ['n'], outputs: ['y'], attrs: { alpha: 0.2 } }], {}, '+leakyRelu'],
+      ['sigmoid', [{ op: 'Sigmoid', inputs: ['n'], outputs: ['y'] }], {}, '+sigmoid'],
+      ['hardSigmoid', [{ op: 'HardSigmoid', inputs: ['n'], outputs: ['y'], attrs: { alpha: 0.25, beta: 0.4 } }], {}, '+hardSigmoid'],
+      ['hardSwish', [{ op: 'HardSwish', inputs: ['n'], outputs: ['y'] }], {}, '+hardSwish'],
+      ['silu', [{ op: 'Sigmoid', inputs: ['n'], outputs: ['g'] }, { op: 'Mul', inputs: ['n', 'g'], outputs: ['y'] }], {}, '+silu'],
+    ];
+    for (const [name, tail, extra, tag] of acts) {
+      const bytes = build({
+        nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } }, bnNode('bn', 'c', 'n'), ...tail],
+        initializers: { w: rn([24, 8, 3, 3], 0.5), b: rn([24], 0.1), ...bnInits('bn', 24), ...extra },
+        x: ['N', 8, 10, 10],
+      });
+      const x = rn([2, 8, 10, 10]);
+      const { y, ye, info } = await both(bytes, x);
+      expect(info.nodes.length, name).toBe(1);
+      expect(info.nodes[0].algo, name).toContain(tag);
+      expect(relErr(y, ye), name).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the fused activations compute what the formulas say (against hand-written references)', async () => {
+    const x = Tensor.from([-9, -3, -1, -0.5, 0, 0.5, 1, 3, 5, 9, NaN, Infinity], [1, 12]);
+    const ref: Record<string, (v: number) => number> = {
+      HardSigmoid: (v) => Math.max(0, Math.min(1, 0.2 * v + 0.5)),
+      HardSwish: (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5)),
+    };
+    for (const [op, f] of Object.entries(ref)) {
+      const m = await loadOnnx(build({ nodes: [{ op, inputs: ['x'], outputs: ['y'] }], initializers: {}, x: [1, 12] }));
+      const y = m.run(x).toArray();
+      x.toArray().forEach((v, i) => {
+        const want = f(v);
+        if (Number.isNaN(want)) expect(Number.isNaN(y[i]), `${op}(${v})`).toBe(true);
+        else expect(y[i], `${op}(${v})`).toBeCloseTo(want, 6);
+      });
+    }
+  });
+
+  it('fuses the residual add (and the ReLU after it) into the convolution, even when the shortcut is computed later', async () => {
+    // y = relu(bn(conv_b(relu(bn(conv_a(x))))) + bn(conv_s(t(x)))), t a chain of six activations, so that
+    // the loader's topological order puts conv_s after conv_b (the fused convolution must move).
+    const chain: OnnxNodeSpec[] = [];
+    for (let i = 0; i < 6; i++) chain.push({ op: i % 2 ? 'Tanh' : 'Sigmoid', inputs: [i ? `t${i - 1}` : 'x'], outputs: [`t${i}`] });
+    const bytes = build({
+      nodes: [
+        ...chain,
+        { op: 'Conv', inputs: ['x', 'wa'], outputs: ['a'], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] } }, bnNode('ba', 'a', 'an'),
+        { op: 'Relu', inputs: ['an'], outputs: ['ar'] },
+        { op: 'Conv', inputs: ['ar', 'wb'], outputs: ['b'], attrs: { pads: [1, 1, 1, 1] } }, bnNode('bb', 'b', 'bn'),
+        { op: 'Conv', inputs: ['t5', 'ws'], outputs: ['s'], attrs: { strides: [2, 2] } }, bnNode('bs', 's', 'sn'),
+        { op: 'Add', inputs: ['bn', 'sn'], outputs: ['sum'] },
+        { op: 'Relu', inputs: ['sum'], outputs: ['y'] },
+      ],
+      initializers: { wa: rn([32, 16, 3, 3], 0.2), wb: rn([32, 32, 3, 3], 0.2), ws: rn([32, 16, 1, 1], 0.3),
+        ...bnInits('ba', 32), ...bnInits('bb', 32), ...bnInits('bs', 32) },
+      x: ['N', 16, 28, 28],
+    });
+    const x = rn([1, 16, 28, 28]);
+    const { y, ye, info } = await both(bytes, x);
+    expect(info.nodes.length).toBe(9);
+    const at = algos(info).findIndex((a) => a.includes('+residual') && a.includes('+relu'));
+    expect(at).toBe(8);
+    expect(relErr(y, ye)).toBeLessThan(1e-5);
+  });
+
+  it('keeps exact what another node or a graph output still reads', async () => {
+    const bytes = buildOnnxModel({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'] },
+        { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+        { op: 'Add', inputs: ['r', 'c'], outputs: ['y'] },
+      ],
+      initializers: { w: rn([8, 4, 1, 1]) }, inputs: [{ name: 'x', shape: [1, 4, 5, 5] }], outputs: ['y', 'c'],
+    });
+    const x = rn([1, 4, 5, 5]);
+    const m = await loadOnnx(bytes);
+    const r = m.runAll(x);
+    const c = ops.conv2d(x, (m.graph.constants.get('w') as Tensor), null);
+    expect(relErr(r.c, c)).toBeLessThan(1e-6);
+    expect(relErr(r.y, ops.add(ops.relu(c), c))).toBeLessThan(1e-6);
+  });
+});
+
+describe('graph compiler: planning', () => {
+  it('writes Concat inputs in place at batch 1 and copies at batch 2, with the same numbers', async () => {
+    const bytes = build({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w1'], outputs: ['a'] },
+        { op: 'Conv', inputs: ['x', 'w2', 'b2'], outputs: ['b'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Relu', inputs: ['b'], outputs: ['br'] },
+        { op: 'MaxPool', inputs: ['x'], outputs: ['p'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] } },
+        { op: 'Concat', inputs: ['a', 'br', 'p'], outputs: ['y'], attrs: { axis: 1 } },
+      ],
+      initializers: { w1: rn([5, 6, 1, 1]), w2: rn([7, 6, 3, 3]), b2: rn([7]) },
+      x: ['N', 6, 9, 9],
+    });
+    for (const N of [1, 2]) {
+      const x = rn([N, 6, 9, 9]);
+      const { y, ye, info } = await both(bytes, x);
+      expect(y.shape).toEqual([N, 18, 9, 9]);
+      expect(algos(info).includes('concat in place')).toBe(N === 1);
+      expect(relErr(y, ye)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('reuses arena buffers by liveness: a long chain needs two buffers, not one per value', async () => {
+    const nodes: OnnxNodeSpec[] = [];
+    let prev = 'x';
+    for (let i = 0; i < 12; i++) {
+      nodes.push({ op: i % 2 ? 'Sigmoid' : 'Tanh', inputs: [prev], outputs: [i === 11 ? 'y' : `h${i}`] });
+      prev = `h${i}`;
+    }
+    const x = rn([1, 64, 16, 16]);
+    const { y, ye, info } = await both(build({ nodes, initializers: {}, x: [1, 64, 16, 16] }), x);
+    expect(relErr(y, ye)).toBe(0);
+    const one = 64 * 16 * 16 * 4;
+    expect(info.bufferBytes).toBe(13 * one);  // the input and 12 outputs
+    expect(info.arenaBytes).toBeLessThanOrEqual(3 * one);
+  });
+
+  it('records an all-native plan as one call; a plan with a JS-thread step still runs (sync and async)', async () => {
+    const conv = build({ nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }], initializers: { w: rn([4, 3, 3, 3]) }, x: ['N', 3, 8, 8] });
+    const x = rn([1, 3, 8, 8]);
+    const m = await loadOnnx(conv);
+    expect(m.planInfo(x).recorded).toBe(true);
+    const ya = await m.runAsync(x);
+    expect(relErr(ya, m.run(x))).toBe(0);
+    // A general broadcast ([4,1] + [3]) has no native kernel: computed exactly on the JS thread.
+    const bc = buildOnnxModel({
+      nodes: [{ op: 'Add', inputs: ['x', 'k'], outputs: ['s'] }, { op: 'Relu', inputs: ['s'], outputs: ['y'] }],
+      initializers: { k: rn([3]) }, inputs: [{ name: 'x', shape: [4, 1] }], outputs: ['y'],
+    });
+    const mb = await loadOnnx(bc);
+    const xb = rn([4, 1]);
+    expect(mb.planInfo(xb).recorded).toBe(false);
+    const want = (await loadOnnx(bc, { fuse: false })).run(xb);
+    expect(relErr(mb.run(xb), want)).toBe(0);
+    expect(relErr(await mb.runAsync(xb), want)).toBe(0);
+  });
+
+  it('plans per input shape (dynamic batch): each row of a batch matches the batch-1 result', async () => {
+    manualSeed(7);
+    const net = models.lenet5({ inputSize: 28 }).eval();
+    const m = await loadOnnx(onnxFromStateDict.lenet5(net.stateDict()));
+    const xs = rn([3, 1, 28, 28]);
+    const yb = m.run(xs).toArray();
+    for (let i = 0; i < 3; i++) {
+      const xi = Tensor.from(xs.toArray().subarray(i * 784, (i + 1) * 784), [1, 1, 28, 28]);
+      const yi = m.run(xi).toArray();
+      for (let k = 0; k < 10; k++) expect(Math.abs(yb[i * 10 + k] - yi[k])).toBeLessThan(1e-5);
+    }
+    const ref = noGrad(() => net.call(xs));
+    expect(relErr(m.run(xs), ref)).toBeLessThan(1e-5);
+  });
+
+  it('overlapping runAsync calls each get a plan of their own and agree', async () => {
+    const m = await loadOnnx(build({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } }, { op: 'Relu', inputs: ['c'], outputs: ['y'] }],
+      initializers: { w: rn([16, 8, 3, 3]) }, x: ['N', 8, 32, 32],
+    }));
+    const a = rn([1, 8, 32, 32]), b = rn([1, 8, 32, 32]);
+    const [ya, yb] = await Promise.all([m.runAsync(a), m.runAsync(b)]);
+    expect(relErr(ya, m.run(a))).toBe(0);
+    expect(relErr(yb, m.run(b))).toBe(0);
+  });
+
+  it('ResNet-18 through loadOnnx matches models.resnet18 and the exact ops; dispose frees the plans and weights', async () => {
+    manualSeed(11);
+    const net = models.resnet18({ numClasses: 10 }).eval();
+    const bytes = onnxFromStateDict.resnet18(net.stateDict());
+    const x = rn([1, 3, 64, 64]);
+    const ref = noGrad(() => net.call(x));
+    const before = memory().bytes;
+    const { y, ye, info, fast, exact } = await both(bytes, x);
+    expect(relErr(y, ye)).toBeLessThan(1e-4);
+    expect(relErr(y, ref)).toBeLessThan(1e-4);
+    // 20 convolutions (BN folded), 8 with a fused residual; nothing runs on the JS thread.
+    const a = algos(info);
+    expect(a.filter((s) => /^(winograd|packed|direct)/.test(s)).length).toBe(20);
+    expect(a.filter((s) => s.includes('+residual')).length).toBe(8);
+    expect(a.some((s) => s.startsWith('exact'))).toBe(false);
+    expect(info.recorded).toBe(true);
+    fast.dispose();
+    exact.dispose();
+    y.dispose(); ye.dispose();
+    expect(memory().bytes).toBeLessThanOrEqual(before);
+  });
+});
