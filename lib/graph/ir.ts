@@ -34,9 +34,11 @@ export type GraphOp =
     act: Act | null;
     /** Index of the fused residual input (after x, w, b), or -1. */
     residual: number;
+    /** Per-layer switches (nn's setFastInference): false forbids Winograd / prepared weights. */
+    winograd?: boolean; pack?: boolean;
   }
   /** y[N, out] = act(x[N, in] W^T + b): W is a constant [out, in] (Gemm/MatMul lowered). */
-  | { kind: 'dense'; act: Act | null }
+  | { kind: 'dense'; act: Act | null; pack?: boolean }
   | { kind: 'batchNorm'; eps: number }
   | { kind: 'act'; act: Act }
   | {
@@ -44,6 +46,8 @@ export type GraphOp =
     k: number[]; s: number[]; d: number[]; pads: number[]; autoPad: AutoPad; ceil: boolean; includePad: boolean;
   }
   | { kind: 'globalPool'; mode: 'max' | 'avg' }
+  /** PyTorch's adaptive average pool to [h, w] (null keeps the input's size). */
+  | { kind: 'adaptiveAvgPool'; size: readonly (number | null)[] }
   | { kind: 'binary'; op: BinaryKind }
   | { kind: 'softmax'; axis: number; log: boolean; legacy: boolean }
   /** The output is the input's data under another shape (Reshape, Flatten, Identity, Dropout). */

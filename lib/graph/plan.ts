@@ -168,6 +168,11 @@ function inferNode(n: GraphNode, ins: (number[] | null)[], sh: Shaped): number[]
       return [x!.slice()];
     case 'pool':
       return [poolGeomOf(n, x!).out];
+    case 'adaptiveAvgPool': {
+      need4d(n, x!);
+      const [oh, ow] = [op.size[0] ?? x![2], op.size[1] ?? x![3]];
+      return [[x![0], x![1], oh, ow]];
+    }
     case 'globalPool':
       if (x!.length < 3) throw new RangeError(`${n.label}: input must be at least 3-D, got ${shapeStr(x!)}`);
       return [[x![0], x![1], ...x!.slice(2).map(() => 1)]];
@@ -320,9 +325,10 @@ export class ExecPlan {
         if (n.op.kind !== 'conv') continue;
         const geom = sh.convGeom.get(n)!;
         const w = g.constants.get(n.inputs[1]);
-        if (!w || !be.prepareConv2d || !be.conv2dPrepared) continue;
-        const key = `${n.label}|${n.inputs[1]}|${geom.H}x${geom.W}|${be.name}|${opts.winograd}`;
-        const p = cache.conv(key, () => be.prepareConv2d!(w.data, geom, { winograd: opts.winograd }));
+        if (!w || !be.prepareConv2d || !be.conv2dPrepared || n.op.pack === false) continue;
+        const winograd = opts.winograd && n.op.winograd !== false;
+        const key = `${n.label}|${n.inputs[1]}|${geom.H}x${geom.W}|${be.name}|${winograd}`;
+        const p = cache.conv(key, () => be.prepareConv2d!(w.data, geom, { winograd }));
         if (p) prepared.set(n, p);
       }
       fuseResidualAdds(g, sh, prepared);
@@ -410,7 +416,7 @@ export class ExecPlan {
     this.outputShapes = new Map(g.outputs.map((o) => [o, Object.freeze(shapeOf(o).slice())]));
 
     for (const n of g.nodes) {
-      const algo = buildSteps(n, g, sh, be, view, prepared, cache, inPlace, stepsOf);
+      const algo = buildSteps(n, g, sh, be, view, prepared, cache, inPlace, stepsOf, opts);
       summary.push({ node: n.label, algo });
     }
     this.steps = stepsOf.map((f) => f());
@@ -533,7 +539,7 @@ function allocate(buffers: Buffer[]): number {
 /** Appends the steps of one node; returns the algorithm's name (plan summary). */
 function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name: string) => Float32Array,
   prepared: Map<GraphNode, PreparedConv2d>, cache: PreparedCache, inPlace: Map<string, unknown>,
-  steps: (() => Step)[]): string {
+  steps: (() => Step)[], opts: PlanOptions): string {
   const shapeOf = (name: string): number[] => sh.shapes.get(name)!;
   const op = n.op;
   const wrapErr = (s: Step): Step => () => {
@@ -565,7 +571,7 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       const outF = wt.shape[0];
       const fused = epilogue(op.act);
       const act = fused ?? 'none';
-      if (be.prepareLinear && be.linearPrepared) {
+      if (be.prepareLinear && be.linearPrepared && op.pack !== false && opts.fast) {
         const packed = cache.linear(`${n.inputs[1]}|${be.name}`, () => be.prepareLinear!(wt.data, inF, outF));
         push(() => () => be.linearPrepared!(x, packed, b, N, inF, outF, out!, act));
       } else {
@@ -592,6 +598,22 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       const x = view(n.inputs[0]);
       push(() => () => be.pool2d(x, pg, op.mode, op.includePad, out!));
       return `${op.mode}Pool ${pg.kH}x${pg.kW}/${pg.strideH}`;
+    }
+    case 'adaptiveAvgPool': {
+      // The sizes that are exactly a pooling run as one (as the nn layer does); others exactly.
+      const [N, C, H, W] = shapeOf(n.inputs[0]);
+      const [, , OH, OW] = shapeOf(n.outputs[0]);
+      const x = view(n.inputs[0]);
+      if (OH === 1 && OW === 1) {
+        push(() => () => be.globalPool2d(x, N, C, H * W, 'avg', out!));
+        return 'globalavgPool';
+      }
+      if (H % OH !== 0 || W % OW !== 0) break;
+      const kH = H / OH, kW = W / OW;
+      const pg: PoolGeom = { N, C, H, W, kH, kW, strideH: kH, strideW: kW, padH: 0, padW: 0, dilationH: 1, dilationW: 1,
+        ceilMode: false, OH, OW };
+      push(() => () => be.pool2d(x, pg, 'avg', true, out!));
+      return `avgPool ${kH}x${kW}/${kH}`;
     }
     case 'globalPool': {
       const s = shapeOf(n.inputs[0]);

@@ -25,6 +25,9 @@ import { getAddon, getBackend } from '../backend/index';
 import { describe, shapeStr } from '../errors';
 import { assertTensor } from '../ops/validate';
 import type { Module } from './module';
+import type { Graph } from '../graph/ir';
+import { optimize } from '../graph/passes';
+import { ExecPlan, PreparedCache } from '../graph/plan';
 
 interface PlanAddon {
   beginCapture(): void;
@@ -40,12 +43,122 @@ function switchesOf(m: Module): boolean[] {
   return [m.training, m.fastInference, m.packWeights, m.winograd];
 }
 
+/**
+ * The nn front end (lib/nn/lower.ts), registered by it when it loads: it imports every layer class,
+ * which import Module, which imports this file, so this file cannot import it.
+ */
+let lowerModule: ((m: Module) => Graph | null) | null = null;
+export function registerModuleLowering(f: (m: Module) => Graph | null): void {
+  lowerModule = f;
+}
+
+/** A forward for the compiled input shape, replayed by one addon call. */
 interface Recording {
-  plan: unknown;
-  input: Tensor;
-  output: Tensor;
-  /** The intermediates' arrays, as tensors so that memory() counts them. */
-  held: Tensor[];
+  /** x's data copied in, the plan run on this thread, the output copied out. */
+  run(x: Float32Array): Tensor;
+  /** The same on a worker thread (x may be reused once this returns a promise). */
+  runAsync(x: Float32Array): Promise<Tensor>;
+  release(): void;
+}
+
+/**
+ * The module lowered to the graph compiler (lib/nn/lower.ts): the same passes and plan as an ONNX
+ * model (batch norm folded, activations and residual adds fused, prepared weights, one arena),
+ * recorded as one native plan.
+ */
+class GraphRecording implements Recording {
+  private constructor(private readonly plan: ExecPlan, private readonly cache: PreparedCache,
+    private readonly owned: Tensor[], private readonly shape: readonly number[]) {}
+
+  /** null when the module tree has a module the nn front end cannot lower, or mixed switches. */
+  static build(module: Module, modules: Module[], shape: readonly number[]): GraphRecording | null {
+    const fast = modules[0].fastInference;
+    if (modules.some((m) => m.fastInference !== fast)) return null;
+    const graph = lowerModule ? lowerModule(module) : null;
+    if (!graph) return null;
+    const owned: Tensor[] = [];
+    const cache = new PreparedCache();
+    const own = (data: Float32Array, s: readonly number[]): Tensor => {
+      const t = persist(Tensor.wrap(data, s));
+      owned.push(t);
+      return t;
+    };
+    let plan: ExecPlan | null = null;
+    try {
+      if (fast) optimize(graph, { own });
+      plan = new ExecPlan(graph, new Map([['input', shape]]), { fast, winograd: true }, cache);
+    } catch (e) {
+      plan?.dispose();
+      cache.dispose();
+      for (const t of owned) t.dispose();
+      // A shape the module cannot take: the caller records the forward, which fails with the
+      // module's own message.
+      if (e instanceof RangeError || e instanceof TypeError) return null;
+      throw e;
+    }
+    if (!plan.captured) {
+      plan.dispose();
+      cache.dispose();
+      for (const t of owned) t.dispose();
+      return null;
+    }
+    return new GraphRecording(plan, cache, owned, shape);
+  }
+
+  run(x: Float32Array): Tensor {
+    return this.first(this.plan.run(this.feeds(x)));
+  }
+
+  async runAsync(x: Float32Array): Promise<Tensor> {
+    return this.first(await this.plan.runAsync(this.feeds(x)));
+  }
+
+  release(): void {
+    this.plan.dispose();
+    this.cache.dispose();
+    for (const t of this.owned) t.dispose();
+  }
+
+  private feeds(x: Float32Array): Map<string, Tensor> {
+    // The plan only copies the data in: a wrapper, never registered as a live tensor's owner.
+    return new Map([['input', { data: x, shape: this.shape } as unknown as Tensor]]);
+  }
+
+  private first(r: Record<string, Tensor>): Tensor {
+    return Object.values(r)[0];
+  }
+}
+
+/** The module's forward recorded as the list of native kernel calls its eager forward makes. */
+class CapturedRecording implements Recording {
+  constructor(private readonly plan: unknown, private readonly input: Tensor, private readonly output: Tensor,
+    /** The intermediates' arrays, as tensors so that memory() counts them. */
+    private readonly held: Tensor[]) {}
+
+  run(x: Float32Array): Tensor {
+    this.input.data.set(x);
+    (getAddon() as unknown as PlanAddon).planRun(this.plan);
+    return this.result();
+  }
+
+  async runAsync(x: Float32Array): Promise<Tensor> {
+    this.input.data.set(x);
+    await (getAddon() as unknown as PlanAddon).planRunAsync(this.plan);
+    return this.result();
+  }
+
+  release(): void {
+    (getAddon() as unknown as PlanAddon).planDispose(this.plan);
+    this.input.dispose();
+    this.output.dispose();
+    for (const t of this.held) t.dispose();
+  }
+
+  private result(): Tensor {
+    const out = allocOutput(this.output.size);
+    out.set(this.output.data);
+    return Tensor.wrap(out, this.output.shape);
+  }
 }
 
 /**
@@ -87,10 +200,7 @@ export class CompiledModule {
     this.check(op, x);
     if (this.inFlight > 0) throw new Error(`${op}: a forwardAsync of this compiled module is still running; await it first`);
     if (captureState.active) throw new Error(`${op}: cannot run inside forwardAsync`);
-    const rec = this.current(op);
-    rec.input.data.set(x.data);
-    (getAddon() as unknown as PlanAddon).planRun(rec.plan);
-    return this.result(rec);
+    return this.current(op).run(x.data);
   }
 
   /**
@@ -108,10 +218,7 @@ export class CompiledModule {
     const run = this.tail.then(async () => {
       // Only here, with every earlier call settled, may the recording be rebuilt (and the old one
       // released): a run in flight still reads and writes its arrays.
-      const r = this.current(op);
-      r.input.data.set(data);
-      await (getAddon() as unknown as PlanAddon).planRunAsync(r.plan);
-      return this.result(r);
+      return this.current(op).runAsync(data);
     });
     this.inFlight++;
     const done = run.finally(() => { this.inFlight--; });
@@ -123,7 +230,7 @@ export class CompiledModule {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    if (this.rec) this.release(this.rec);
+    this.rec?.release();
     this.rec = null;
   }
 
@@ -145,7 +252,7 @@ export class CompiledModule {
     if (!this.fresh()) {
       const old = this.rec;
       this.rec = this.record();
-      this.release(old);
+      old.release();
     }
     return this.rec;
   }
@@ -164,13 +271,7 @@ export class CompiledModule {
     return true;
   }
 
-  private result(rec: Recording): Tensor {
-    const out = allocOutput(rec.output.size);
-    out.set(rec.output.data);
-    return Tensor.wrap(out, rec.output.shape);
-  }
-
-  /** Records the module's planned forward on a zero input of inputShape. */
+  /** The module's planned forward for inputShape: lowered to the graph compiler where it can be. */
   private record(): Recording {
     const op = 'compile';
     if (getBackend() !== 'native') throw new Error(`${op}: compiled modules run on the native backend (setBackend('native'))`);
@@ -178,10 +279,22 @@ export class CompiledModule {
       throw new Error(`${op}: the module is in training mode; call eval() first (compiled modules are for inference)`);
     }
     if (captureState.active) throw new Error(`${op}: cannot compile inside forwardAsync`);
-    const addon = getAddon() as unknown as PlanAddon;
-    const input = persist(Tensor.wrap(new Float32Array(this.inputShape.reduce((a, b) => a * b, 1)), this.inputShape));
     const versions = this.sources.map((t) => t.version);
     const switches = this.modules.flatMap(switchesOf);
+    const lowered = noGrad(() => GraphRecording.build(this.module, this.modules, this.inputShape));
+    if (lowered) {
+      this.versions = versions;
+      this.switches = switches;
+      return lowered;
+    }
+    return this.recordForward(versions, switches);
+  }
+
+  /** Records the module's own forward (modules the nn front end cannot lower). */
+  private recordForward(versions: number[], switches: boolean[]): Recording {
+    const op = 'compile';
+    const addon = getAddon() as unknown as PlanAddon;
+    const input = persist(Tensor.wrap(new Float32Array(this.inputShape.reduce((a, b) => a * b, 1)), this.inputShape));
     addon.beginCapture();
     captureState.active = true;
     // Intermediates are recycled within the recording as in an eager forward (an array freed after
@@ -215,13 +328,6 @@ export class CompiledModule {
     const held = [...arrays].map((a) => persist(Tensor.wrap(a, [a.length])));
     this.versions = versions;
     this.switches = switches;
-    return { plan, input, output, held };
-  }
-
-  private release(rec: Recording): void {
-    (getAddon() as unknown as PlanAddon).planDispose(rec.plan);
-    rec.input.dispose();
-    rec.output.dispose();
-    for (const t of rec.held) t.dispose();
+    return new CapturedRecording(plan, input, output, held);
   }
 }

@@ -15,3 +15,5 @@ export { Sequential, Residual } from './container';
 export { adaptiveAvgPool2d } from './adaptive-avg-pool';
 export { receptiveField } from './receptive-field';
 export type { ReceptiveFieldRow } from './receptive-field';
+// The nn front end of the graph compiler (Module.compile); last: it imports the layers above.
+import './lower';
