@@ -51,7 +51,7 @@ export interface NativeAddon {
   linear(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, dims: IntArg): void;
   /** dims = [M, K, N] */
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, dims: IntArg): void;
-  unary(x: Float32Array, out: Float32Array, kind: number, alpha: number): void;
+  unary(x: Float32Array, out: Float32Array, kind: number, alpha: number, beta?: number): void;
   /** dims = [outer, dim, inner] */
   softmax(x: Float32Array, out: Float32Array, dims: IntArg, log: boolean): void;
   /** dims = [N, C, inner] */

@@ -1,8 +1,10 @@
 /** The native backend: each method is one call into the addon (which validates again). */
-import type { Backend, Conv2dGeom, FArray, BinaryKind, PoolMode, UnaryKind } from './types';
+import type { Backend, Conv2dGeom, FArray, BinaryKind, InferenceUnaryKind, PoolMode, UnaryKind } from './types';
 import type { NativeAddon } from './addon-types';
 
-const UNARY: Record<UnaryKind, number> = { relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3 };
+const UNARY: Record<UnaryKind | InferenceUnaryKind, number> = {
+  relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, clip: 4, silu: 5, hardSigmoid: 6, hardSwish: 7,
+};
 const BINARY: Record<BinaryKind, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 const POOL: Record<PoolMode, number> = { max: 0, avg: 1, min: 2 };
 
@@ -107,8 +109,8 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
     matmul(a, b, M, K, N, out) {
       addon.matmul(f32(a, 'a'), f32(b, 'b'), f32(out, 'out'), ints([M, K, N]));
     },
-    unary(kind, x, alpha, out) {
-      addon.unary(f32(x, 'x'), f32(out, 'out'), UNARY[kind], alpha);
+    unary(kind, x, alpha, out, beta = 0) {
+      addon.unary(f32(x, 'x'), f32(out, 'out'), UNARY[kind], alpha, beta);
     },
     softmax(x, outer, dim, inner, log, out) {
       addon.softmax(f32(x, 'x'), f32(out, 'out'), ints([outer, dim, inner]), log);

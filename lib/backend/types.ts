@@ -35,6 +35,11 @@ export interface PoolGeom {
 
 export type PoolMode = 'max' | 'avg' | 'min';
 export type UnaryKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
+/**
+ * Forward-only activations of the graph compiler (no backward): clip(alpha = min, beta = max),
+ * silu, hardSigmoid(alpha, beta), hardSwish.
+ */
+export type InferenceUnaryKind = 'clip' | 'silu' | 'hardSigmoid' | 'hardSwish';
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
 /** 'same': b has a's shape; 'channel': b is [1, C, 1, 1] broadcast over [N, C, inner]. */
 export type BroadcastMode = 'same' | 'channel';
@@ -83,8 +88,8 @@ export interface Backend {
   linear(x: FArray, w: FArray, b: FArray | null, N: number, inF: number, outF: number, out: FArray): void;
   /** out[M, N] = a[M, K] * b[K, N]. */
   matmul(a: FArray, b: FArray, M: number, K: number, N: number, out: FArray): void;
-  /** Elementwise; alpha is leakyRelu's slope (ignored otherwise). */
-  unary(kind: UnaryKind, x: FArray, alpha: number, out: FArray): void;
+  /** Elementwise; alpha is leakyRelu's slope, alpha/beta clip's and hardSigmoid's parameters. */
+  unary(kind: UnaryKind | InferenceUnaryKind, x: FArray, alpha: number, out: FArray, beta?: number): void;
   /** x viewed as [outer, dim, inner]; softmax (or log-softmax) along dim. */
   softmax(x: FArray, outer: number, dim: number, inner: number, log: boolean, out: FArray): void;
   /** a viewed as [N, C, inner]; b is a's shape ('same') or [C] broadcast ('channel'). */

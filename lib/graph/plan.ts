@@ -275,19 +275,9 @@ function epilogue(act: Act | null): FusedActivation | null {
   return null;
 }
 
-const UNARY_NATIVE = new Set(['relu', 'leakyRelu', 'sigmoid', 'tanh']);
-
-/** act in place (or from x into out) over n elements. */
+/** act in place (or from x into out) over n elements: every act kind is a backend unary kind. */
 function actStep(be: Backend, act: Act, x: Float32Array, out: Float32Array): Step {
-  if (UNARY_NATIVE.has(act.kind)) {
-    const kind = act.kind as 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
-    return () => be.unary(kind, x, act.alpha, out);
-  }
-  const f = actFunction(act);
-  return () => {
-    assertNotCapturing(`${act.kind} (computed on the JS thread)`);
-    for (let i = 0; i < out.length; i++) out[i] = f(x[i]);
-  };
+  return () => be.unary(act.kind, x, act.alpha, out, act.beta);
 }
 
 /** An executable plan for one set of input shapes. */

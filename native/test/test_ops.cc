@@ -376,6 +376,44 @@ TEST_CASE("unary vs reference") {
   }
 }
 
+// The inference-only kinds (clip, silu, hardSigmoid, hardSwish) against double-precision
+// references, with the parameters ONNX and PyTorch use (ReLU6, HardSigmoid 1/6 and 0.2).
+TEST_CASE("unary inference-only kinds vs reference") {
+  for (size_t n : {size_t{1}, size_t{7}, size_t{17}, size_t{33}, size_t{1031}}) {
+    auto x = random_vec(n, static_cast<uint32_t>(n) + 5, -12, 12);
+    const float edges[] = {0.0f, -0.0f, 3.0f, -3.0f, 6.0f, 90.0f, -90.0f, 2.5f, -2.5f, 1e-6f};
+    for (size_t i = 0; i < n && i < sizeof edges / sizeof edges[0]; ++i) x[i] = edges[i];
+    struct Case { UnaryKind kind; float alpha, beta; };
+    const Case cases[] = {{UnaryKind::kClip, 0.0f, 6.0f}, {UnaryKind::kClip, -1.5f, 2.25f}, {UnaryKind::kSilu, 0, 0},
+                          {UnaryKind::kHardSigmoid, 1.0f / 6.0f, 0.5f}, {UnaryKind::kHardSigmoid, 0.2f, 0.5f},
+                          {UnaryKind::kHardSwish, 0, 0}};
+    for (const Case& c : cases) {
+      std::vector<float> y(n);
+      CHECK(unary(x.data(), y.data(), static_cast<int64_t>(n), c.kind, c.alpha, c.beta) == Status::kOk);
+      for (size_t i = 0; i < n; ++i) {
+        const double v = x[i];
+        double r = 0;
+        switch (c.kind) {
+          case UnaryKind::kClip: r = std::min<double>(c.beta, std::max<double>(c.alpha, v)); break;
+          case UnaryKind::kSilu: r = v / (1.0 + std::exp(-v)); break;
+          case UnaryKind::kHardSigmoid: r = std::min(1.0, std::max(0.0, double{c.alpha} * v + c.beta)); break;
+          case UnaryKind::kHardSwish: r = v * std::min(1.0, std::max(0.0, v / 6.0 + 0.5)); break;
+          default: break;
+        }
+        // clip exact; the others a few roundings (silu: sigmoid's ulps times |v| <= 12).
+        CHECK_NEAR(y[i], r, c.kind == UnaryKind::kClip ? 0.0 : 1e-30, c.kind == UnaryKind::kClip ? 0.0 : 8e-7);
+      }
+    }
+  }
+  const float nan_in[2] = {NAN, 1.0f};
+  float nan_out[2];
+  for (int k = 4; k < kUnaryKindCount; ++k) {
+    CHECK(unary(nan_in, nan_out, 2, static_cast<UnaryKind>(k), 0.0f, 6.0f) == Status::kOk);
+    CHECK(std::isnan(nan_out[0]));
+  }
+  CHECK(unary(nan_in, nan_out, 2, static_cast<UnaryKind>(kUnaryKindCount), 0, 0) == Status::kInvalidArgument);
+}
+
 TEST_CASE("unary NaN and infinities") {
   const float x[5] = {NAN, kInf, -kInf, NAN, 3.0f};
   float y[5];

@@ -1,5 +1,5 @@
 /** Elementwise activations and softmax / log-softmax (max-subtracted, so exp never overflows). */
-import type { FArray, UnaryKind } from '../types.js';
+import type { FArray, InferenceUnaryKind, UnaryKind } from '../types.js';
 
 /** Logistic function without overflow: exp is only taken of a non-positive argument. */
 export function sigmoidScalar(v: number): number {
@@ -8,8 +8,13 @@ export function sigmoidScalar(v: number): number {
   return e / (1 + e);
 }
 
-/** Elementwise relu, leakyRelu (slope `alpha`), sigmoid or tanh; NaN propagates. */
-export function unary(kind: UnaryKind, x: FArray, alpha: number, out: FArray): void {
+/**
+ * Elementwise relu, leakyRelu (slope `alpha`), sigmoid, tanh, and the forward-only clip (alpha..beta),
+ * silu, hardSigmoid (alpha * v + beta, clamped to [0, 1]) and hardSwish; NaN propagates.
+ */
+export function unary(kind: UnaryKind | InferenceUnaryKind, x: FArray, alpha: number, out: FArray, beta = 0): void {
+  // Clamps written as comparisons that are false for NaN, so NaN passes through.
+  const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
   const n = x.length;
   switch (kind) {
     case 'relu':
@@ -23,6 +28,18 @@ export function unary(kind: UnaryKind, x: FArray, alpha: number, out: FArray): v
       break;
     case 'tanh':
       for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+      break;
+    case 'clip':
+      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v < alpha ? alpha : v > beta ? beta : v; }
+      break;
+    case 'silu':
+      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * sigmoidScalar(v); }
+      break;
+    case 'hardSigmoid':
+      for (let i = 0; i < n; i++) out[i] = clamp01(alpha * x[i] + beta);
+      break;
+    case 'hardSwish':
+      for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * clamp01(v / 6 + 0.5); }
       break;
   }
 }

@@ -157,6 +157,11 @@ export class OnnxModel {
       for (const i of order) {
         const node = g.node[i];
         const label = nodeLabel(node, i);
+        // PyTorch's exporter shares equal initializers through Identity nodes (VGG's zero conv
+        // biases): an Identity of a constant is that constant, so the convolution reading it
+        // still has constant weights and bias and is planned.
+        const source = node.opType === 'Identity' && node.input.length === 1 ? consts.get(node.input[0]) : undefined;
+        if (source && node.output.length === 1 && node.output[0]) { consts.set(node.output[0], source); continue; }
         const compiled = COMPILERS[node.opType]({ node, where: label, opset, constant: (name) => consts.get(name), own });
         if (node.opType === 'Constant') { consts.set(node.output[0], compiled.constantValue!); continue; }
         const statics = new Set(compiled.staticInputs ?? []);

@@ -22,13 +22,13 @@ constexpr size_t kUnaryGrain = 1 << 15;
 
 }  // namespace
 
-Status unary(const float* x, float* y, int64_t n, UnaryKind kind, float alpha) {
+Status unary(const float* x, float* y, int64_t n, UnaryKind kind, float alpha, float beta) {
   if (n < 0 || (n > 0 && (x == nullptr || y == nullptr))) return Status::kInvalidArgument;
   const int k = static_cast<int>(kind);
-  if (k < 0 || k > 3) return Status::kInvalidArgument;
+  if (k < 0 || k >= kUnaryKindCount) return Status::kInvalidArgument;
   const UnaryRangeFn fn = kUnaryTable[static_cast<int>(active_isa())];
   parallel_for(static_cast<size_t>(n), kUnaryGrain,
-               [&](size_t b, size_t e) { fn(x + b, y + b, e - b, kind, alpha); });
+               [&](size_t b, size_t e) { fn(x + b, y + b, e - b, kind, alpha, beta); });
   return Status::kOk;
 }
 

@@ -7,16 +7,27 @@
 
 namespace simdcnn {
 
-// Codes match the addon's `unary` kind argument.
-enum class UnaryKind : int { kRelu = 0, kLeakyRelu = 1, kSigmoid = 2, kTanh = 3 };
+// Codes match the addon's `unary` kind argument. The kinds from kClip on are inference-only (the
+// graph compiler's activations that a kernel epilogue does not apply): no backward.
+enum class UnaryKind : int {
+  kRelu = 0,
+  kLeakyRelu = 1,    // v > 0 ? v : alpha * v
+  kSigmoid = 2,
+  kTanh = 3,
+  kClip = 4,         // min(max(v, alpha), beta)
+  kSilu = 5,         // v * sigmoid(v)
+  kHardSigmoid = 6,  // max(0, min(1, alpha * v + beta))
+  kHardSwish = 7,    // v * max(0, min(1, v / 6 + 1/2))
+};
+constexpr int kUnaryKindCount = 8;
 
-// y[i] = f(x[i]) for i < n. x == y (in place) is allowed. alpha is leakyRelu's slope.
-Status unary(const float* x, float* y, int64_t n, UnaryKind kind, float alpha);
+// y[i] = f(x[i]) for i < n. x == y (in place) is allowed. alpha, beta: the kind's parameters.
+Status unary(const float* x, float* y, int64_t n, UnaryKind kind, float alpha, float beta = 0.0f);
 
 // Per-ISA range kernels (unary_<isa>.cc); the dispatcher picks one with active_isa().
-using UnaryRangeFn = void (*)(const float* x, float* y, size_t n, UnaryKind kind, float alpha);
-void unary_range_scalar(const float* x, float* y, size_t n, UnaryKind kind, float alpha);
-void unary_range_avx2(const float* x, float* y, size_t n, UnaryKind kind, float alpha);
-void unary_range_avx512(const float* x, float* y, size_t n, UnaryKind kind, float alpha);
+using UnaryRangeFn = void (*)(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
+void unary_range_scalar(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
+void unary_range_avx2(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
+void unary_range_avx512(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
 
 }  // namespace simdcnn

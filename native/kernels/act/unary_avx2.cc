@@ -5,8 +5,8 @@
 
 namespace simdcnn {
 
-void unary_range_avx2(const float* x, float* y, size_t n, UnaryKind kind, float alpha) {
-  unary_impl::unary_range<vec::VecAvx2>(x, y, n, kind, alpha);
+void unary_range_avx2(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta) {
+  unary_impl::unary_range<vec::VecAvx2>(x, y, n, kind, alpha, beta);
 }
 
 }  // namespace simdcnn

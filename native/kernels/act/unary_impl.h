@@ -47,7 +47,7 @@ inline typename Vec::V tanh(typename Vec::V x) {
 }
 
 template <class Vec>
-void unary_range(const float* x, float* y, size_t n, UnaryKind kind, float alpha) {
+void unary_range(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta) {
   using V = typename Vec::V;
   switch (kind) {
     case UnaryKind::kRelu: {
@@ -67,6 +67,25 @@ void unary_range(const float* x, float* y, size_t n, UnaryKind kind, float alpha
     case UnaryKind::kTanh:
       map<Vec>(x, y, n, [](V v) { return tanh<Vec>(v); });
       break;
+    // Vec::max(c, v) and Vec::min(c, v) return v when v is NaN: the clamps below propagate NaN.
+    case UnaryKind::kClip: {
+      const V lo = Vec::set1(alpha), hi = Vec::set1(beta);
+      map<Vec>(x, y, n, [&](V v) { return Vec::min(hi, Vec::max(lo, v)); });
+      break;
+    }
+    case UnaryKind::kSilu:
+      map<Vec>(x, y, n, [](V v) { return Vec::mul(v, sigmoid<Vec>(v)); });
+      break;
+    case UnaryKind::kHardSigmoid: {
+      const V a = Vec::set1(alpha), b = Vec::set1(beta), zero = Vec::zero(), one = Vec::set1(1.0f);
+      map<Vec>(x, y, n, [&](V v) { return Vec::min(one, Vec::max(zero, Vec::fmadd(a, v, b))); });
+      break;
+    }
+    case UnaryKind::kHardSwish: {
+      const V sixth = Vec::set1(1.0f / 6.0f), half = Vec::set1(0.5f), zero = Vec::zero(), one = Vec::set1(1.0f);
+      map<Vec>(x, y, n, [&](V v) { return Vec::mul(v, Vec::min(one, Vec::max(zero, Vec::fmadd(v, sixth, half)))); });
+      break;
+    }
   }
 }
 
