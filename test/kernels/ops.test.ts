@@ -56,6 +56,9 @@ const CONV_CASES: ConvCase[] = [
   { name: 'depthwise C17, 3x3 p1, N2', x: [2, 17, 13, 13], w: [17, 1, 3, 3], bias: true, o: { groups: 17, padding: 1 } },
   { name: 'depthwise x2 multiplier C8 -> 16, 3x3 s2 p1', x: [1, 8, 15, 15], w: [16, 1, 3, 3], bias: false, o: { groups: 8, stride: 2, padding: 1 } },
   { name: "depthwise C33, 5x5 'same', 16x16", x: [1, 33, 16, 16], w: [33, 1, 5, 5], bias: true, o: { groups: 33, padding: 'same' } },
+  // The flattened small-plane path (stride 1, OW <= 32): no padding, asymmetric padding, 7x7 planes.
+  { name: 'depthwise C20, 3x3 no padding, 7x9', x: [1, 20, 7, 9], w: [20, 1, 3, 3], bias: true, o: { groups: 20 } },
+  { name: 'depthwise C19, 5x5 pads [2,1,0,3], 7x7, N2', x: [2, 19, 7, 7], w: [19, 1, 5, 5], bias: true, o: { groups: 19, padding: [2, 1, 0, 3] } },
   { name: "C3 -> 4 'valid'", x: [1, 3, 7, 7], w: [4, 3, 3, 3], bias: true, o: { padding: 'valid' } },
   { name: '1x3 kernel p[0,1]', x: [1, 5, 7, 13], w: [6, 5, 1, 3], bias: true, o: { padding: [0, 1] } },
   { name: '3x1 kernel s[2,1]', x: [1, 5, 13, 7], w: [6, 5, 3, 1], bias: false, o: { stride: [2, 1] } },

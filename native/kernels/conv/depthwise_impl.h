@@ -23,8 +23,69 @@ namespace {
 // a / b for a >= 0, b >= 1, skipping the (slow) division in the common b == 1 case.
 inline int64_t div_pos(int64_t a, int64_t b) { return b == 1 ? a : a / b; }
 
+// Stride 1, dilation 1, small planes (MobileNet's 28x28 down to 7x7, where a row is shorter than
+// the vector loop's 4 registers and most outputs would take the per-element border path): the
+// plane is copied once into a zero-padded [Hp, Wp] buffer (Wp = W + pL + pR = OW + kW - 1), and
+// the convolution becomes 1-D over the flattened buffer, out[i] = bias + sum k[kh, kw] *
+// xp[i + kh*Wp + kw] for i = oh*Wp + ow: every tap is one contiguous vector load, with no border
+// cases; the kW - 1 columns per row past OW are computed and dropped. Same order as the other
+// paths (bias, then taps in (kh, kw) order; a padded tap adds w * 0). Works on the stack: false
+// when the plane does not fit kFlatFloats.
+constexpr size_t kFlatFloats = 4096;
+
+template <class V>
+inline bool depthwise_plane_flat(const DwPlaneArgs& a) {
+  const size_t W = a.W, H = a.H, kH = a.kH, kW = a.kW, OH = a.OH, OW = a.OW;
+  const size_t Wp = OW + kW - 1, Hp = OH + kH - 1;
+  const size_t vw = static_cast<size_t>(V::kWidth);
+  if (a.pL + W > Wp || a.pT + H > Hp) return false;  // cannot happen for a valid geometry
+  const size_t n_out = OH * Wp;
+  // Vectors of taps read up to Hp*Wp + kW + vw - 3; vector stores write up to n_out + vw - 1.
+  const size_t n_in = Hp * Wp + kW + vw;
+  if (n_in + n_out + vw > kFlatFloats) return false;
+  alignas(64) float buf[kFlatFloats];
+  float* xp = buf;
+  float* yp = buf + n_in;
+  for (size_t r = 0; r < Hp; ++r) {
+    float* row = xp + r * Wp;
+    if (r < a.pT || r - a.pT >= H) {
+      for (size_t c = 0; c < Wp; ++c) row[c] = 0.0f;
+      continue;
+    }
+    const float* src = a.in + (r - a.pT) * W;
+    for (size_t c = 0; c < a.pL; ++c) row[c] = 0.0f;
+    for (size_t c = 0; c < W; ++c) row[a.pL + c] = src[c];
+    for (size_t c = a.pL + W; c < Wp; ++c) row[c] = 0.0f;
+  }
+  for (size_t i = Hp * Wp; i < n_in; ++i) xp[i] = 0.0f;
+
+  auto block = [&](size_t i, auto u_const) {
+    constexpr int U = decltype(u_const)::value;
+    typename V::Vec acc[U];
+    for (int u = 0; u < U; ++u) acc[u] = V::set1(a.bias);
+    for (size_t kh = 0; kh < kH; ++kh) {
+      const float* row = xp + i + kh * Wp;
+      for (size_t kw = 0; kw < kW; ++kw) {
+        const typename V::Vec wv = V::set1(a.k[kh * kW + kw]);
+        for (int u = 0; u < U; ++u) acc[u] = V::fma(wv, V::load(row + kw + u * vw), acc[u]);
+      }
+    }
+    for (int u = 0; u < U; ++u) {
+      if (a.relu) acc[u] = V::relu(acc[u]);
+      V::store(yp + i + u * vw, acc[u]);
+    }
+  };
+  size_t i = 0;
+  for (; i + 4 * vw <= n_out; i += 4 * vw) block(i, std::integral_constant<int, 4>());
+  for (; i < n_out; i += vw) block(i, std::integral_constant<int, 1>());
+  for (size_t oh = 0; oh < OH; ++oh)
+    for (size_t ow = 0; ow < OW; ++ow) a.out[oh * OW + ow] = yp[oh * Wp + ow];
+  return true;
+}
+
 template <class V>
 inline void depthwise_plane(const DwPlaneArgs& a) {
+  if (a.sH == 1 && a.sW == 1 && a.dH == 1 && a.dW == 1 && a.OW <= 32 && depthwise_plane_flat<V>(a)) return;
   const int64_t H = static_cast<int64_t>(a.H), W = static_cast<int64_t>(a.W);
   const int64_t OW = static_cast<int64_t>(a.OW), sW = static_cast<int64_t>(a.sW);
   const int64_t kH = static_cast<int64_t>(a.kH), kW = static_cast<int64_t>(a.kW);
