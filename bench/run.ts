@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { cpuInfo, setNumThreads, setBackend } from '../lib/index';
 import { packageRoot } from '../lib/backend/loader';
-import { measurePeak, median, nowS, table } from './util';
+import { compare, measurePeak, median, nowS, table } from './util';
 import { WORKLOADS, inputFor, Workload } from './workloads';
 import type { BenchCase, Engine, Runner } from './engines/types';
 import { simdcnnNative, simdcnnNativeEager, simdcnnNativeDirect, simdcnnNativeAsync, simdcnnJs } from './engines/simdcnn';
@@ -72,17 +72,6 @@ function toNCHW(a: Float32Array, [N, H, W, C]: [number, number, number, number])
       for (let w = 0; w < W; w++)
         for (let c = 0; c < C; c++) o[((n * C + c) * H + h) * W + w] = a[((n * H + h) * W + w) * C + c];
   return o;
-}
-
-function compare(ref: Float32Array, got: Float32Array): { maxAbs: number; rel: number } {
-  if (ref.length !== got.length) return { maxAbs: Infinity, rel: Infinity };
-  let maxAbs = 0, maxRef = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(ref[i] - got[i]);
-    if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : Math.max(maxAbs, d);
-    maxRef = Math.max(maxRef, Math.abs(ref[i]));
-  }
-  return { maxAbs, rel: maxAbs / (maxRef || 1) };
 }
 
 async function benchCase(

@@ -10,6 +10,26 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Geometric mean (of ratios: the mean that treats 2x and 0.5x as cancelling). */
+export function geomean(xs: number[]): number {
+  return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+}
+
+/**
+ * Output check: the largest |ref - got| and that divided by max |ref| (a NaN counts as an infinite
+ * difference; outputs of different lengths differ infinitely).
+ */
+export function compare(ref: Float32Array, got: Float32Array): { maxAbs: number; rel: number } {
+  if (ref.length !== got.length) return { maxAbs: Infinity, rel: Infinity };
+  let maxAbs = 0, maxRef = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(ref[i] - got[i]);
+    if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : Math.max(maxAbs, d);
+    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+  }
+  return { maxAbs, rel: maxAbs / (maxRef || 1) };
+}
+
 /** Monotonic wall clock in seconds. */
 export function nowS(): number {
   return Number(process.hrtime.bigint()) / 1e9;

@@ -32,6 +32,34 @@ export function onnxBytes(c: Pick<BenchCase, 'workload'>, weights: Record<string
   }
 }
 
+export interface OrtSessionOptions {
+  /**
+   * Whether ORT's intra-op pool workers spin after a parallel section (its default, true). With
+   * more than one thread and another engine timed in the same process, spinning workers take a
+   * core from that engine's run; false sets the session config key
+   * 'session.intra_op.allow_spinning' = '0' (which onnxruntime-node passes on through `extra`).
+   */
+  spinning?: boolean;
+}
+
+/**
+ * An InferenceSession configured as every bench here configures ORT: CPU execution provider,
+ * graphOptimizationLevel 'all', intraOpNumThreads = threads, interOpNumThreads 1 (sequential).
+ */
+export async function ortSession(
+  model: Uint8Array | string, threads: number, opts: OrtSessionOptions = {},
+): Promise<import('onnxruntime-node').InferenceSession> {
+  const o = ort();
+  if (!o) throw new Error(`onnxruntime-node not installed (${ortErr})`);
+  const options: import('onnxruntime-node').InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all', executionMode: 'sequential',
+  };
+  if (opts.spinning === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  // A Uint8Array and a path take different overloads of create().
+  return typeof model === 'string' ? o.InferenceSession.create(model, options) : o.InferenceSession.create(model, options);
+}
+
 export function ortVersion(): string {
   const o = ort();
   return o ? String((o.env as { versions?: { common?: string } }).versions?.common ?? '') : '';
@@ -44,10 +72,7 @@ export const onnxruntime: Engine = {
   available: () => (ort() ? true : `onnxruntime-node not installed (${ortErr})`),
   async prepare(c, weights): Promise<Runner> {
     const o = ort()!;
-    const session = await o.InferenceSession.create(onnxBytes(c, weights), {
-      intraOpNumThreads: c.threads, interOpNumThreads: 1, executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-    });
+    const session = await ortSession(onnxBytes(c, weights), c.threads);
     const x = new o.Tensor('float32', c.input, [c.batch, ...c.workload.input]);
     const inName = session.inputNames[0], outName = session.outputNames[0];
     return {
@@ -59,3 +84,6 @@ export const onnxruntime: Engine = {
     };
   },
 };
+
+/** The onnxruntime-node module itself (null when it is not installed; see onnxruntime.available()). */
+export { ort as ortModule };
