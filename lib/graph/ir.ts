@@ -10,7 +10,7 @@
 import type { Tensor } from '../tensor';
 import type { BinaryKind } from '../backend/types';
 
-/** The activation an epilogue or an elementwise node applies (codes in native/kernels/act/activation.h). */
+/** The activation an epilogue or an elementwise node applies (run by the backend's unary kinds, native/kernels/act/unary.h). */
 export type ActKind = 'relu' | 'leakyRelu' | 'clip' | 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'tanh';
 
 export interface Act {

@@ -78,12 +78,16 @@ void unary_range(const float* x, float* y, size_t n, UnaryKind kind, float alpha
       break;
     case UnaryKind::kHardSigmoid: {
       const V a = Vec::set1(alpha), b = Vec::set1(beta), zero = Vec::zero(), one = Vec::set1(1.0f);
-      map<Vec>(x, y, n, [&](V v) { return Vec::min(one, Vec::max(zero, Vec::fmadd(a, v, b))); });
+      map<Vec>(x, y, n, [&](V v) { return Vec::min(one, Vec::max(zero, Vec::fmadd_once(a, v, b))); });
       break;
     }
     case UnaryKind::kHardSwish: {
-      const V sixth = Vec::set1(1.0f / 6.0f), half = Vec::set1(0.5f), zero = Vec::zero(), one = Vec::set1(1.0f);
-      map<Vec>(x, y, n, [&](V v) { return Vec::mul(v, Vec::min(one, Vec::max(zero, Vec::fmadd(v, sixth, half)))); });
+      // PyTorch's form x * clamp(x + 3, 0, 6) / 6: x + 3 is exact near the kink at -3 (Sterbenz), where
+      // x * (1/6) + 1/2 would cancel and lose the small outputs' relative accuracy.
+      const V three = Vec::set1(3.0f), six = Vec::set1(6.0f), zero = Vec::zero();
+      map<Vec>(x, y, n, [&](V v) {
+        return Vec::div(Vec::mul(v, Vec::min(six, Vec::max(zero, Vec::add(v, three)))), six);
+      });
       break;
     }
   }

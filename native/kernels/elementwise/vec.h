@@ -53,6 +53,11 @@ struct VecScalar {
   static V div(V a, V b) { return a / b; }
   // Two roundings: the scalar build has no FMA instruction and std::fma would be a libm call.
   static V fmadd(V a, V b, V c) { return a * b + c; }
+  // a * b + c with one rounding where it matters (HardSigmoid's alpha * x + beta cancels near its
+  // kink): the float product is exact in double, so only the sum and the narrowing round.
+  static V fmadd_once(V a, V b, V c) {
+    return static_cast<float>(static_cast<double>(a) * static_cast<double>(b) + static_cast<double>(c));
+  }
   static V max(V a, V b) { return a > b ? a : b; }
   static V min(V a, V b) { return a < b ? a : b; }
   static V max_nan(V acc, V v) { return (v > acc || std::isnan(v)) ? v : acc; }
@@ -119,6 +124,7 @@ struct VecAvx2 {
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V div(V a, V b) { return _mm256_div_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V fmadd_once(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
   static V min(V a, V b) { return _mm256_min_ps(a, b); }
   static V max_nan(V acc, V v) {
@@ -188,6 +194,7 @@ struct VecAvx512 {
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V div(V a, V b) { return _mm512_div_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V fmadd_once(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
   static V min(V a, V b) { return _mm512_min_ps(a, b); }
   static V max_nan(V acc, V v) {
