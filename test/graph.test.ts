@@ -155,9 +155,93 @@ describe('graph compiler: planning', () => {
       const x = rn([N, 6, 9, 9]);
       const { y, ye, info } = await both(bytes, x);
       expect(y.shape).toEqual([N, 18, 9, 9]);
-      expect(algos(info).includes('concat in place')).toBe(N === 1);
+      expect(algos(info).includes(N === 1 ? 'concat in place' : 'concat by copy')).toBe(true);
+      expect(info.recorded).toBe(true);
       expect(relErr(y, ye)).toBeLessThan(1e-5);
     }
+  });
+
+  it('DenseNet-style concats of shared features: the inputs read elsewhere are copied, the rest written in place', async () => {
+    // y1 = conv(x); z1 = [x, y1]; y2 = conv(z1); y = [x, y1, y2]: x and y1 feed two concats each.
+    const bytes = build({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w1'], outputs: ['y1'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Concat', inputs: ['x', 'y1'], outputs: ['z1'], attrs: { axis: 1 } },
+        { op: 'Conv', inputs: ['z1', 'w2', 'b2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Relu', inputs: ['c2'], outputs: ['y2'] },
+        { op: 'Concat', inputs: ['x', 'y1', 'y2'], outputs: ['y'], attrs: { axis: 1 } },
+      ],
+      initializers: { w1: rn([3, 4, 3, 3]), w2: rn([5, 7, 3, 3]), b2: rn([5]) },
+      x: ['N', 4, 7, 7],
+    });
+    for (const N of [1, 3]) {
+      const x = rn([N, 4, 7, 7]);
+      const { y, ye, info } = await both(bytes, x);
+      expect(y.shape).toEqual([N, 12, 7, 7]);
+      expect(info.recorded).toBe(true);
+      const concats = info.nodes.filter((n) => /Concat/.test(n.node)).map((n) => n.algo);
+      expect(concats).toEqual(N === 1 ? ['concat by copy', 'concat, 1 of 3 inputs in place'] : ['concat by copy', 'concat by copy']);
+      expect(relErr(y, ye)).toBeLessThan(1e-5);
+      // The first channels are x itself, bit for bit.
+      const yd = y.toArray(), xd = x.toArray();
+      for (let n = 0; n < N; n++) for (let i = 0; i < 4 * 49; i++) expect(yd[n * 12 * 49 + i]).toBe(xd[n * 4 * 49 + i]);
+    }
+  });
+
+  it('folds a zero Pad into the average pool (counting the pads) or the convolution it feeds; keeps other pads', async () => {
+    const pads = { dims: [8], int64: [0, 0, 1, 2, 0, 0, 1, 2] };
+    // Pad -> AveragePool k3 s1 is PyTorch's F.avg_pool2d(padding, count_include_pad=True).
+    let bytes = build({
+      nodes: [
+        { op: 'Pad', inputs: ['x', 'p'], outputs: ['q'] },
+        { op: 'AveragePool', inputs: ['q'], outputs: ['y'], attrs: { kernel_shape: [3, 5], strides: [1, 1] } },
+      ],
+      initializers: { p: pads }, x: [2, 3, 6, 8],
+    });
+    let x = rn([2, 3, 6, 8]);
+    let r = await both(bytes, x);
+    expect(algos(r.info)).toEqual(['avgPool 3x5/1']);
+    expect(r.info.recorded).toBe(true);
+    expect(relErr(r.y, ops.avgPool2d(x, { kernelSize: [3, 5], stride: 1, padding: [1, 2], countIncludePad: true }))).toBeLessThan(1e-6);
+    expect(relErr(r.y, r.ye)).toBeLessThan(1e-6);
+    // Pad -> Conv (which has pads of its own).
+    const w = rn([4, 3, 3, 3]);
+    bytes = build({
+      nodes: [
+        { op: 'Pad', inputs: ['x', 'p'], outputs: ['q'] },
+        { op: 'Conv', inputs: ['q', 'w'], outputs: ['y'], attrs: { pads: [0, 1, 0, 1] } },
+      ],
+      initializers: { p: { dims: [8], int64: [0, 0, 1, 0, 0, 0, 1, 0] }, w }, x: [2, 3, 6, 8],
+    });
+    r = await both(bytes, x);
+    expect(r.info.nodes.length).toBe(1);
+    expect(relErr(r.y, ops.conv2d(x, w, null, { padding: 1 }))).toBeLessThan(1e-5);
+    // Max pooling pads with -inf, not 0; a pad value of 1 is not a zero pad; a pad read twice stays.
+    for (const [spec, value] of [['max', 0], ['avg', 1]] as const) {
+      bytes = build({
+        nodes: [
+          { op: 'Pad', inputs: ['x', 'p', 'v'], outputs: ['q'] },
+          { op: spec === 'max' ? 'MaxPool' : 'AveragePool', inputs: ['q'], outputs: ['y'], attrs: { kernel_shape: [3, 3] } },
+        ],
+        initializers: { p: pads, v: { dims: [], float: [value] } }, x: [2, 3, 6, 8],
+      });
+      x = rn([2, 3, 6, 8]);
+      r = await both(bytes, x);
+      expect(r.info.nodes.length).toBe(2);
+      expect(relErr(r.y, r.ye)).toBe(0);
+    }
+    bytes = build({
+      nodes: [
+        { op: 'Pad', inputs: ['x', 'p'], outputs: ['q'] },
+        { op: 'AveragePool', inputs: ['q'], outputs: ['a'], attrs: { kernel_shape: [3, 3] } },
+        { op: 'MaxPool', inputs: ['q'], outputs: ['b'], attrs: { kernel_shape: [3, 3] } },
+        { op: 'Add', inputs: ['a', 'b'], outputs: ['y'] },
+      ],
+      initializers: { p: pads }, x: [2, 3, 6, 8],
+    });
+    r = await both(bytes, x);
+    expect(r.info.nodes.length).toBe(4);
+    expect(relErr(r.y, r.ye)).toBeLessThan(1e-6);
   });
 
   it('reuses arena buffers by liveness: a long chain needs two buffers, not one per value', async () => {

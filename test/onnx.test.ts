@@ -283,6 +283,77 @@ describe('operators against simdcnn ops (and onnxruntime)', () => {
     expectClose(r.y, ops.concat([r.x, b], 2));
   });
 
+  it('Pad: constant with a value, reflect and edge (opset 13 inputs), opset 10 attributes, zero pads', async () => {
+    // A literal reflect/edge example (numpy.pad semantics, as ONNX specifies).
+    const lit = buildOnnxModel({
+      nodes: [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['y'], attrs: { mode: 'reflect' } }],
+      initializers: { p: { dims: [4], int64: [0, 2, 0, 1] } }, inputs: [{ name: 'x', shape: [2, 3] }], outputs: ['y'],
+    });
+    const x = Tensor.from(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]);
+    let y = (await loadOnnx(lit)).run(x);
+    expect(y.shape).toEqual([2, 6]);
+    expect([...y.toArray()]).toEqual([3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5]);
+    const edge = buildOnnxModel({
+      nodes: [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['y'], attrs: { mode: 'edge' } }],
+      initializers: { p: { dims: [4], int64: [1, 0, 0, 2] } }, inputs: [{ name: 'x', shape: [2, 3] }], outputs: ['y'],
+    });
+    y = (await loadOnnx(edge)).run(x);
+    expect([...y.toArray()]).toEqual([1, 2, 3, 3, 3, 1, 2, 3, 3, 3, 4, 5, 6, 6, 6]);
+    // Against ORT on NCHW, every mode; pads on N and C as well.
+    const pads = { dims: [8], int64: [0, 1, 2, 1, 1, 0, 1, 2] };
+    let r = await one({ op: 'Pad', x: [2, 3, 4, 5], consts: [['p', pads], ['v', { dims: [], float: [2.5] }]] });
+    expect(r.y.shape).toEqual([3, 4, 7, 8]);
+    expect(r.y.toArray()[0]).toBe(2.5);
+    for (const mode of ['reflect', 'edge']) {
+      r = await one({ op: 'Pad', x: [2, 3, 4, 5], attrs: { mode }, consts: [['p', { dims: [8], int64: [0, 0, 2, 1, 0, 0, 3, 2] }]] });
+      expect(r.y.shape).toEqual([2, 3, 9, 8]);
+    }
+    r = await one({ op: 'Pad', x: [1, 2, 3, 3], opset: 10, attrs: { pads: [0, 0, 1, 1, 0, 0, 1, 1], value: { f: -1 } } });
+    const framed = new Float32Array(2 * 5 * 5).fill(-1);
+    for (let c = 0; c < 2; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) framed[c * 25 + (i + 1) * 5 + j + 1] = r.x.toArray()[c * 9 + i * 3 + j];
+    expectClose(r.y, { shape: [1, 2, 5, 5], data: framed }, 0);
+    r = await one({ op: 'Pad', x: [1, 2, 3, 3], consts: [['p', { dims: [8], int64: [0, 0, 0, 0, 0, 0, 0, 0] }]] });
+    expectClose(r.y, r.x, 0);
+    // Bad pads are refused at load, naming the node; a wrong count at run time.
+    const bad = (p: number[]): Uint8Array => buildOnnxModel({
+      nodes: [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['y'] }],
+      initializers: { p: { dims: [p.length], int64: p } }, inputs: [{ name: 'x', shape: [1, 2] }], outputs: ['y'],
+    });
+    await expect(loadOnnx(bad([0, -1, 0, 0]))).rejects.toThrow(/Pad.*negative pads/);
+    await expect(loadOnnx(bad([0, 1, 0]))).rejects.toThrow(/Pad.*begin and an end/);
+    const m = await loadOnnx(bad([0, 1, 0, 1, 0, 0]));
+    expect(() => m.run(rn([1, 2]))).toThrow(RangeError);
+    expect(() => m.run(rn([1, 2]))).toThrow(/6 pads for an input of rank 2/);
+  });
+
+  it('ReduceMean: spatial axes with and without keepdims (planned as a global pool), other axes, all axes', async () => {
+    for (const keepdims of [0, 1]) {
+      const r = await one({ op: 'ReduceMean', x: [2, 3, 5, 4], attrs: { axes: [2, 3], keepdims } });
+      const want = ops.globalAvgPool2d(r.x);
+      expectClose(r.y, keepdims ? want : want.reshape([2, 3]));
+      const m = await loadOnnx(buildOnnxModel({
+        nodes: [{ op: 'ReduceMean', inputs: ['x'], outputs: ['y'], attrs: { axes: [-1, -2], keepdims } }],
+        inputs: [{ name: 'x', shape: [2, 3, 5, 4] }], outputs: ['y'],
+      }));
+      expect(m.planInfo(r.x).nodes.map((n) => n.algo)).toEqual(['reduceMean as globalavgPool']);
+      expectClose(m.run(r.x), keepdims ? want : want.reshape([2, 3]));
+    }
+    let r = await one({ op: 'ReduceMean', x: [2, 3, 4], attrs: { axes: [1], keepdims: 0 } });
+    expectClose(r.y, ops.mean(r.x, 1));
+    r = await one({ op: 'ReduceMean', x: [2, 3, 4] });
+    expect(r.y.shape).toEqual([1, 1, 1]);
+    expect(r.y.toArray()[0]).toBeCloseTo(ops.mean(r.x).toArray()[0], 6);
+    await expect(loadOnnx(buildOnnxModel({
+      nodes: [{ op: 'ReduceMean', inputs: ['x'], outputs: ['y'], attrs: { axes: [1, 1] } }],
+      inputs: [{ name: 'x', shape: [2, 3] }], outputs: ['y'],
+    }))).rejects.toThrow(/ReduceMean.*repeat an axis/);
+    const m = await loadOnnx(buildOnnxModel({
+      nodes: [{ op: 'ReduceMean', inputs: ['x'], outputs: ['y'], attrs: { axes: [3] } }],
+      inputs: [{ name: 'x', shape: [2, 3] }], outputs: ['y'],
+    }));
+    expect(() => m.run(rn([2, 3]))).toThrow(/axis 3 is out of range for rank 2/);
+  });
+
   it('Constant nodes feed a Reshape shape and an Add operand', async () => {
     const bias = rn([4]);
     const bytes = buildOnnxModel({

@@ -95,6 +95,11 @@ export interface Backend {
   /** a viewed as [N, C, inner]; b is a's shape ('same') or [C] broadcast ('channel'). */
   binary(kind: BinaryKind, a: FArray, b: FArray, N: number, C: number, inner: number,
     mode: BroadcastMode, out: FArray): void;
+  /**
+   * Block b (< blocks) of blockLen floats from x[b * xStride] to out[b * outStride]: a Concat's
+   * input copied into its slice of the output. Strides >= blockLen; x and out disjoint.
+   */
+  copyBlocks(x: FArray, out: FArray, blocks: number, blockLen: number, xStride: number, outStride: number): void;
   /** Mean over the batch of -log softmax(logits)[n, targets[n]]; logits [N, K]. */
   crossEntropy(logits: FArray, targets: Int32Array, N: number, K: number): number;
   /** Mean of (a - b)^2. */

@@ -48,6 +48,10 @@ export type GraphOp =
   | { kind: 'globalPool'; mode: 'max' | 'avg' }
   /** PyTorch's adaptive average pool to [h, w] (null keeps the input's size). */
   | { kind: 'adaptiveAvgPool'; size: readonly (number | null)[] }
+  /** Mean over `axes` (negative counts from the end; empty: every axis). */
+  | { kind: 'reduceMean'; axes: number[]; keepDims: boolean }
+  /** ONNX Pad: pads [x1_begin, x2_begin, ..., x1_end, x2_end, ...] (>= 0), `value` in constant mode. */
+  | { kind: 'pad'; pads: number[]; mode: 'constant' | 'reflect' | 'edge'; value: number }
   | { kind: 'binary'; op: BinaryKind }
   | { kind: 'softmax'; axis: number; log: boolean; legacy: boolean }
   /** The output is the input's data under another shape (Reshape, Flatten, Identity, Dropout). */

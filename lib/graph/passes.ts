@@ -1,8 +1,9 @@
 /**
- * Load-time graph passes (independent of the input shape): constant folding, batch norm folded into
- * the convolution or dense layer before it, activations fused into the epilogue of the op that
- * produces their input (SiLU recognised as x * sigmoid(x)), and dead-node removal. The residual add
- * is fused per input shape in plan.ts, where shapes are known.
+ * Load-time graph passes (independent of the input shape): constant folding, zero pads folded into
+ * the convolution or average pool they feed, batch norm folded into the convolution or dense layer
+ * before it, activations fused into the epilogue of the op that produces their input (SiLU
+ * recognised as x * sigmoid(x)), and dead-node removal. The residual add is fused per input shape
+ * in plan.ts, where shapes are known.
  *
  * Every rewrite applies only where the intermediate it removes has no other reader and is not a
  * graph output. Folding batch norm changes the rounding of the weights (about 1e-7 relative),
@@ -21,6 +22,7 @@ export interface PassContext {
 /** Runs the standard pipeline in order. */
 export function optimize(g: Graph, ctx: PassContext): void {
   foldConstants(g, ctx);
+  foldPads(g);
   foldBatchNorm(g, ctx);
   fuseActivations(g);
   eliminateDead(g);
@@ -52,6 +54,47 @@ export function foldConstants(g: Graph, ctx: PassContext): void {
     for (const t of outs) if (t && !t.persistent) t.dispose();
   }
   g.nodes = kept;
+}
+
+/**
+ * A zero Pad of the spatial axes of NCHW read only by a convolution or an average pool becomes
+ * that op's own padding (PyTorch exports F.avg_pool2d(padding=p, count_include_pad=True) as Pad ->
+ * AveragePool): for the pool the padded zeros are counted, as they were elements of its input.
+ * The merged node's exact kernel is the two exact kernels in sequence.
+ */
+export function foldPads(g: Graph): void {
+  const readers = readerCounts(g);
+  const users = new Map<string, GraphNode>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) users.set(i, n);
+  const removed = new Set<GraphNode>();
+  for (const pad of g.nodes) {
+    const op = pad.op;
+    if (op.kind !== 'pad' || op.mode !== 'constant' || op.value !== 0 || op.pads.length !== 8) continue;
+    const [n0, c0, t, l, n1, c1, b, r] = op.pads;
+    if (n0 || c0 || n1 || c1) continue;
+    const y = pad.outputs[0];
+    const user = users.get(y);
+    if (!user || readers.get(y) !== 1 || user.inputs[0] !== y || g.outputs.includes(y)) continue;
+    const u = user.op;
+    const ok = (u.kind === 'conv' && u.autoPad === 'NOTSET') ||
+      (u.kind === 'pool' && u.mode === 'avg' && u.autoPad === 'NOTSET' && !u.ceil && (u.includePad || u.pads.every((v) => v === 0)));
+    if (!ok) continue;
+    u.pads = [u.pads[0] + t, u.pads[1] + l, u.pads[2] + b, u.pads[3] + r];
+    if (u.kind === 'pool') u.includePad = true;
+    const padExact = pad.exact, userExact = user.exact;
+    const extra = pad.inputs.slice(1);
+    user.exact = (xs) => {
+      const [padded] = padExact([xs[0], ...extra.map(() => null)]);
+      try {
+        return userExact([padded, ...xs.slice(1)]);
+      } finally {
+        if (!padded.persistent && padded !== xs[0]) padded.dispose();
+      }
+    };
+    user.inputs = [pad.inputs[0], ...user.inputs.slice(1)];
+    removed.add(pad);
+  }
+  g.nodes = g.nodes.filter((n) => !removed.has(n));
 }
 
 function constOf(g: Graph, name: string | undefined): Tensor | null {

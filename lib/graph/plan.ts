@@ -138,6 +138,16 @@ function broadcastShape(n: GraphNode, a: readonly number[], b: readonly number[]
   });
 }
 
+/** keep[i] false for the axes a reduction removes (empty axes: all of them). */
+function reducedAxes(n: GraphNode, axes: readonly number[], rank: number): boolean[] {
+  const keep = new Array<boolean>(rank).fill(axes.length > 0);
+  for (const a of axes) {
+    if (a < -rank || a >= rank) throw new RangeError(`${n.label}: axis ${a} is out of range for rank ${rank}`);
+    keep[a < 0 ? a + rank : a] = false;
+  }
+  return keep;
+}
+
 /** Output shapes of a node the compiler knows; null for opaque nodes (found by running them). */
 function inferNode(n: GraphNode, ins: (number[] | null)[], sh: Shaped): number[][] | null {
   const x = ins[0];
@@ -176,6 +186,23 @@ function inferNode(n: GraphNode, ins: (number[] | null)[], sh: Shaped): number[]
     case 'globalPool':
       if (x!.length < 3) throw new RangeError(`${n.label}: input must be at least 3-D, got ${shapeStr(x!)}`);
       return [[x![0], x![1], ...x!.slice(2).map(() => 1)]];
+    case 'reduceMean': {
+      const keep = reducedAxes(n, op.axes, x!.length);
+      return [op.keepDims ? x!.map((d, i) => (keep[i] ? d : 1)) : x!.filter((_, i) => keep[i])];
+    }
+    case 'pad': {
+      const r = x!.length;
+      if (op.pads.length !== 2 * r) throw new RangeError(`${n.label}: ${op.pads.length} pads for an input of rank ${r} (${shapeStr(x!)}), expected ${2 * r}`);
+      return [x!.map((d, i) => {
+        if (op.mode !== 'constant' && d === 0 && op.pads[i] + op.pads[i + r] > 0) {
+          throw new RangeError(`${n.label}: ${op.mode} padding of an empty axis ${i} (${shapeStr(x!)})`);
+        }
+        if (op.mode === 'reflect' && (op.pads[i] >= d || op.pads[i + r] >= d) && op.pads[i] + op.pads[i + r] > 0) {
+          throw new RangeError(`${n.label}: reflect pads [${op.pads.join(',')}] must be smaller than the axis (${shapeStr(x!)})`);
+        }
+        return d + op.pads[i] + op.pads[i + r];
+      })];
+    }
     case 'binary':
       return [broadcastShape(n, x!, ins[1]!)];
     case 'softmax': {
@@ -339,24 +366,21 @@ export class ExecPlan {
     for (const [name, s] of feeds) slots.set(name, { root: newBuffer(prod(s), -1), offset: 0, size: prod(s) });
     const shapeOf = (name: string): number[] => sh.shapes.get(name)!;
 
-    // In-place concat: inputs produced by a kernel step, read only by the concat, written straight
-    // into their slice of the output when the slices are contiguous (nothing before the axis > 1).
+    // In-place concat: an input produced by a kernel step and read only by the concat is written
+    // straight into its slice of the output when the slices are contiguous (nothing before the
+    // axis > 1); the other inputs are copied in (buildSteps).
     const inPlace = new Map<string, { concat: GraphNode; offset: number }>();
     for (const n of g.nodes) {
       if (n.op.kind !== 'concat' || !opts.fast) continue;
       const s0 = shapeOf(n.inputs[0]);
       const axis = n.op.axis < 0 ? n.op.axis + s0.length : n.op.axis;
       if (prod(s0.slice(0, axis)) !== 1) continue;
-      const unique = new Set(n.inputs);
-      const ok = unique.size === n.inputs.length && n.inputs.every((i) => {
-        const p = prod0.get(i);
-        return p !== undefined && readers.get(i) === 1 && p.op.kind !== 'view' && p.op.kind !== 'opaque' &&
-          p.op.kind !== 'concat' && !g.outputs.includes(i);
-      });
-      if (!ok) continue;
       let off = 0;
       for (const i of n.inputs) {
-        inPlace.set(i, { concat: n, offset: off });
+        const p = prod0.get(i);
+        const own = p !== undefined && readers.get(i) === 1 && p.op.kind !== 'view' && p.op.kind !== 'opaque' &&
+          p.op.kind !== 'concat' && !g.outputs.includes(i);
+        if (own) inPlace.set(i, { concat: n, offset: off });
         off += prod(shapeOf(i));
       }
     }
@@ -611,6 +635,15 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       push(() => () => be.globalPool2d(x, s[0], s[1], prod(s.slice(2)), op.mode, out!));
       return `global${op.mode}Pool`;
     }
+    case 'reduceMean': {
+      // The mean over every spatial axis of [N, C, ...] is a global average pool (SE blocks, heads).
+      const s = shapeOf(n.inputs[0]);
+      const keep = reducedAxes(n, op.axes, s.length);
+      if (s.length < 3 || !keep[0] || !keep[1] || keep.slice(2).some((k) => k)) break;
+      const x = view(n.inputs[0]);
+      push(() => () => be.globalPool2d(x, s[0], s[1], prod(s.slice(2)), 'avg', out!));
+      return 'reduceMean as globalavgPool';
+    }
     case 'binary': {
       const sa = shapeOf(n.inputs[0]), sb = shapeOf(n.inputs[1]);
       const a = view(n.inputs[0]), b = view(n.inputs[1]);
@@ -652,8 +685,23 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       return 'view';
     case 'concat': {
       if (n.inputs.every((i) => inPlace.has(i))) return 'concat in place';
-      break;
+      // Each input that is not already in its slice is copied there: [outer, C_i * inner] blocks.
+      const so = shapeOf(n.outputs[0]);
+      const axis = op.axis < 0 ? op.axis + so.length : op.axis;
+      const outer = prod(so.slice(0, axis)), rowLen = prod(so.slice(axis));
+      let offset = 0;
+      for (const i of n.inputs) {
+        const len = prod(shapeOf(i).slice(axis));
+        if (!inPlace.has(i)) {
+          const x = view(i), at = offset;
+          push(() => () => be.copyBlocks(x, out!.subarray(at), outer, len, len, rowLen));
+        }
+        offset += len;
+      }
+      const placed = n.inputs.filter((i) => inPlace.has(i)).length;
+      return placed ? `concat, ${placed} of ${n.inputs.length} inputs in place` : 'concat by copy';
     }
+    case 'pad':
     case 'opaque':
       break;
   }

@@ -12,6 +12,7 @@
 #include "kernels/act/softmax.h"
 #include "kernels/act/unary.h"
 #include "kernels/elementwise/binary.h"
+#include "kernels/elementwise/copy.h"
 #include "kernels/loss/loss.h"
 #include "kernels/norm/norm.h"
 #include "kernels/pool/pool2d.h"
@@ -412,6 +413,25 @@ TEST_CASE("unary inference-only kinds vs reference") {
     CHECK(std::isnan(nan_out[0]));
   }
   CHECK(unary(nan_in, nan_out, 2, static_cast<UnaryKind>(kUnaryKindCount), 0, 0) == Status::kInvalidArgument);
+}
+
+TEST_CASE("copy_blocks: strided blocks land in their slices, the gaps untouched") {
+  const int64_t blocks = 3, len = 5, xs = 7, ys = 11;
+  std::vector<float> x(static_cast<size_t>((blocks - 1) * xs + len));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
+  std::vector<float> y(static_cast<size_t>((blocks - 1) * ys + len), -1.0f);
+  CHECK(copy_blocks(x.data(), y.data(), blocks, len, xs, ys) == Status::kOk);
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int64_t i = 0; i < ys && b * ys + i < static_cast<int64_t>(y.size()); ++i) {
+      const float want = i < len ? x[static_cast<size_t>(b * xs + i)] : -1.0f;
+      CHECK(y[static_cast<size_t>(b * ys + i)] == want);
+    }
+  }
+  CHECK(copy_blocks(x.data(), y.data(), 0, len, xs, ys) == Status::kOk);
+  CHECK(copy_blocks(nullptr, nullptr, 2, 0, 0, 0) == Status::kOk);
+  CHECK(copy_blocks(x.data(), y.data(), 2, len, len - 1, ys) == Status::kInvalidArgument);
+  CHECK(copy_blocks(x.data(), y.data(), -1, len, xs, ys) == Status::kInvalidArgument);
+  CHECK(copy_blocks(nullptr, y.data(), 1, len, xs, ys) == Status::kInvalidArgument);
 }
 
 TEST_CASE("unary NaN and infinities") {

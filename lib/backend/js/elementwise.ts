@@ -26,3 +26,8 @@ export function binary(kind: BinaryKind, a: FArray, b: FArray, N: number, C: num
     }
   }
 }
+
+/** Block b of blockLen floats from x[b * xStride] to out[b * outStride] (validated by the caller). */
+export function copyBlocks(x: FArray, out: FArray, blocks: number, blockLen: number, xStride: number, outStride: number): void {
+  for (let b = 0; b < blocks; b++) out.set(x.subarray(b * xStride, b * xStride + blockLen), b * outStride);
+}

@@ -303,6 +303,149 @@ function compilePool(ctx: CompileContext, max: boolean): Compiled {
   };
 }
 
+// ---- reductions and padding -------------------------------------------------------------------
+
+/** Mean over the axes where keep[i] is false, accumulated in float64. */
+function reduceMeanJs(x: Tensor, keep: readonly boolean[], keepDims: boolean): Tensor {
+  const s = x.shape, r = s.length;
+  const outShape = s.map((d, i) => (keep[i] ? d : 1));
+  // Output strides along kept axes, 0 along reduced ones.
+  const os = new Array<number>(r);
+  for (let i = r - 1, m = 1; i >= 0; i--) { os[i] = keep[i] ? m : 0; m *= outShape[i]; }
+  const n = prod(outShape), count = prod(s.filter((_, i) => !keep[i]));
+  assertNotCapturing('ONNX ReduceMean (computed on the JS thread)');
+  const acc = new Float64Array(n), xd = x.data, idx = new Array<number>(r).fill(0);
+  let o = 0;
+  for (let i = 0; i < xd.length; i++) {
+    acc[o] += xd[i];
+    for (let d = r - 1; d >= 0; d--) {
+      idx[d]++; o += os[d];
+      if (idx[d] < s[d]) break;
+      o -= os[d] * s[d]; idx[d] = 0;
+    }
+  }
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = count > 0 ? acc[i] / count : NaN;
+  return Tensor.wrap(out, keepDims ? outShape : s.filter((_, i) => keep[i]));
+}
+
+const compileReduceMean: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ctx.opset < 18 ? ['axes', 'keepdims'] : ['keepdims', 'noop_with_empty_axes']);
+  let axes: number[];
+  let staticInputs: number[] = [];
+  if (ctx.opset < 18) {
+    arity(ctx, 1, 1);
+    axes = a.ints('axes') ?? [];
+  } else {
+    arity(ctx, 1, 2);
+    axes = [];
+    if (ctx.node.input[1]) {
+      const c = ctx.constant(ctx.node.input[1]);
+      if (!c || c.kind !== 'int' || c.dims.length !== 1) fail(`${ctx.where}: the axes input must be a constant 1-D INT64 tensor`);
+      axes = c.data.slice();
+      staticInputs = [1];
+    }
+    if (axes.length === 0 && a.int('noop_with_empty_axes', 0) !== 0) {
+      return { staticInputs, run: ([x]) => [x!.reshape(x!.shape)], lowered: { op: { kind: 'view', shape: (sh) => sh.slice() } } };
+    }
+  }
+  if (new Set(axes).size !== axes.length) fail(`${ctx.where}: axes [${axes.join(',')}] repeat an axis`);
+  const keepDims = a.int('keepdims', 1) !== 0;
+  return {
+    staticInputs,
+    run: ([x]) => {
+      const r = x!.rank;
+      const keep = new Array<boolean>(r).fill(axes.length > 0);
+      for (const ax of axes) keep[normAxis(ctx.where, ax, r)] = false;
+      return [reduceMeanJs(x!, keep, keepDims)];
+    },
+    lowered: { op: { kind: 'reduceMean', axes, keepDims } },
+  };
+};
+
+type PadMode = 'constant' | 'reflect' | 'edge';
+
+/** ONNX Pad with non-negative pads [begin..., end...]. */
+function padJs(where: string, x: Tensor, pads: readonly number[], mode: PadMode, value: number): Tensor {
+  const s = x.shape, r = s.length;
+  if (pads.length !== 2 * r) throw new RangeError(`${where}: ${pads.length} pads for an input of rank ${r} (${shapeStr(s)}), expected ${2 * r}`);
+  const os = s.map((d, i) => d + pads[i] + pads[i + r]);
+  for (let i = 0; i < r; i++) {
+    if (mode === 'constant' || pads[i] + pads[i + r] === 0) continue;
+    if (s[i] === 0) throw new RangeError(`${where}: ${mode} padding of an empty axis ${i} (${shapeStr(s)})`);
+    if (mode === 'reflect' && (pads[i] >= s[i] || pads[i + r] >= s[i])) {
+      throw new RangeError(`${where}: reflect pads [${pads.join(',')}] must be smaller than the axis (${shapeStr(s)})`);
+    }
+  }
+  assertNotCapturing('ONNX Pad (computed on the JS thread)');
+  // For each axis, the source index of every output index (-1: the constant).
+  const src = os.map((n, i) => Int32Array.from({ length: n }, (_, j) => {
+    const k = j - pads[i], d = s[i];
+    if (k >= 0 && k < d) return k;
+    if (mode === 'constant') return -1;
+    if (mode === 'edge') return k < 0 ? 0 : d - 1;
+    return k < 0 ? -k : 2 * (d - 1) - k;
+  }));
+  const strides = new Array<number>(r);
+  for (let i = r - 1, m = 1; i >= 0; i--) { strides[i] = m; m *= s[i]; }
+  const out = new Float32Array(prod(os)), xd = x.data, idx = new Array<number>(r).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let at = 0, inside = true;
+    for (let i = 0; i < r; i++) {
+      const k = src[i][idx[i]];
+      if (k < 0) { inside = false; break; }
+      at += k * strides[i];
+    }
+    out[o] = inside ? xd[at] : value;
+    for (let d = r - 1; d >= 0; d--) {
+      if (++idx[d] < os[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return Tensor.wrap(out, os);
+}
+
+const compilePad: Compiler = (ctx) => {
+  const old = ctx.opset < 11;
+  const a = new Attrs(ctx.where, ctx.node.attribute, old ? ['mode', 'pads', 'value'] : ['mode']);
+  const mode = a.string('mode', 'constant');
+  if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') fail(`${ctx.where}: mode '${mode}' is not supported (constant, reflect, edge)`);
+  let pads: number[];
+  let value = 0;
+  let staticInputs: number[] = [];
+  if (old) {
+    arity(ctx, 1, 1);
+    const p = a.ints('pads');
+    if (!p) fail(`${ctx.where} has no 'pads' attribute`);
+    pads = p;
+    value = a.float('value', 0);
+  } else {
+    arity(ctx, 2, 3);
+    const c = ctx.constant(ctx.node.input[1]);
+    if (!c || c.kind !== 'int' || c.dims.length !== 1) fail(`${ctx.where}: the pads input must be a constant 1-D INT64 tensor (initializer or Constant)`);
+    pads = c.data.slice();
+    staticInputs = [1];
+    if (ctx.node.input[2]) {
+      const v = floatConst(ctx, 2);
+      if (!v || v.data.length !== 1) fail(`${ctx.where}: constant_value must be a constant float scalar`);
+      value = v.data[0];
+      staticInputs.push(2);
+    }
+  }
+  if (pads.length % 2 !== 0) fail(`${ctx.where}: pads [${pads.join(',')}] must hold a begin and an end per axis`);
+  if (pads.some((p) => p < 0)) fail(`${ctx.where}: negative pads [${pads.join(',')}] (cropping) are not supported`);
+  const padMode = mode as PadMode;
+  const none = pads.every((p) => p === 0);
+  return {
+    staticInputs,
+    run: ([x]) => [none && pads.length === 2 * x!.rank ? x!.reshape(x!.shape) : padJs(ctx.where, x!, pads, padMode, value)],
+    lowered: { op: none ? { kind: 'view', shape: (sh) => {
+      if (pads.length !== 2 * sh.length) throw new RangeError(`${ctx.where}: ${pads.length} pads for an input of rank ${sh.length} (${shapeStr(sh)}), expected ${2 * sh.length}`);
+      return sh.slice();
+    } } : { kind: 'pad', pads, mode: padMode, value } },
+  };
+};
+
 // ---- matmul ----------------------------------------------------------------------------------------
 
 /** numpy matmul: 1-D operands promoted and squeezed, batch dims broadcast. */
@@ -696,4 +839,6 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
     };
   },
   Constant: compileConstant,
+  ReduceMean: compileReduceMean,
+  Pad: compilePad,
 };
