@@ -354,6 +354,140 @@ describe('operators against simdcnn ops (and onnxruntime)', () => {
     expect(() => m.run(rn([2, 3]))).toThrow(/axis 3 is out of range for rank 2/);
   });
 
+  it('Transpose (given and default perm) and Slice (axes, steps, negative and clamped bounds)', async () => {
+    let r = await one({ op: 'Transpose', x: [2, 3, 4, 5], attrs: { perm: [0, 2, 3, 1] } });
+    expect(r.y.shape).toEqual([2, 4, 5, 3]);
+    const xd = r.x.toArray(), yd = r.y.toArray();
+    expect(yd[((1 * 4 + 2) * 5 + 3) * 3 + 1]).toBe(xd[((1 * 3 + 1) * 4 + 2) * 5 + 3]);
+    r = await one({ op: 'Transpose', x: [3, 1, 4] });
+    expect(r.y.shape).toEqual([4, 1, 3]);
+    const sl = (starts: number[], ends: number[], axes?: number[], steps?: number[]): [string, OnnxInitializer][] => [
+      ['st', { dims: [starts.length], int64: starts }], ['en', { dims: [ends.length], int64: ends }],
+      ...(axes ? [['ax', { dims: [axes.length], int64: axes }] as [string, OnnxInitializer]] : []),
+      ...(steps ? [['sp', { dims: [steps.length], int64: steps }] as [string, OnnxInitializer]] : []),
+    ];
+    r = await one({ op: 'Slice', x: [2, 6, 5, 4], consts: sl([1, -4], [4, 1000], [1, 2]) });
+    expect(r.y.shape).toEqual([2, 3, 4, 4]);
+    r = await one({ op: 'Slice', x: [2, 6, 5, 4], consts: sl([0, 1], [2 ** 52, -1], [1, -1], [2, 2]) });
+    expect(r.y.shape).toEqual([2, 3, 5, 1]);
+    r = await one({ op: 'Slice', x: [2, 6, 5, 4], consts: sl([-1, 4], [-1000, 0], [2, 1], [-2, -3]) });
+    expect(r.y.shape).toEqual([2, 2, 3, 4]);
+    expect(r.y.toArray()[0]).toBe(r.x.toArray()[4 * 20 + 4 * 4]);
+  });
+
+  it('Pow, Sqrt and Erf (erf against its values at 0.5, 1, 2 and 3.5)', async () => {
+    const x = Tensor.from([-3.5, -2, -1, -0.5, 0, 1e-6, 0.5, 1, 2, 3.5, 7], [11]);
+    const bytes = buildOnnxModel({
+      nodes: [{ op: 'Erf', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', shape: [11] }], outputs: ['y'],
+    });
+    const y = (await loadOnnx(bytes)).run(x).toArray();
+    const want = [-0.9999992569, -0.9953222650, -0.8427007929, -0.5204998778, 0, 1.1283791671e-6, 0.5204998778, 0.8427007929, 0.9953222650, 0.9999992569, 1];
+    want.forEach((w, i) => expect(Math.abs(y[i] - w)).toBeLessThanOrEqual(Math.abs(w) * 1.2e-7));
+    if (ort) expectClose((await loadOnnx(bytes)).run(x), await ortRun(bytes, { x }), 2e-7);
+    // Sqrt and fractional powers of positive inputs (negative ones are NaN on both engines).
+    const pos = rand([2, 3, 4], { seed: 12 });
+    for (const [node, inits] of [
+      [{ op: 'Sqrt', inputs: ['x'], outputs: ['y'] }, {}],
+      [{ op: 'Pow', inputs: ['x', 'e'], outputs: ['y'] }, { e: { dims: [4], float: [1, 3, 0.5, -1] } }],
+    ] as [OnnxNodeSpec, Record<string, OnnxInitializer>][]) {
+      const b = buildOnnxModel({ nodes: [node], initializers: inits, inputs: [{ name: 'x', shape: [2, 3, 4] }], outputs: ['y'] });
+      const got = (await loadOnnx(b)).run(pos);
+      const e = [1, 3, 0.5, -1];
+      const want = pos.toArray().map((v, i) => (node.op === 'Sqrt' ? Math.sqrt(v) : v ** e[i % 4]));
+      expectClose(got, { shape: [2, 3, 4], data: want }, 1e-7);
+      if (ort) expectClose(got, await ortRun(b, { x: pos }), 2e-7);
+    }
+    const r = await one({ op: 'Pow', x: [2, 3, 4], consts: [['e', { dims: [], float: [2] }]] });
+    expectClose(r.y, ops.mul(r.x, r.x), 0);
+  });
+
+  it("PyTorch's channel shuffle (Shape -> Gather -> Div -> Unsqueeze -> Concat -> Reshape, Transpose) and chunk (Slice) plan as copies", async () => {
+    const c = (name: string, v: number[]): OnnxNodeSpec => ({ op: 'Constant', inputs: [], outputs: [name], attrs: { value: { t: Tensor.from(v, [v.length]) } } });
+    const sc = (name: string, v: number): OnnxNodeSpec => ({ op: 'Constant', inputs: [], outputs: [name], attrs: { value_int: v } });
+    const nodes: OnnxNodeSpec[] = [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+      sc('i0', 0), sc('i1', 1), sc('two', 2), c('ax0', [0]),
+      { op: 'Gather', inputs: ['s', 'i0'], outputs: ['n'] },
+      { op: 'Gather', inputs: ['s', 'i1'], outputs: ['ch'] },
+      { op: 'Div', inputs: ['ch', 'two'], outputs: ['half'] },
+      { op: 'Cast', inputs: ['half'], outputs: ['halfi'], attrs: { to: 7 } },
+      { op: 'Unsqueeze', inputs: ['n', 'ax0'], outputs: ['n1'] },
+      { op: 'Unsqueeze', inputs: ['halfi', 'ax0'], outputs: ['h1'] },
+      c('g', [2]), c('hw', [-1]),
+      { op: 'Concat', inputs: ['n1', 'g', 'h1', 'hw'], outputs: ['shape5'], attrs: { axis: 0 } },
+      { op: 'Reshape', inputs: ['x', 'shape5'], outputs: ['r'] },
+      { op: 'Transpose', inputs: ['r'], outputs: ['t'], attrs: { perm: [0, 2, 1, 3] } },
+      { op: 'Shape', inputs: ['x'], outputs: ['s2'] },
+      { op: 'Reshape', inputs: ['t', 's2'], outputs: ['sh'] },
+      c('zero', [0]), c('one', [1]),
+      { op: 'Unsqueeze', inputs: ['halfi', 'ax0'], outputs: ['end'] },
+      c('big', [1000]),
+      { op: 'Slice', inputs: ['sh', 'end', 'big', 'one'], outputs: ['b'] },
+      { op: 'Slice', inputs: ['sh', 'zero', 'end', 'one'], outputs: ['a'] },
+      { op: 'Sub', inputs: ['b', 'a'], outputs: ['y'] },
+    ];
+    // Constants need the INT64 type: rebuild the int ones as int64 initializers.
+    const ints: Record<string, OnnxInitializer> = {};
+    const kept = nodes.filter((n) => {
+      if (n.op !== 'Constant') return true;
+      const v = n.attrs!.value_int !== undefined ? [n.attrs!.value_int as number] : [...(n.attrs!.value as { t: Tensor }).t.toArray()];
+      ints[n.outputs[0]] = { dims: n.attrs!.value_int !== undefined ? [] : [v.length], int64: v };
+      return false;
+    });
+    const bytes = buildOnnxModel({ nodes: kept, initializers: ints, inputs: [{ name: 'x', shape: ['N', 6, 2, 3] }], outputs: ['y'] });
+    const m = await loadOnnx(bytes);
+    for (const N of [1, 3]) {
+      const x = rn([N, 6, 2, 3]);
+      // Reference: shuffle channels [0..5] -> [0, 3, 1, 4, 2, 5], then second half minus first half.
+      const xd = x.toArray(), want = new Float32Array(N * 3 * 6);
+      const order = [0, 3, 1, 4, 2, 5];
+      for (let n = 0; n < N; n++) for (let c2 = 0; c2 < 3; c2++) for (let k = 0; k < 6; k++) {
+        want[(n * 3 + c2) * 6 + k] = xd[(n * 6 + order[c2 + 3]) * 6 + k] - xd[(n * 6 + order[c2]) * 6 + k];
+      }
+      const y = m.run(x);
+      expectClose(y, { shape: [N, 3, 2, 3], data: want }, 1e-7);
+      const info = m.planInfo(x);
+      expect(info.recorded).toBe(true);
+      expect(info.nodes.map((n) => n.algo)).toEqual(['view', 'transpose', 'view', 'slice', 'slice', 'sub']);
+      expectClose((await loadOnnx(bytes, { fuse: false })).run(x), y, 0);
+      if (ort) expectClose(y, await ortRun(bytes, { x }), 1e-7);
+    }
+    m.dispose();
+  });
+
+  it('integer tensors: Gather bounds, Cast truncation, integer Div, and ints refused where floats belong', async () => {
+    const bytes = buildOnnxModel({
+      nodes: [
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Gather', inputs: ['s', 'i'], outputs: ['g'] },
+        { op: 'Div', inputs: ['g', 'k'], outputs: ['d'] },
+        { op: 'Reshape', inputs: ['x', 'd'], outputs: ['y'] },
+      ],
+      initializers: { i: { dims: [2], int64: [-1, 0] }, k: { dims: [2], int64: [1, 1] } },
+      inputs: [{ name: 'x', shape: ['N', 5] }], outputs: ['y'],
+    });
+    const m = await loadOnnx(bytes);
+    expect(m.run(rn([3, 5])).shape).toEqual([5, 3]);
+    const div = buildOnnxModel({
+      nodes: [{ op: 'Shape', inputs: ['x'], outputs: ['s'] }, { op: 'Div', inputs: ['s', 'k'], outputs: ['d'] },
+        { op: 'Reshape', inputs: ['x', 'd'], outputs: ['y'] }],
+      initializers: { k: { dims: [1], int64: [2] } }, inputs: [{ name: 'x', shape: [7] }], outputs: ['y'],
+    });
+    // 7 / 2 truncates to 3: the Reshape of 7 elements to [3] is refused, naming the node.
+    await expect(loadOnnx(div).then((d) => d.run(rn([7])))).rejects.toThrow(/Reshape.*cannot reshape \[7\].*\[3\]/);
+    const oob = buildOnnxModel({
+      nodes: [{ op: 'Shape', inputs: ['x'], outputs: ['s'] }, { op: 'Gather', inputs: ['s', 'i'], outputs: ['g'] },
+        { op: 'Reshape', inputs: ['x', 'g'], outputs: ['y'] }],
+      initializers: { i: { dims: [1], int64: [2] } }, inputs: [{ name: 'x', shape: [2, 3] }], outputs: ['y'],
+    });
+    await expect(loadOnnx(oob).then((d) => d.run(rn([2, 3])))).rejects.toThrow(/Gather.*index 2 is out of range/);
+    const bad = buildOnnxModel({
+      nodes: [{ op: 'Shape', inputs: ['x'], outputs: ['s'] }, { op: 'Relu', inputs: ['s'], outputs: ['y'] }],
+      initializers: {}, inputs: [{ name: 'x', shape: [2, 3] }], outputs: ['y'],
+    });
+    await expect(loadOnnx(bad)).rejects.toThrow(/Relu.*integer tensor; a float tensor is expected/);
+  });
+
   it('Constant nodes feed a Reshape shape and an Add operand', async () => {
     const bias = rn([4]);
     const bytes = buildOnnxModel({
@@ -628,8 +762,8 @@ describe('hostile and malformed files', () => {
     ['field number 0', () => Uint8Array.of(0x00, 0x00), /invalid field number 0/],
     ['missing graph', () => modelWith(null), /no graph/],
     ['missing opset', () => { const m = new Writer(); m.message(7, graphOf(relu())); return m.finish(); }, /no opset_import/],
-    ['unknown op', () => buildOnnxModel({ nodes: [{ op: 'FancyAttention', inputs: ['x'], outputs: ['y'] }, { op: 'Erf', inputs: ['x'], outputs: ['z'] }], inputs: ['x'], outputs: ['y'] }),
-      /unsupported op type\(s\): FancyAttention, Erf/],
+    ['unknown op', () => buildOnnxModel({ nodes: [{ op: 'FancyAttention', inputs: ['x'], outputs: ['y'] }, { op: 'NonMaxSuppression', inputs: ['x'], outputs: ['z'] }], inputs: ['x'], outputs: ['y'] }),
+      /unsupported op type\(s\): FancyAttention, NonMaxSuppression/],
     ['custom domain op', () => { const g = graphOf([], {}, (w) => { const n = new Writer(); n.string(1, 'x'); n.string(2, 'y'); n.string(4, 'Relu'); n.string(7, 'com.evil'); w.message(1, n); }); return modelWith(g); },
       /unsupported op type\(s\): com\.evil\.Relu/],
     ['cycle', () => buildOnnxModel({ nodes: [
@@ -652,8 +786,8 @@ describe('hostile and malformed files', () => {
     ['external data', () => modelWith(graphOf(relu(), {}, (w) => { const t = rawTensor('w', [1], new Uint8Array(4)); t.varint(14, 1); w.message(5, t); })),
       /external data/],
     ['unsupported opset', () => buildOnnxModel({ nodes: relu(), inputs: ['x'], outputs: ['y'], opset: 1 }), /opset 1 is not supported/],
-    ['Reshape shape not constant', () => buildOnnxModel({ nodes: [{ op: 'Reshape', inputs: ['x', 'x'], outputs: ['y'] }], inputs: ['x'], outputs: ['y'] }),
-      /must be a constant INT64 tensor/],
+    ['Reshape shape a float tensor', () => buildOnnxModel({ nodes: [{ op: 'Reshape', inputs: ['x', 'x'], outputs: ['y'] }], inputs: ['x'], outputs: ['y'] }),
+      /Reshape.*shape input 'x' must be an INT64 tensor/],
     ['integer tensor fed to a float input', () => buildOnnxModel({ nodes: [{ op: 'Add', inputs: ['x', 's'], outputs: ['y'] }], initializers: { s: { dims: [1], int64: [1] } }, inputs: ['x'], outputs: ['y'] }),
       /integer tensor; a float tensor is expected/],
     ['unsupported attribute', () => buildOnnxModel({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], attrs: { bogus: 1 } }], inputs: ['x'], outputs: ['y'] }),

@@ -56,7 +56,7 @@ export interface NativeAddon {
   softmax(x: Float32Array, out: Float32Array, dims: IntArg, log: boolean): void;
   /** dims = [N, C, inner] */
   binary(a: Float32Array, b: Float32Array, out: Float32Array, dims: IntArg, kind: number, bMode: number): void;
-  copyBlocks(x: Float32Array, out: Float32Array, dims: IntArg): void;
+  copyStrided(x: Float32Array, out: Float32Array, rank: number, dims: IntArg): void;
   /** dims = [N, K]; targets are class indices in [0, K) (RangeError otherwise). */
   crossEntropy(logits: Float32Array, targets: Int32Array, dims: IntArg): number;
   mseLoss(a: Float32Array, b: Float32Array): number;

@@ -118,8 +118,10 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
     binary(kind, a, b, N, C, inner, mode, out) {
       addon.binary(f32(a, 'a'), f32(b, 'b'), f32(out, 'out'), ints([N, C, inner]), BINARY[kind], mode === 'channel' ? 1 : 0);
     },
-    copyBlocks(x, out, blocks, blockLen, xStride, outStride) {
-      addon.copyBlocks(f32(x, 'x'), f32(out, 'out'), ints([blocks, blockLen, xStride, outStride]));
+    copyStrided(x, out, len, axes) {
+      const d = [len];
+      for (const a of axes) d.push(a.count, a.xStride, a.outStride);
+      addon.copyStrided(f32(x, 'x'), f32(out, 'out'), axes.length, ints(d));
     },
     crossEntropy(logits, targets, N, K) {
       return addon.crossEntropy(f32(logits, 'logits'), targets, [N, K]);

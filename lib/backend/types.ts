@@ -41,6 +41,7 @@ export type UnaryKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
  */
 export type InferenceUnaryKind = 'clip' | 'silu' | 'hardSigmoid' | 'hardSwish';
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
+export interface CopyAxis { count: number; xStride: number; outStride: number }
 /** 'same': b has a's shape; 'channel': b is [1, C, 1, 1] broadcast over [N, C, inner]. */
 export type BroadcastMode = 'same' | 'channel';
 export type FusedActivation = 'none' | 'relu';
@@ -96,10 +97,11 @@ export interface Backend {
   binary(kind: BinaryKind, a: FArray, b: FArray, N: number, C: number, inner: number,
     mode: BroadcastMode, out: FArray): void;
   /**
-   * Block b (< blocks) of blockLen floats from x[b * xStride] to out[b * outStride]: a Concat's
-   * input copied into its slice of the output. Strides >= blockLen; x and out disjoint.
+   * Runs of len floats over a grid of axes (outermost first, at most 6):
+   * out[sum i_k * outStride_k + j] = x[sum i_k * xStride_k + j]. Concat inputs into their slices,
+   * Transpose, Slice. x and out disjoint.
    */
-  copyBlocks(x: FArray, out: FArray, blocks: number, blockLen: number, xStride: number, outStride: number): void;
+  copyStrided(x: FArray, out: FArray, len: number, axes: readonly CopyAxis[]): void;
   /** Mean over the batch of -log softmax(logits)[n, targets[n]]; logits [N, K]. */
   crossEntropy(logits: FArray, targets: Int32Array, N: number, K: number): number;
   /** Mean of (a - b)^2. */

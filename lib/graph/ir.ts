@@ -7,7 +7,8 @@
  *
  * Front end -> Graph -> load-time passes (passes.ts) -> per-input-shape plan (plan.ts) -> addon.
  */
-import type { Tensor } from '../tensor';
+import { tidy, type Tensor } from '../tensor';
+import { noGrad } from '../autograd/tape';
 import type { BinaryKind } from '../backend/types';
 
 /** The activation an epilogue or an elementwise node applies (run by the backend's unary kinds, native/kernels/act/unary.h). */
@@ -20,6 +21,8 @@ export interface Act {
   /** clip: max; hardSigmoid: beta. */
   beta: number;
 }
+
+export interface SliceAxis { start: number; step: number; count: number }
 
 export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
 
@@ -54,8 +57,20 @@ export type GraphOp =
   | { kind: 'pad'; pads: number[]; mode: 'constant' | 'reflect' | 'edge'; value: number }
   | { kind: 'binary'; op: BinaryKind }
   | { kind: 'softmax'; axis: number; log: boolean; legacy: boolean }
-  /** The output is the input's data under another shape (Reshape, Flatten, Identity, Dropout). */
-  | { kind: 'view'; shape: (input: readonly number[]) => number[] }
+  /**
+   * The output is the input's data under another shape (Reshape, Flatten, Identity, Dropout).
+   * `args` are the node's inputs whose values are known when planning (a Reshape's shape input).
+   */
+  | { kind: 'view'; shape: (input: readonly number[], args: readonly (Tensor | null)[]) => number[] }
+  /** Axes permuted (null: reversed). */
+  | { kind: 'transpose'; perm: number[] | null }
+  /**
+   * Per axis, `count` elements from `start` every `step`, resolved for an input shape; null when
+   * the node runs exactly (bounds not known when planning, or negative steps).
+   */
+  | { kind: 'slice'; region: (input: readonly number[], args: readonly (Tensor | null)[]) => SliceAxis[] | null }
+  /** The input's shape [start, end) as a 1-D value, known when planning (ONNX Shape). */
+  | { kind: 'shape'; start: number; end: number | null }
   | { kind: 'concat'; axis: number }
   | { kind: 'opaque' };
 
@@ -79,6 +94,14 @@ export interface Graph {
   outputs: string[];
   /** Float constants by value name (weights; the model owns the tensors). */
   constants: Map<string, Tensor>;
+}
+
+/**
+ * A node's exact kernel without gradients; whatever it allocates on the way (views, transposed
+ * operands) is released, only its outputs survive.
+ */
+export function runExact(n: GraphNode, args: (Tensor | null)[]): Tensor[] {
+  return noGrad(() => tidy(() => n.exact(args)));
 }
 
 /** How many nodes read each value (graph outputs count as a reader). */

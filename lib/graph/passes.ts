@@ -10,9 +10,8 @@
  * well inside the 1e-4 that planned inference allows.
  */
 import { Tensor } from '../tensor';
-import { noGrad } from '../autograd/tape';
 import type { Act, Graph, GraphNode } from './ir';
-import { readerCounts } from './ir';
+import { readerCounts, runExact } from './ir';
 
 export interface PassContext {
   /** Registers a constant the model owns (disposed with it). */
@@ -42,7 +41,7 @@ export function foldConstants(g: Graph, ctx: PassContext): void {
     if (!foldable) { kept.push(n); continue; }
     let outs: Tensor[];
     try {
-      outs = noGrad(() => n.exact(n.inputs.map((i) => (i ? g.constants.get(i)! : null))));
+      outs = runExact(n, n.inputs.map((i) => (i ? g.constants.get(i)! : null)));
     } catch {
       kept.push(n);
       continue;

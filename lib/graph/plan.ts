@@ -13,11 +13,11 @@
 import { Tensor, allocOutput, persist, captureState, assertNotCapturing, CaptureUnsupportedError } from '../tensor';
 import { noGrad } from '../autograd/tape';
 import { backend, getAddon } from '../backend/index';
-import type { Backend, Conv2dGeom, FusedActivation, PoolGeom, PreparedConv2d } from '../backend/types';
+import type { Backend, Conv2dGeom, CopyAxis, FusedActivation, PoolGeom, PreparedConv2d } from '../backend/types';
 import { outputSizeRaw } from '../ops/validate';
 import { shapeStr } from '../errors';
-import type { Act, AutoPad, Graph, GraphNode } from './ir';
-import { actFunction, cloneGraph, producers, readerCounts, resolvePads } from './ir';
+import type { Act, AutoPad, Graph, GraphNode, SliceAxis } from './ir';
+import { actFunction, cloneGraph, producers, readerCounts, resolvePads, runExact } from './ir';
 import { fuseActivations } from './passes';
 
 export interface PlanOptions {
@@ -80,6 +80,13 @@ function nodeError(n: GraphNode, e: unknown): Error {
 interface Shaped {
   shapes: Map<string, number[]>;
   convGeom: Map<GraphNode, Conv2dGeom>;
+  /**
+   * Values known once the input shapes are (Shape and what is computed from it and constants:
+   * PyTorch's exported shape arithmetic), computed while inferring and constants of this plan.
+   */
+  known: Map<string, Tensor>;
+  /** The nodes that computed them (not planned). */
+  folded: Set<GraphNode>;
 }
 
 function need4d(n: GraphNode, s: readonly number[], what = 'input'): void {
@@ -148,8 +155,11 @@ function reducedAxes(n: GraphNode, axes: readonly number[], rank: number): boole
   return keep;
 }
 
-/** Output shapes of a node the compiler knows; null for opaque nodes (found by running them). */
-function inferNode(n: GraphNode, ins: (number[] | null)[], sh: Shaped): number[][] | null {
+/**
+ * Output shapes of a node the compiler knows; null for opaque nodes (found by running them).
+ * `args` holds the inputs whose values are known now (constants and plan-time values).
+ */
+function inferNode(n: GraphNode, ins: (number[] | null)[], args: (Tensor | null)[], sh: Shaped): number[][] | null {
   const x = ins[0];
   const op = n.op;
   switch (op.kind) {
@@ -211,7 +221,17 @@ function inferNode(n: GraphNode, ins: (number[] | null)[], sh: Shaped): number[]
       return [x!.slice()];
     }
     case 'view':
-      return [op.shape(x!)];
+      return [op.shape(x!, args)];
+    case 'transpose': {
+      const perm = permOf(n, op.perm, x!.length);
+      return [perm.map((p) => x![p])];
+    }
+    case 'slice': {
+      const region = op.region(x!, args);
+      return region ? [region.map((r) => r.count)] : null;
+    }
+    case 'shape':
+      throw new Error('internal: Shape is evaluated, not inferred');
     case 'concat': {
       const r = x!.length;
       const axis = op.axis < 0 ? op.axis + r : op.axis;
@@ -231,38 +251,87 @@ function inferNode(n: GraphNode, ins: (number[] | null)[], sh: Shaped): number[]
   }
 }
 
+/** A permutation of rank axes (null: reversed, ONNX's default). */
+export function permOf(n: GraphNode, perm: readonly number[] | null, rank: number): number[] {
+  if (perm === null) return Array.from({ length: rank }, (_, i) => rank - 1 - i);
+  const seen = new Set(perm);
+  if (perm.length !== rank || seen.size !== rank || perm.some((p) => !(p >= 0 && p < rank))) {
+    throw new RangeError(`${n.label}: perm [${perm.join(',')}] is not a permutation of the ${rank} axes`);
+  }
+  return perm.slice();
+}
+
+/** Plan-time values are small (shapes, indices); a larger one is computed by the plan instead. */
+const KNOWN_MAX = 1 << 16;
+
 function inferShapes(g: Graph, feeds: Map<string, readonly number[]>): Shaped {
-  const sh: Shaped = { shapes: new Map(), convGeom: new Map() };
+  const sh: Shaped = { shapes: new Map(), convGeom: new Map(), known: new Map(), folded: new Set() };
   for (const [name, t] of g.constants) sh.shapes.set(name, t.shape.slice());
   for (const [name, s] of feeds) sh.shapes.set(name, s.slice());
-  for (const n of g.nodes) {
-    const ins = n.inputs.map((i) => (i ? sh.shapes.get(i) ?? null : null));
-    let outs: number[][] | null;
-    try {
-      outs = inferNode(n, ins, sh);
-      if (!outs) outs = runForShapes(g, n, ins);
-    } catch (e) {
-      throw nodeError(n, e);
+  const valueOf = (name: string): Tensor | null => (name ? g.constants.get(name) ?? sh.known.get(name) ?? null : null);
+  try {
+    for (const n of g.nodes) {
+      const ins = n.inputs.map((i) => (i ? sh.shapes.get(i) ?? null : null));
+      const args = n.inputs.map(valueOf);
+      let outs: number[][] | null;
+      try {
+        const vals = foldAtPlanTime(n, ins, args, sh);
+        outs = vals ? vals.map((t) => t.shape.slice()) : inferNode(n, ins, args, sh);
+        if (vals) {
+          sh.folded.add(n);
+          n.outputs.forEach((o, i) => { if (o && vals[i]) sh.known.set(o, vals[i]); });
+        }
+        if (!outs) outs = runForShapes(n, ins, args);
+      } catch (e) {
+        throw nodeError(n, e);
+      }
+      n.outputs.forEach((o, i) => { if (o && outs![i]) sh.shapes.set(o, outs![i]); });
     }
-    n.outputs.forEach((o, i) => { if (o && outs![i]) sh.shapes.set(o, outs![i]); });
+  } catch (e) {
+    for (const t of sh.known.values()) t.dispose();
+    throw e;
   }
   return sh;
 }
 
-/** An opaque node's output shapes: its exact kernel run once on zeros (constants as they are). */
-function runForShapes(g: Graph, n: GraphNode, ins: (number[] | null)[]): number[][] {
+/**
+ * A Shape node's value, or the outputs of a node whose inputs are all known now with at least one
+ * plan-time value among them (the rest were folded at load); null when the node is planned.
+ * The values are persistent: the plan owns them.
+ */
+function foldAtPlanTime(n: GraphNode, ins: (number[] | null)[], args: (Tensor | null)[], sh: Shaped): Tensor[] | null {
+  if (n.op.kind === 'shape') {
+    const s = ins[0]!;
+    const r = s.length;
+    const clampAxis = (a: number): number => Math.min(r, Math.max(0, a < 0 ? a + r : a));
+    const dims = s.slice(clampAxis(n.op.start), n.op.end === null ? r : clampAxis(n.op.end));
+    return [persist(Tensor.wrap(Float32Array.from(dims), [dims.length]))];
+  }
+  const planTime = n.inputs.some((name) => name && sh.known.has(name));
+  if (!planTime || n.inputs.some((name, i) => name && !args[i])) return null;
+  if (n.inputs.some((name, i) => name && args[i]!.size > KNOWN_MAX)) return null;
+  const outs = runExact(n, args);
+  return outs.map((t) => {
+    const own = persist(Tensor.wrap(t.data.slice(), t.shape));
+    if (!t.persistent && !args.includes(t)) t.dispose();
+    return own;
+  });
+}
+
+/** An opaque node's output shapes: its exact kernel run once on zeros (known values as they are). */
+function runForShapes(n: GraphNode, ins: (number[] | null)[], known: (Tensor | null)[]): number[][] {
   return noGrad(() => {
     const made: Tensor[] = [];
     const args = n.inputs.map((name, i) => {
       if (!name) return null;
-      const c = g.constants.get(name);
+      const c = known[i];
       if (c) return c;
       const t = Tensor.wrap(new Float32Array(prod(ins[i]!)), ins[i]!);
       made.push(t);
       return t;
     });
     try {
-      const outs = n.exact(args);
+      const outs = runExact(n, args);
       const shapes = outs.map((t) => (t ? t.shape.slice() : []));
       for (const t of outs) if (t && !t.persistent && !made.includes(t)) t.dispose();
       return shapes;
@@ -319,6 +388,8 @@ export class ExecPlan {
   readonly arenaBytes: number;
   readonly bufferBytes: number;
   private readonly arena: Tensor;
+  /** Values computed from the input shapes (constants of this plan). */
+  private readonly known: Tensor[];
   private readonly steps: Step[];
   private readonly inputViews: Map<string, Float32Array>;
   private readonly outputViews: Map<string, Float32Array>;
@@ -330,6 +401,10 @@ export class ExecPlan {
   constructor(g0: Graph, feeds: Map<string, readonly number[]>, opts: PlanOptions, cache: PreparedCache) {
     const g = cloneGraph(g0);
     const sh = inferShapes(g, feeds);
+    // Plan-time values are this plan's constants; the nodes that computed them are gone.
+    this.known = [...sh.known.values()];
+    for (const [name, t] of sh.known) g.constants.set(name, t);
+    g.nodes = g.nodes.filter((n) => !sh.folded.has(n));
     const be = backend();
     this.inputShapes = new Map([...feeds].map(([k, v]) => [k, Object.freeze(v.slice())]));
     const summary: { node: string; algo: string }[] = [];
@@ -464,6 +539,7 @@ export class ExecPlan {
     if (this.handle) (getAddon() as unknown as PlanAddon).planDispose(this.handle);
     this.handle = null;
     this.arena.dispose();
+    for (const t of this.known) t.dispose();
   }
 
   private load(inputs: Map<string, Tensor>): void {
@@ -548,6 +624,44 @@ function allocate(buffers: Buffer[]): number {
     total = Math.max(total, at + b.size);
   }
   return total;
+}
+
+/** Row-major strides of a shape. */
+function stridesOf(s: readonly number[]): number[] {
+  const st = new Array<number>(s.length);
+  for (let i = s.length - 1, m = 1; i >= 0; i--) { st[i] = m; m *= s[i]; }
+  return st;
+}
+
+/** At most this many grid axes per copy (the kernel's kCopyMaxRank). */
+const COPY_MAX_RANK = 6;
+
+/** Axes of size 1 dropped; null when more axes remain than the copy kernel takes. */
+function gridOf(axes: CopyAxis[], len: number, offset = 0): { axes: CopyAxis[]; len: number; offset: number } | null {
+  const kept = axes.filter((a) => a.count !== 1);
+  return kept.length <= COPY_MAX_RANK ? { axes: kept, len, offset } : null;
+}
+
+/** A transpose as contiguous runs: the trailing axes it leaves in place are one run. */
+function transposeGrid(s: readonly number[], perm: readonly number[]): { axes: CopyAxis[]; len: number } | null {
+  let k = s.length;
+  while (k > 0 && perm[k - 1] === k - 1) k--;
+  const xs = stridesOf(s), os = stridesOf(perm.map((p) => s[p]));
+  const axes = perm.slice(0, k).map((p, i) => ({ count: s[p], xStride: xs[p], outStride: os[i] }));
+  return gridOf(axes, prod(s.slice(k)));
+}
+
+/** A slice as contiguous runs from an offset: the trailing whole axes, and a unit-step axis before them, are one run. */
+function sliceGrid(s: readonly number[], region: readonly SliceAxis[]): { axes: CopyAxis[]; len: number; offset: number } | null {
+  const r = s.length;
+  const xs = stridesOf(s), os = stridesOf(region.map((a) => a.count));
+  const offset = region.reduce((o, a, i) => o + a.start * xs[i], 0);
+  let k = r;
+  while (k > 0 && region[k - 1].step === 1 && region[k - 1].start === 0 && region[k - 1].count === s[k - 1]) k--;
+  let len = prod(s.slice(k));
+  if (k > 0 && region[k - 1].step === 1) { k--; len *= region[k].count; }
+  const axes = region.slice(0, k).map((a, i) => ({ count: a.count, xStride: xs[i] * a.step, outStride: os[i] }));
+  return gridOf(axes, len, offset);
 }
 
 /** Appends the steps of one node; returns the algorithm's name (plan summary). */
@@ -694,13 +808,31 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
         const len = prod(shapeOf(i).slice(axis));
         if (!inPlace.has(i)) {
           const x = view(i), at = offset;
-          push(() => () => be.copyBlocks(x, out!.subarray(at), outer, len, len, rowLen));
+          push(() => () => be.copyStrided(x, out!.subarray(at), len, [{ count: outer, xStride: len, outStride: rowLen }]));
         }
         offset += len;
       }
       const placed = n.inputs.filter((i) => inPlace.has(i)).length;
       return placed ? `concat, ${placed} of ${n.inputs.length} inputs in place` : 'concat by copy';
     }
+    case 'transpose': {
+      const s = shapeOf(n.inputs[0]);
+      const grid = transposeGrid(s, permOf(n, op.perm, s.length));
+      if (!grid) break;
+      const x = view(n.inputs[0]);
+      push(() => () => be.copyStrided(x, out!, grid.len, grid.axes));
+      return 'transpose';
+    }
+    case 'slice': {
+      const s = shapeOf(n.inputs[0]);
+      const region = op.region(s, n.inputs.map((i) => (i ? g.constants.get(i) ?? null : null)));
+      const grid = region && sliceGrid(s, region);
+      if (!grid) break;
+      const x = view(n.inputs[0]);
+      if (prod(shapeOf(n.outputs[0])) > 0) push(() => () => be.copyStrided(x.subarray(grid.offset), out!, grid.len, grid.axes));
+      return 'slice';
+    }
+    case 'shape':
     case 'pad':
     case 'opaque':
       break;
@@ -712,7 +844,7 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
     assertNotCapturing(`${n.label} (computed on the JS thread)`);
     noGrad(() => {
       const args = ins.map((a) => (a ? Tensor.wrap(a.v, a.s) : null));
-      const res = n.exact(args);
+      const res = runExact(n, args);
       res.forEach((t, i) => {
         const o = outs[i];
         if (o && t) {

@@ -44,37 +44,50 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
                            static_cast<BroadcastMode>(mode)); });
 }
 
-// copyBlocks(x, out, [blocks, blockLen, xStride, outStride]): block b of blockLen floats from
-// x[b * xStride] to out[b * outStride] (a Concat's input written into its slice of the output).
-Napi::Value CopyBlocks(const Napi::CallbackInfo& info) {
-  static const char* kOp = "copyBlocks";
-  static const char* const kNames[] = {"blocks", "blockLen", "xStride", "outStride"};
+// copyStrided(x, out, rank, [len, count_0, xStride_0, outStride_0, ...]): runs of len floats over a
+// grid of rank axes (Concat inputs into their slices, Transpose, Slice). Every float either side
+// touches is checked against the buffers before the kernel runs.
+Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
+  static const char* kOp = "copyStrided";
   Napi::Env env = info.Env();
   const F32View x = get_f32(info, 0, kOp, "x");
   const F32View out = get_f32(info, 1, kOp, "out");
-  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 4, kNames, 0, kMaxElements);
-  const int64_t blocks = d[0], len = d[1];
-  if (blocks > 1 && (d[2] < len || d[3] < len)) {
-    throw_range_error(env, std::string(kOp) + ": strides must be >= blockLen " + std::to_string(len) + ", got xStride " +
-                               std::to_string(d[2]) + " and outStride " + std::to_string(d[3]));
+  const int rank = static_cast<int>(get_int(info, 2, kOp, "rank", 0, kCopyMaxRank));
+  const std::vector<int64_t> d = get_int_array(info, 3, kOp, "dims (len, then count, xStride, outStride per axis)",
+                                               static_cast<size_t>(1 + 3 * rank), nullptr, 0, kMaxElements);
+  const int64_t len = d[0];
+  CopyAxis axes[kCopyMaxRank];
+  bool empty = len == 0;
+  for (int k = 0; k < rank; ++k) {
+    axes[k] = CopyAxis{d[1 + 3 * k], d[2 + 3 * k], d[3 + 3 * k]};
+    if (axes[k].count == 0) empty = true;
   }
-  // The last float each side touches: (blocks - 1) * stride + blockLen, all terms <= 2^31, so no
-  // overflow in int64.
-  const auto span = [&](int64_t stride) { return blocks == 0 || len == 0 ? 0 : (blocks - 1) * stride + len; };
-  if (span(d[2]) > static_cast<int64_t>(x.length) || span(d[3]) > static_cast<int64_t>(out.length)) {
-    throw_range_error(env, std::string(kOp) + ": " + std::to_string(blocks) + " blocks of " + std::to_string(len) +
-                               " need x of " + std::to_string(span(d[2])) + " and out of " + std::to_string(span(d[3])) +
-                               " floats, got " + std::to_string(x.length) + " and " + std::to_string(out.length));
+  if (!empty) {
+    // The last float touched: sum (count - 1) * stride + len; each term is kept within kMaxElements,
+    // so the sum of at most 7 of them cannot overflow.
+    int64_t x_end = len, y_end = len;
+    for (int k = 0; k < rank; ++k) {
+      const int64_t c = axes[k].count - 1;
+      if ((axes[k].x_stride && c > kMaxElements / axes[k].x_stride) || (axes[k].y_stride && c > kMaxElements / axes[k].y_stride))
+        throw_range_error(env, std::string(kOp) + ": axis " + std::to_string(k) + " spans more than " +
+                                   std::to_string(kMaxElements) + " floats");
+      x_end += c * axes[k].x_stride;
+      y_end += c * axes[k].y_stride;
+    }
+    if (x_end > static_cast<int64_t>(x.length) || y_end > static_cast<int64_t>(out.length))
+      throw_range_error(env, std::string(kOp) + ": the copy reads " + std::to_string(x_end) + " floats of x and writes " +
+                                 std::to_string(y_end) + " of out, which hold " + std::to_string(x.length) + " and " +
+                                 std::to_string(out.length));
+    if (views_overlap(x, out)) throw_range_error(env, std::string(kOp) + ": out must not overlap x");
   }
-  if (span(d[2]) > 0 && views_overlap(x, out)) throw_range_error(env, std::string(kOp) + ": out must not overlap x");
-  return run_kernel(info, kOp, [=] { return copy_blocks(x.data, out.data, blocks, len, d[2], d[3]); });
+  return run_kernel(info, kOp, [=] { return copy_strided(x.data, out.data, len, axes, rank); });
 }
 
 }  // namespace
 
 void register_elementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
-  exports.Set("copyBlocks", Napi::Function::New(env, CopyBlocks, "copyBlocks"));
+  exports.Set("copyStrided", Napi::Function::New(env, CopyStrided, "copyStrided"));
 }
 
 }  // namespace binding

@@ -415,23 +415,35 @@ TEST_CASE("unary inference-only kinds vs reference") {
   CHECK(unary(nan_in, nan_out, 2, static_cast<UnaryKind>(kUnaryKindCount), 0, 0) == Status::kInvalidArgument);
 }
 
-TEST_CASE("copy_blocks: strided blocks land in their slices, the gaps untouched") {
-  const int64_t blocks = 3, len = 5, xs = 7, ys = 11;
-  std::vector<float> x(static_cast<size_t>((blocks - 1) * xs + len));
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
-  std::vector<float> y(static_cast<size_t>((blocks - 1) * ys + len), -1.0f);
-  CHECK(copy_blocks(x.data(), y.data(), blocks, len, xs, ys) == Status::kOk);
-  for (int64_t b = 0; b < blocks; ++b) {
-    for (int64_t i = 0; i < ys && b * ys + i < static_cast<int64_t>(y.size()); ++i) {
-      const float want = i < len ? x[static_cast<size_t>(b * xs + i)] : -1.0f;
-      CHECK(y[static_cast<size_t>(b * ys + i)] == want);
-    }
+// A [2, 3, 4] -> [4, 3, 2] transpose as runs of 1, and a [3, 4] block of a [5, 7] matrix as runs of 4:
+// every output element against its index formula, the gaps of a strided output untouched.
+TEST_CASE("copy_strided: transposes and slices vs index formulas; bad arguments") {
+  std::vector<float> x(5 * 7);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.25f;
+  {
+    std::vector<float> y(24, -1.0f);
+    const CopyAxis axes[] = {{4, 1, 6}, {3, 4, 2}, {2, 12, 1}};
+    CHECK(copy_strided(x.data(), y.data(), 1, axes, 3) == Status::kOk);
+    for (int c = 0; c < 4; ++c)
+      for (int b = 0; b < 3; ++b)
+        for (int a = 0; a < 2; ++a) CHECK(y[static_cast<size_t>(c * 6 + b * 2 + a)] == x[static_cast<size_t>(a * 12 + b * 4 + c)]);
   }
-  CHECK(copy_blocks(x.data(), y.data(), 0, len, xs, ys) == Status::kOk);
-  CHECK(copy_blocks(nullptr, nullptr, 2, 0, 0, 0) == Status::kOk);
-  CHECK(copy_blocks(x.data(), y.data(), 2, len, len - 1, ys) == Status::kInvalidArgument);
-  CHECK(copy_blocks(x.data(), y.data(), -1, len, xs, ys) == Status::kInvalidArgument);
-  CHECK(copy_blocks(nullptr, y.data(), 1, len, xs, ys) == Status::kInvalidArgument);
+  {
+    std::vector<float> y(3 * 9, -1.0f);  // rows of 4 written 9 apart
+    const CopyAxis axes[] = {{3, 7, 9}};
+    CHECK(copy_strided(x.data() + 7 + 2, y.data(), 4, axes, 1) == Status::kOk);
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 9; ++c) CHECK(y[static_cast<size_t>(r * 9 + c)] == (c < 4 ? x[static_cast<size_t>((r + 1) * 7 + 2 + c)] : -1.0f));
+  }
+  float one = 0.0f;
+  CHECK(copy_strided(x.data(), &one, 1, nullptr, 0) == Status::kOk && one == x[0]);
+  const CopyAxis none[] = {{0, 1, 1}};
+  CHECK(copy_strided(nullptr, nullptr, 4, none, 1) == Status::kOk);
+  const CopyAxis neg[] = {{2, -1, 1}};
+  CHECK(copy_strided(x.data(), &one, 1, neg, 1) == Status::kInvalidArgument);
+  CHECK(copy_strided(x.data(), &one, -1, nullptr, 0) == Status::kInvalidArgument);
+  CHECK(copy_strided(x.data(), &one, 1, nullptr, kCopyMaxRank + 1) == Status::kInvalidArgument);
+  CHECK(copy_strided(nullptr, &one, 1, nullptr, 0) == Status::kInvalidArgument);
 }
 
 TEST_CASE("unary NaN and infinities") {

@@ -1,5 +1,5 @@
 /** Binary elementwise ops, same-shape or with b broadcast per channel ([C] over [N, C, inner]). */
-import type { BinaryKind, BroadcastMode, FArray } from '../types.js';
+import type { BinaryKind, BroadcastMode, CopyAxis, FArray } from '../types.js';
 
 /** a viewed as [N, C, inner]; b is a's shape ('same') or [C] ('channel'); out = a (op) b. */
 export function binary(kind: BinaryKind, a: FArray, b: FArray, N: number, C: number, inner: number,
@@ -27,7 +27,12 @@ export function binary(kind: BinaryKind, a: FArray, b: FArray, N: number, C: num
   }
 }
 
-/** Block b of blockLen floats from x[b * xStride] to out[b * outStride] (validated by the caller). */
-export function copyBlocks(x: FArray, out: FArray, blocks: number, blockLen: number, xStride: number, outStride: number): void {
-  for (let b = 0; b < blocks; b++) out.set(x.subarray(b * xStride, b * xStride + blockLen), b * outStride);
+/** Runs of len floats over a grid of axes (outermost first); validated by the caller. */
+export function copyStrided(x: FArray, out: FArray, len: number, axes: readonly CopyAxis[]): void {
+  const walk = (k: number, xo: number, oo: number): void => {
+    if (k === axes.length) { for (let j = 0; j < len; j++) out[oo + j] = x[xo + j]; return; }
+    const a = axes[k];
+    for (let i = 0; i < a.count; i++) walk(k + 1, xo + i * a.xStride, oo + i * a.outStride);
+  };
+  walk(0, 0, 0);
 }

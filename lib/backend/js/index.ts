@@ -9,7 +9,7 @@ import { pool2d, globalPool2d } from './pool2d.js';
 import { batchNorm2d, channelStats, layerNorm, instanceNorm2d } from './norm.js';
 import { linear, matmul } from './linear.js';
 import { unary, softmax } from './activation.js';
-import { binary, copyBlocks } from './elementwise.js';
+import { binary, copyStrided } from './elementwise.js';
 import { crossEntropy, mseLoss } from './loss.js';
 
 export const jsBackend: Backend = {
@@ -26,7 +26,7 @@ export const jsBackend: Backend = {
   unary,
   softmax,
   binary,
-  copyBlocks,
+  copyStrided,
   crossEntropy,
   mseLoss,
 };

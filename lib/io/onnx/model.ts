@@ -9,7 +9,11 @@ import { Tensor, persist, captureState } from '../../tensor';
 import { describe, shapeStr } from '../../errors';
 import { decodeModel, DataType, type Dim, type NodeProto, type TensorData, type ValueInfo } from './proto';
 import { fail } from './protobuf';
-import { COMPILERS } from './ops';
+import { COMPILERS, INT_INPUT_OPS } from './ops';
+
+/** Ops whose output has their inputs' element type. */
+const PASS_TYPE_OPS: ReadonlySet<string> = new Set(['Concat', 'Identity']);
+const INT_LIMIT = 2 ** 31;
 import type { Graph, GraphNode } from '../../graph/ir';
 import { optimize } from '../../graph/passes';
 import { ExecPlan, PreparedCache } from '../../graph/plan';
@@ -153,6 +157,14 @@ export class OnnxModel {
       const c = consts.get(name);
       if (c && c.kind === 'float' && !graph.constants.has(name)) graph.constants.set(name, own(c.data, c.dims));
     };
+    // Integer tensors (shapes, indices) travel through the graph as float32 values: exact for the
+    // magnitudes shapes have; Slice's "to the end" sentinels (INT64_MAX) are clamped to +-2^31.
+    const intValues = new Set<string>();
+    const intConst = (name: string, c: TensorData & { kind: 'int' }): void => {
+      if (graph.constants.has(name)) return;
+      const v = Float32Array.from(c.data, (x) => Math.max(-INT_LIMIT, Math.min(INT_LIMIT, x)));
+      graph.constants.set(name, own(v, c.dims));
+    };
     try {
       for (const i of order) {
         const node = g.node[i];
@@ -162,17 +174,25 @@ export class OnnxModel {
         // still has constant weights and bias and is planned.
         const source = node.opType === 'Identity' && node.input.length === 1 ? consts.get(node.input[0]) : undefined;
         if (source && node.output.length === 1 && node.output[0]) { consts.set(node.output[0], source); continue; }
-        const compiled = COMPILERS[node.opType]({ node, where: label, opset, constant: (name) => consts.get(name), own });
+        const isInt = (name: string): boolean => intValues.has(name) || consts.get(name)?.kind === 'int';
+        const compiled = COMPILERS[node.opType]({ node, where: label, opset, constant: (name) => consts.get(name), own, isInt });
         if (node.opType === 'Constant') { consts.set(node.output[0], compiled.constantValue!); continue; }
         const statics = new Set(compiled.staticInputs ?? []);
         const inputs = node.input.map((name, slot) => {
           if (name === '' || statics.has(slot)) return '';
+          if (isInt(name) && !INT_INPUT_OPS.has(node.opType)) {
+            fail(`${label} input ${slot} '${name}' is an integer tensor; a float tensor is expected there`);
+          }
           const c = consts.get(name);
-          if (c && c.kind === 'int') fail(`${label} input ${slot} '${name}' is an integer tensor; a float tensor is expected there`);
-          floatConst(name);
+          if (c && c.kind === 'int') intConst(name, c);
+          else floatConst(name);
           return name;
         });
-        const low = this.fast ? compiled.lowered : undefined;
+        const intOut = compiled.intOutput ?? (PASS_TYPE_OPS.has(node.opType) && node.input.some((name) => name !== '' && isInt(name)));
+        if (intOut) for (const o of node.output) if (o) intValues.add(o);
+        // Without fusion every node runs its exact kernel, but Shape still yields its value when
+        // the plan is made: the shapes downstream (a Reshape's target) depend on it.
+        const low = this.fast || compiled.lowered?.op.kind === 'shape' ? compiled.lowered : undefined;
         for (const [k, t] of low?.constants ?? []) graph.constants.set(k, t);
         const gn: GraphNode = {
           label, op: low ? low.op : { kind: 'opaque' }, inputs: low?.inputs ?? inputs, outputs: node.output.slice(), exact: compiled.run,

@@ -15,7 +15,7 @@ import { shapeStr } from '../../errors';
 import { AttrType, type AttributeProto, type NodeProto, type TensorData } from './proto';
 import { fail } from './protobuf';
 import { conv2dAct } from '../../ops/conv2d';
-import { actFunction, resolvePads, type Act, type GraphOp } from '../../graph/ir';
+import { actFunction, resolvePads, type Act, type GraphOp, type SliceAxis } from '../../graph/ir';
 
 /** Runs a node: inputs in order (null for an absent optional input or a load-time constant). */
 export type Kernel = (inputs: (Tensor | null)[]) => Tensor[];
@@ -29,6 +29,8 @@ export interface CompileContext {
   constant(name: string): TensorData | undefined;
   /** Registers a tensor the model owns (disposed with it). */
   own(data: Float32Array, shape: number[]): Tensor;
+  /** Whether a value is an integer tensor (integer constants, Shape and what is computed from them). */
+  isInt(name: string): boolean;
 }
 
 export interface Compiled {
@@ -43,6 +45,8 @@ export interface Compiled {
    * `constants` are new constants the lowered form reads (a transposed Gemm weight).
    */
   lowered?: { op: GraphOp; inputs?: string[]; constants?: [string, Tensor][] };
+  /** The outputs are integer tensors (held as float32 values, exact below 2^24). */
+  intOutput?: boolean;
 }
 
 // ---- attributes ---------------------------------------------------------------------------------
@@ -171,6 +175,13 @@ function normAxis(where: string, axis: number, rank: number, allowEnd = false): 
   return axis < 0 ? axis + rank : axis;
 }
 
+/** t's data under another shape; t itself is released (the view keeps the storage). */
+function reshaped(t: Tensor, shape: readonly number[]): Tensor {
+  const v = t.reshape(shape);
+  t.dispose();
+  return v;
+}
+
 /** A 2-D transpose. */
 function transpose(t: Tensor): Tensor {
   const [r, c] = t.shape;
@@ -183,8 +194,8 @@ function transpose(t: Tensor): Tensor {
 // ---- broadcasting binary ops -------------------------------------------------------------------
 
 type BinKind = 'add' | 'sub' | 'mul' | 'div';
-const BIN_FN: Record<BinKind, (a: number, b: number) => number> = {
-  add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b,
+const BIN_FN: Record<BinKind | 'pow', (a: number, b: number) => number> = {
+  add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, pow: (a, b) => a ** b,
 };
 
 function perChannel(full: readonly number[], b: readonly number[]): boolean {
@@ -192,13 +203,15 @@ function perChannel(full: readonly number[], b: readonly number[]): boolean {
 }
 
 /** numpy-style multidirectional broadcasting. */
-export function broadcastBinary(kind: BinKind, a: Tensor, b: Tensor): Tensor {
-  if (sameShape(a.shape, b.shape)) return ops[kind](a, b);
+export function broadcastBinary(kind: BinKind | 'pow', a: Tensor, b: Tensor): Tensor {
   const r = Math.max(a.rank, b.rank);
   const as = [...new Array<number>(r - a.rank).fill(1), ...a.shape];
   const bs = [...new Array<number>(r - b.rank).fill(1), ...b.shape];
-  if (a.rank === r && perChannel(as, bs)) return ops[kind](a, b.reshape(bs));
-  if ((kind === 'add' || kind === 'mul') && b.rank === r && perChannel(bs, as)) return ops[kind](b, a.reshape(as));
+  if (kind !== 'pow') {
+    if (sameShape(a.shape, b.shape)) return ops[kind](a, b);
+    if (a.rank === r && perChannel(as, bs)) return ops[kind](a, b.reshape(bs));
+    if ((kind === 'add' || kind === 'mul') && b.rank === r && perChannel(bs, as)) return ops[kind](b, a.reshape(as));
+  }
   const os = as.map((d, i) => {
     if (d === bs[i] || bs[i] === 1) return d;
     if (d === 1) return bs[i];
@@ -459,7 +472,9 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
   let batch: number[];
   if (b2.rank === 2) {
     batch = a2.shape.slice(0, -2);
-    out = ops.matmul(a2.reshape([prod(batch) * M, K]), b2);
+    const rows = a2.reshape([prod(batch) * M, K]);
+    out = ops.matmul(rows, b2);
+    rows.dispose();
   } else {
     const ab = a2.shape.slice(0, -2), bb = b2.shape.slice(0, -2);
     const r = Math.max(ab.length, bb.length);
@@ -489,7 +504,9 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
   const shape = [...batch];
   if (a.rank !== 1) shape.push(M);
   if (b.rank !== 1) shape.push(N);
-  return out.reshape(shape);
+  if (a2 !== a) a2.dispose();
+  if (b2 !== b) b2.dispose();
+  return reshaped(out, shape);
 }
 
 // ---- the op table --------------------------------------------------------------------------------
@@ -525,6 +542,24 @@ function binary(kind: BinKind): Compiler {
     arity(ctx, 2, 2);
     // Opset < 7 broadcasting with an explicit axis is a different rule; refuse it rather than guess.
     if (a.int('broadcast', 0) !== 0 && a.has('axis')) fail(`${ctx.where}: legacy 'broadcast' with 'axis' is not supported`);
+    // Integer operands (shape arithmetic) follow ONNX's integer semantics: Div truncates.
+    const ints = ctx.isInt(ctx.node.input[0]) && ctx.isInt(ctx.node.input[1]);
+    if (!ints && (ctx.isInt(ctx.node.input[0]) || ctx.isInt(ctx.node.input[1]))) {
+      const slot = ctx.isInt(ctx.node.input[0]) ? 0 : 1;
+      fail(`${ctx.where} input ${slot} '${ctx.node.input[slot]}' is an integer tensor; a float tensor is expected there (the other operand is float)`);
+    }
+    if (ints) {
+      return {
+        intOutput: true,
+        run: ([x, y]) => {
+          const r = broadcastBinary(kind, x!, y!);
+          if (kind !== 'div') return [r];
+          const q = Tensor.wrap(r.data.map(Math.trunc), r.shape);
+          r.dispose();
+          return [q];
+        },
+      };
+    }
     return { run: ([x, y]) => [broadcastBinary(kind, x!, y!)], lowered: { op: { kind: 'binary', op: kind } } };
   };
 }
@@ -650,44 +685,336 @@ const compileGemm: Compiler = (ctx) => {
   };
 };
 
+/** Reshape's target dims for an input shape (0 copies a dim unless allowzero; one -1 is inferred). */
+function reshapeDims(where: string, shape: readonly number[], allowZero: boolean, xs: readonly number[]): number[] {
+  if (shape.filter((v) => v === -1).length > 1) throw new RangeError(`${where}: shape [${shape.join(',')}] has more than one -1`);
+  if (shape.some((v) => v < -1 || !Number.isSafeInteger(v))) throw new RangeError(`${where}: shape [${shape.join(',')}] holds invalid values`);
+  if (allowZero && shape.includes(0) && shape.includes(-1)) throw new RangeError(`${where}: allowzero with both 0 and -1 in the shape`);
+  const dims = shape.map((v, i) => {
+    if (v !== 0 || allowZero) return v;
+    if (i >= xs.length) throw new RangeError(`${where}: shape [${shape.join(',')}] copies dim ${i} of ${shapeStr(xs)}, which has none`);
+    return xs[i];
+  });
+  const known = prod(dims.filter((d) => d !== -1)), total = prod(xs);
+  if (dims.includes(-1)) {
+    if (known === 0 || total % known !== 0) throw new RangeError(`${where}: cannot reshape ${shapeStr(xs)} to [${shape.join(',')}]`);
+    dims[dims.indexOf(-1)] = total / known;
+  } else if (known !== total) throw new RangeError(`${where}: cannot reshape ${shapeStr(xs)} (${total} elements) to [${dims.join(',')}]`);
+  return dims;
+}
+
+/** The integer values of a 1-D shape/index tensor (ints travel as float32 tensors; see model.ts). */
+function intsOf(where: string, what: string, t: Tensor | null): number[] {
+  if (!t) throw new RangeError(`${where}: the ${what} input is neither a constant nor computable from the input shapes`);
+  if (t.rank > 1) throw new RangeError(`${where}: the ${what} input must be 1-D, got shape ${shapeStr(t.shape)}`);
+  const v = [...t.toArray()];
+  if (v.some((x) => !Number.isInteger(x))) throw new RangeError(`${where}: the ${what} input holds non-integers [${v.join(',')}]`);
+  return v;
+}
+
 const compileReshape: Compiler = (ctx) => {
   const a = new Attrs(ctx.where, ctx.node.attribute, ['allowzero', 'shape']);
   const allowZero = a.int('allowzero', 0) !== 0;
-  let shape: number[];
-  let staticInputs: number[] = [];
   if (ctx.opset < 5) {
     arity(ctx, 1, 1);
-    const s = a.ints('shape');
-    if (!s) fail(`${ctx.where} has no 'shape' attribute`);
-    shape = s;
-  } else {
-    arity(ctx, 2, 2);
-    const c = ctx.constant(ctx.node.input[1]);
-    if (!c || c.kind !== 'int') fail(`${ctx.where}: the shape input '${ctx.node.input[1]}' must be a constant INT64 tensor (initializer or Constant)`);
-    if (c.dims.length !== 1) fail(`${ctx.where}: the shape input must be 1-D, got dims [${c.dims.join(',')}]`);
-    shape = c.data.slice();
-    staticInputs = [1];
+    const shape = a.ints('shape');
+    if (!shape) fail(`${ctx.where} has no 'shape' attribute`);
+    return fixedReshape(ctx, shape, allowZero, []);
   }
+  arity(ctx, 2, 2);
+  const c = ctx.constant(ctx.node.input[1]);
+  if (c) {
+    if (c.kind !== 'int') fail(`${ctx.where}: the shape input '${ctx.node.input[1]}' must be an INT64 tensor`);
+    if (c.dims.length !== 1) fail(`${ctx.where}: the shape input must be 1-D, got dims [${c.dims.join(',')}]`);
+    return fixedReshape(ctx, c.data.slice(), allowZero, [1]);
+  }
+  // A shape computed in the graph (PyTorch's x.view(x.size(0), ...)): known once the input shapes are.
+  if (!ctx.isInt(ctx.node.input[1])) fail(`${ctx.where}: the shape input '${ctx.node.input[1]}' must be an INT64 tensor`);
+  const dimsFor = (xs: readonly number[], args: readonly (Tensor | null)[]): number[] =>
+    reshapeDims(ctx.where, intsOf(ctx.where, 'shape', args[1]), allowZero, xs);
+  return {
+    run: ([x, shape]) => [x!.reshape(dimsFor(x!.shape, [x, shape]))],
+    lowered: { op: { kind: 'view', shape: dimsFor } },
+    intOutput: ctx.isInt(ctx.node.input[0]),
+  };
+};
+
+function fixedReshape(ctx: CompileContext, shape: number[], allowZero: boolean, staticInputs: number[]): Compiled {
   if (shape.filter((v) => v === -1).length > 1) fail(`${ctx.where}: shape [${shape.join(',')}] has more than one -1`);
   if (shape.some((v) => v < -1 || !Number.isSafeInteger(v))) fail(`${ctx.where}: shape [${shape.join(',')}] holds invalid values`);
   if (allowZero && shape.includes(0) && shape.includes(-1)) fail(`${ctx.where}: allowzero with both 0 and -1 in the shape`);
-  const dimsFor = (xs: readonly number[]): number[] => {
-    const dims = shape.map((v, i) => {
-      if (v !== 0 || allowZero) return v;
-      if (i >= xs.length) throw new RangeError(`${ctx.where}: shape [${shape.join(',')}] copies dim ${i} of ${shapeStr(xs)}, which has none`);
-      return xs[i];
-    });
-    const known = prod(dims.filter((d) => d !== -1)), total = prod(xs);
-    if (dims.includes(-1)) {
-      if (known === 0 || total % known !== 0) throw new RangeError(`${ctx.where}: cannot reshape ${shapeStr(xs)} to [${shape.join(',')}]`);
-      dims[dims.indexOf(-1)] = total / known;
-    } else if (known !== total) throw new RangeError(`${ctx.where}: cannot reshape ${shapeStr(xs)} (${total} elements) to [${dims.join(',')}]`);
-    return dims;
-  };
+  const dimsFor = (xs: readonly number[]): number[] => reshapeDims(ctx.where, shape, allowZero, xs);
   return {
     staticInputs,
     run: ([x]) => [x!.reshape(dimsFor(x!.shape))],
     lowered: { op: { kind: 'view', shape: dimsFor }, inputs: [ctx.node.input[0]] },
+    intOutput: ctx.isInt(ctx.node.input[0]),
+  };
+}
+
+// ---- elementwise math without a native kernel ------------------------------------------------
+
+/** erf in float64: the Taylor series below 3 (cancellation costs at most 4 of 16 digits), erfc's continued fraction above. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (Number.isNaN(x)) return x;
+  if (ax < 3) {
+    let term = x, sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 100; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (ax > 6) return Math.sign(x);
+  // erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))), from the tail.
+  let t = ax;
+  for (let k = 60; k >= 1; k--) t = ax + k / 2 / t;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / t;
+  return Math.sign(x) * (1 - erfc);
+}
+
+function elementwise(name: string, f: (v: number) => number): Compiler {
+  return (ctx) => {
+    new Attrs(ctx.where, ctx.node.attribute, []);
+    arity(ctx, 1, 1);
+    return {
+      run: ([x]) => {
+        assertNotCapturing(`ONNX ${name} (computed on the JS thread)`);
+        const src = x!.data, out = new Float32Array(src.length);
+        for (let i = 0; i < src.length; i++) out[i] = f(src[i]);
+        return [Tensor.wrap(out, x!.shape)];
+      },
+    };
+  };
+}
+
+const compilePow: Compiler = (ctx) => {
+  new Attrs(ctx.where, ctx.node.attribute, []);
+  arity(ctx, 2, 2);
+  // x ** 2 (LayerNorm's variance as exported) is x * x on the native kernel: the same rounding.
+  const e = floatConst(ctx, 1);
+  const square = e !== undefined && e.data.length === 1 && e.data[0] === 2;
+  return {
+    run: ([x, y]) => [broadcastBinary('pow', x!, y!)],
+    ...(square ? { lowered: { op: { kind: 'binary', op: 'mul' }, inputs: [ctx.node.input[0], ctx.node.input[0]] } } : {}),
+  };
+};
+
+// ---- shape arithmetic and data movement --------------------------------------------------------
+// PyTorch exports x.size(1) // 2, x.view(n, g, c, h, w) and x.chunk(2, 1) as Shape -> Gather ->
+// Div -> Unsqueeze -> Concat -> Reshape / Slice. The integer values are computed when a plan is
+// made for an input shape (lib/graph/plan.ts), so the Reshape is a view and the Slice a copy.
+
+const compileShape: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ctx.opset >= 15 ? ['start', 'end'] : []);
+  arity(ctx, 1, 1);
+  const start = a.int('start', 0), end = a.has('end') ? a.int('end', 0) : null;
+  return {
+    run: ([x]) => {
+      const r = x!.rank;
+      const clamp = (v: number): number => Math.min(r, Math.max(0, v < 0 ? v + r : v));
+      const dims = x!.shape.slice(clamp(start), end === null ? r : clamp(end));
+      return [Tensor.wrap(Float32Array.from(dims), [dims.length])];
+    },
+    lowered: { op: { kind: 'shape', start, end } },
+    intOutput: true,
+  };
+};
+
+const compileGather: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
+  arity(ctx, 2, 2);
+  if (!ctx.isInt(ctx.node.input[1])) fail(`${ctx.where}: the indices input must be an integer tensor`);
+  const axis0 = a.int('axis', 0);
+  return {
+    intOutput: ctx.isInt(ctx.node.input[0]),
+    run: ([x, idx]) => {
+      const s = x!.shape, axis = normAxis(ctx.where, axis0, x!.rank), d = s[axis];
+      const ind = idx!.toArray().map((v) => {
+        const k = v < 0 ? v + d : v;
+        if (!Number.isInteger(k) || k < 0 || k >= d) throw new RangeError(`${ctx.where}: index ${v} is out of range for axis ${axis} of ${shapeStr(s)}`);
+        return k;
+      });
+      const outer = prod(s.slice(0, axis)), inner = prod(s.slice(axis + 1));
+      const out = new Float32Array(outer * ind.length * inner), xd = x!.data;
+      for (let o = 0; o < outer; o++) {
+        for (let j = 0; j < ind.length; j++) out.set(xd.subarray((o * d + ind[j]) * inner, (o * d + ind[j] + 1) * inner), (o * ind.length + j) * inner);
+      }
+      return [Tensor.wrap(out, [...s.slice(0, axis), ...idx!.shape, ...s.slice(axis + 1)])];
+    },
+  };
+};
+
+// TensorProto.DataType: the float and integer types a CNN's shape arithmetic casts between.
+const FLOAT_TYPES = new Set([1, 10, 11, 16]);  // float, float16, double, bfloat16
+const INT_TYPES = new Set([2, 3, 4, 5, 6, 7, 12, 13]);  // uint8 .. int64, uint32, uint64
+
+const compileCast: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['to', 'saturate']);
+  arity(ctx, 1, 1);
+  const to = a.int('to', 0);
+  const toInt = INT_TYPES.has(to), toBool = to === 9;
+  if (!toInt && !toBool && !FLOAT_TYPES.has(to)) fail(`${ctx.where}: cast to data type ${to} is not supported`);
+  const same = (s: readonly number[]): number[] => s.slice();
+  const keeps = ctx.isInt(ctx.node.input[0]) ? toInt : !toInt && !toBool;
+  return {
+    intOutput: toInt || toBool,
+    run: ([x]) => {
+      if (keeps) return [x!.reshape(x!.shape)];
+      const out = new Float32Array(x!.size), xd = x!.data;
+      for (let i = 0; i < out.length; i++) out[i] = toBool ? (xd[i] !== 0 ? 1 : 0) : Math.trunc(xd[i]);
+      return [Tensor.wrap(out, x!.shape)];
+    },
+    ...(keeps ? { lowered: { op: { kind: 'view', shape: same } } } : {}),
+  };
+};
+
+/** Unsqueeze/Squeeze axes: an attribute before opset 13, a constant input from 13. */
+function axesArg(ctx: CompileContext, a: Attrs, required: boolean): { axes: number[] | null; staticInputs: number[] } {
+  if (ctx.opset < 13) {
+    arity(ctx, 1, 1);
+    const v = a.ints('axes');
+    if (!v && required) fail(`${ctx.where} has no 'axes' attribute`);
+    return { axes: v ?? null, staticInputs: [] };
+  }
+  arity(ctx, required ? 2 : 1, 2);
+  const name = ctx.node.input[1];
+  if (!name) return { axes: null, staticInputs: [] };
+  const c = ctx.constant(name);
+  if (!c || c.kind !== 'int' || c.dims.length > 1) fail(`${ctx.where}: the axes input must be a constant 1-D INT64 tensor`);
+  return { axes: c.data.slice(), staticInputs: [1] };
+}
+
+const compileUnsqueeze: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ctx.opset < 13 ? ['axes'] : []);
+  const { axes, staticInputs } = axesArg(ctx, a, true);
+  const dimsFor = (s: readonly number[]): number[] => {
+    const r = s.length + axes!.length;
+    const at = axes!.map((ax) => normAxis(ctx.where, ax, r));
+    if (new Set(at).size !== at.length) throw new RangeError(`${ctx.where}: axes [${axes!.join(',')}] repeat an axis`);
+    const out: number[] = [];
+    for (let i = 0, j = 0; i < r; i++) out.push(at.includes(i) ? 1 : s[j++]);
+    return out;
+  };
+  return {
+    staticInputs, intOutput: ctx.isInt(ctx.node.input[0]),
+    run: ([x]) => [x!.reshape(dimsFor(x!.shape))],
+    lowered: { op: { kind: 'view', shape: dimsFor }, inputs: [ctx.node.input[0]] },
+  };
+};
+
+const compileSqueeze: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ctx.opset < 13 ? ['axes'] : []);
+  const { axes, staticInputs } = axesArg(ctx, a, false);
+  const dimsFor = (s: readonly number[]): number[] => {
+    const at = axes ? axes.map((ax) => normAxis(ctx.where, ax, s.length)) : s.flatMap((d, i) => (d === 1 ? [i] : []));
+    for (const i of at) if (s[i] !== 1) throw new RangeError(`${ctx.where}: axis ${i} of ${shapeStr(s)} is not 1`);
+    return s.filter((_, i) => !at.includes(i));
+  };
+  return {
+    staticInputs, intOutput: ctx.isInt(ctx.node.input[0]),
+    run: ([x]) => [x!.reshape(dimsFor(x!.shape))],
+    lowered: { op: { kind: 'view', shape: dimsFor }, inputs: [ctx.node.input[0]] },
+  };
+};
+
+const compileTranspose: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['perm']);
+  arity(ctx, 1, 1);
+  const perm = a.ints('perm') ?? null;
+  return {
+    intOutput: ctx.isInt(ctx.node.input[0]),
+    run: ([x]) => {
+      const s = x!.shape, r = s.length;
+      const p = perm ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+      if (p.length !== r || new Set(p).size !== r || p.some((v) => !(v >= 0 && v < r))) {
+        throw new RangeError(`${ctx.where}: perm [${p.join(',')}] is not a permutation of the ${r} axes`);
+      }
+      const os = p.map((v) => s[v]);
+      const xs = new Array<number>(r);
+      for (let i = r - 1, m = 1; i >= 0; i--) { xs[i] = m; m *= s[i]; }
+      assertNotCapturing('ONNX Transpose (computed on the JS thread)');
+      const out = new Float32Array(x!.size), xd = x!.data, idx = new Array<number>(r).fill(0);
+      let at = 0;
+      for (let o = 0; o < out.length; o++) {
+        out[o] = xd[at];
+        for (let d = r - 1; d >= 0; d--) {
+          idx[d]++; at += xs[p[d]];
+          if (idx[d] < os[d]) break;
+          at -= xs[p[d]] * os[d]; idx[d] = 0;
+        }
+      }
+      return [Tensor.wrap(out, os)];
+    },
+    lowered: { op: { kind: 'transpose', perm } },
+  };
+};
+
+/** ONNX Slice semantics per axis: start/end clamped to the axis, any non-zero step. */
+function sliceRegion(where: string, s: readonly number[], starts: number[], ends: number[], axes: number[] | null,
+  steps: number[] | null): SliceAxis[] {
+  const r = s.length;
+  const region: SliceAxis[] = s.map((d) => ({ start: 0, step: 1, count: d }));
+  const ax = axes ?? starts.map((_, i) => i);
+  if (ends.length !== starts.length || ax.length !== starts.length || (steps && steps.length !== starts.length)) {
+    throw new RangeError(`${where}: starts, ends, axes and steps differ in length`);
+  }
+  const seen = new Set<number>();
+  ax.forEach((a0, i) => {
+    const a = normAxis(where, a0, r);
+    if (seen.has(a)) throw new RangeError(`${where}: axis ${a0} is sliced twice`);
+    seen.add(a);
+    const d = s[a], step = steps ? steps[i] : 1;
+    if (step === 0) throw new RangeError(`${where}: step 0 on axis ${a0}`);
+    const norm = (v: number): number => (v < 0 ? v + d : v);
+    let b = norm(starts[i]), e = norm(ends[i]);
+    if (step > 0) { b = Math.min(Math.max(b, 0), d); e = Math.min(Math.max(e, 0), d); } else { b = Math.min(Math.max(b, -1), d - 1); e = Math.min(Math.max(e, -1), d - 1); }
+    region[a] = { start: b, step, count: Math.max(0, Math.ceil((e - b) / step)) };
+  });
+  return region;
+}
+
+const compileSlice: Compiler = (ctx) => {
+  const old = ctx.opset < 10;
+  const a = new Attrs(ctx.where, ctx.node.attribute, old ? ['starts', 'ends', 'axes'] : []);
+  arity(ctx, old ? 1 : 3, old ? 1 : 5);
+  const attrStarts = old ? a.ints('starts') : undefined, attrEnds = old ? a.ints('ends') : undefined;
+  if (old && (!attrStarts || !attrEnds)) fail(`${ctx.where} needs 'starts' and 'ends'`);
+  for (const slot of [1, 2, 3, 4]) {
+    const name = ctx.node.input[slot];
+    if (!old && name && !ctx.isInt(name)) fail(`${ctx.where}: input ${slot} '${name}' must be an integer tensor`);
+  }
+  const regionOf = (s: readonly number[], args: readonly (Tensor | null)[]): SliceAxis[] => {
+    if (old) return sliceRegion(ctx.where, s, attrStarts!, attrEnds!, a.ints('axes') ?? null, null);
+    const opt = (slot: number, what: string): number[] | null => (ctx.node.input[slot] ? intsOf(ctx.where, what, args[slot]) : null);
+    return sliceRegion(ctx.where, s, intsOf(ctx.where, 'starts', args[1]), intsOf(ctx.where, 'ends', args[2]), opt(3, 'axes'), opt(4, 'steps'));
+  };
+  return {
+    intOutput: ctx.isInt(ctx.node.input[0]),
+    run: (xs) => {
+      const x = xs[0]!, s = x.shape, region = regionOf(s, xs);
+      const os = region.map((q) => q.count), r = s.length;
+      const st = new Array<number>(r);
+      for (let i = r - 1, m = 1; i >= 0; i--) { st[i] = m; m *= s[i]; }
+      const out = new Float32Array(prod(os)), xd = x.data, idx = new Array<number>(r).fill(0);
+      for (let o = 0; o < out.length; o++) {
+        let at = 0;
+        for (let i = 0; i < r; i++) at += (region[i].start + idx[i] * region[i].step) * st[i];
+        out[o] = xd[at];
+        for (let d = r - 1; d >= 0; d--) { if (++idx[d] < os[d]) break; idx[d] = 0; }
+      }
+      return [Tensor.wrap(out, os)];
+    },
+    // Bounds computed from data, and negative steps, run exactly; the planned copy takes forward strides.
+    lowered: { op: { kind: 'slice', region: (s, args) => {
+      if ([1, 2, 3, 4].some((slot) => ctx.node.input[slot] && !args[slot]) && !old) return null;
+      const region = regionOf(s, args);
+      return region.some((q) => q.step < 0) ? null : region;
+    } } },
   };
 };
 
@@ -801,8 +1128,10 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
         const ax = normAxis(ctx.where, axis, x!.rank);
         if (!legacy || ax === x!.rank - 1) return [ops.softmax(x!, ax)];
         // Before opset 13 the input is coerced to 2-D at axis and normalised over the whole tail.
-        const y = ops.softmax(x!.reshape([prod(x!.shape.slice(0, ax)), prod(x!.shape.slice(ax))]), 1);
-        return [y.reshape(x!.shape)];
+        const flat = x!.reshape([prod(x!.shape.slice(0, ax)), prod(x!.shape.slice(ax))]);
+        const y = ops.softmax(flat, 1);
+        flat.dispose();
+        return [reshaped(y, x!.shape)];
       },
     };
   },
@@ -841,4 +1170,18 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
   Constant: compileConstant,
   ReduceMean: compileReduceMean,
   Pad: compilePad,
+  Shape: compileShape,
+  Gather: compileGather,
+  Cast: compileCast,
+  Unsqueeze: compileUnsqueeze,
+  Squeeze: compileSqueeze,
+  Transpose: compileTranspose,
+  Slice: compileSlice,
+  Pow: compilePow,
+  Sqrt: elementwise('Sqrt', Math.sqrt),
+  Erf: elementwise('Erf', erf),
 };
+
+/** Ops whose inputs may be integer tensors (the rest take float tensors only). */
+export const INT_INPUT_OPS: ReadonlySet<string> = new Set(['Shape', 'Gather', 'Cast', 'Unsqueeze', 'Squeeze', 'Transpose', 'Slice',
+  'Reshape', 'Concat', 'Identity', 'Add', 'Sub', 'Mul', 'Div']);

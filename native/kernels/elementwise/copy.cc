@@ -4,14 +4,50 @@
 
 namespace simdcnn {
 
-Status copy_blocks(const float* x, float* y, int64_t blocks, int64_t block_len, int64_t x_stride, int64_t y_stride) {
-  if (blocks < 0 || block_len < 0) return Status::kInvalidArgument;
-  if (blocks == 0 || block_len == 0) return Status::kOk;
+namespace {
+
+void copy_run(const float* x, float* y, int64_t len) {
+  // Short runs (a transpose that moves the innermost axis) are cheaper as a loop than as memcpy calls.
+  if (len <= 4) {
+    for (int64_t j = 0; j < len; ++j) y[j] = x[j];
+  } else {
+    std::memcpy(y, x, static_cast<size_t>(len) * sizeof(float));
+  }
+}
+
+}  // namespace
+
+Status copy_strided(const float* x, float* y, int64_t len, const CopyAxis* axes, int rank) {
+  if (rank < 0 || rank > kCopyMaxRank || len < 0 || (rank > 0 && axes == nullptr)) return Status::kInvalidArgument;
+  int64_t runs = 1;
+  for (int k = 0; k < rank; ++k) {
+    if (axes[k].count < 0 || axes[k].x_stride < 0 || axes[k].y_stride < 0) return Status::kInvalidArgument;
+    runs *= axes[k].count;
+    if (runs == 0) break;
+  }
+  if (runs == 0 || len == 0) return Status::kOk;
   if (x == nullptr || y == nullptr) return Status::kInvalidArgument;
-  if (blocks > 1 && (x_stride < block_len || y_stride < block_len)) return Status::kInvalidArgument;
-  // memcpy is the fastest copy the platform has; one block is one contiguous run of floats.
-  for (int64_t b = 0; b < blocks; ++b) {
-    std::memcpy(y + b * y_stride, x + b * x_stride, static_cast<size_t>(block_len) * sizeof(float));
+  if (rank == 0) {
+    copy_run(x, y, len);
+    return Status::kOk;
+  }
+  // Odometer over axes 0 .. rank-2; the innermost axis is the loop below.
+  int64_t idx[kCopyMaxRank] = {0};
+  const CopyAxis& in = axes[rank - 1];
+  int64_t xo = 0, yo = 0;
+  for (;;) {
+    for (int64_t i = 0; i < in.count; ++i) copy_run(x + xo + i * in.x_stride, y + yo + i * in.y_stride, len);
+    int k = rank - 2;
+    for (; k >= 0; --k) {
+      ++idx[k];
+      xo += axes[k].x_stride;
+      yo += axes[k].y_stride;
+      if (idx[k] < axes[k].count) break;
+      xo -= axes[k].x_stride * axes[k].count;
+      yo -= axes[k].y_stride * axes[k].count;
+      idx[k] = 0;
+    }
+    if (k < 0) break;
   }
   return Status::kOk;
 }

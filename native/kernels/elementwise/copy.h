@@ -1,4 +1,5 @@
-// Strided block copy: the data movement of a Concat whose inputs cannot be written in place.
+// Strided copy of contiguous runs: the data movement of Concat (inputs copied into their slices),
+// Transpose and Slice. Each run is `len` floats; the runs form a grid of up to kCopyMaxRank axes.
 #pragma once
 #include <cstdint>
 
@@ -6,9 +7,18 @@
 
 namespace simdcnn {
 
-// For b < blocks: y[b * y_stride + i] = x[b * x_stride + i], i < block_len. Strides are >= block_len
-// (blocks never overlap) and x, y are disjoint; kInvalidArgument otherwise (checked on sizes only:
-// the caller guarantees the buffers hold (blocks - 1) * stride + block_len floats).
-Status copy_blocks(const float* x, float* y, int64_t blocks, int64_t block_len, int64_t x_stride, int64_t y_stride);
+constexpr int kCopyMaxRank = 6;
+
+struct CopyAxis {
+  int64_t count;     // runs along this axis
+  int64_t x_stride;  // floats between consecutive runs in x
+  int64_t y_stride;  // and in y
+};
+
+// For every index (i_0, ..., i_{rank-1}) of the grid (axis 0 outermost):
+//   y[sum i_k * y_stride_k + j] = x[sum i_k * x_stride_k + j],  j < len.
+// kInvalidArgument for rank outside [0, kCopyMaxRank], negative counts, strides or len, or null
+// pointers with work to do. Bounds are the caller's (the binding checks them against the buffers).
+Status copy_strided(const float* x, float* y, int64_t len, const CopyAxis* axes, int rank);
 
 }  // namespace simdcnn
