@@ -120,6 +120,18 @@ describe('graph compiler: fusion', () => {
     expect(relErr(y, ye)).toBeLessThan(1e-5);
   });
 
+  it('a MatMul by a constant is a batched dense layer; batch norm after it is not folded (its axis 1 is not the features)', async () => {
+    // [N, 4, 3, 4] x [4, 4]: the features (last axis) and batch norm's channels (axis 1) both number 4.
+    const bytes = build({
+      nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] }, bnNode('bn', 'h', 'y')],
+      initializers: { w: rn([4, 4]), ...bnInits('bn', 4) }, x: ['N', 4, 3, 4],
+    });
+    const x = rn([2, 4, 3, 4]);
+    const { y, ye, info } = await both(bytes, x);
+    expect(algos(info)).toEqual(['dense', 'batchNorm']);
+    expect(relErr(y, ye)).toBeLessThan(1e-5);
+  });
+
   it('keeps exact what another node or a graph output still reads', async () => {
     const bytes = buildOnnxModel({
       nodes: [
@@ -242,6 +254,66 @@ describe('graph compiler: planning', () => {
     r = await both(bytes, x);
     expect(r.info.nodes.length).toBe(4);
     expect(relErr(r.y, r.ye)).toBeLessThan(1e-6);
+  });
+
+  it("ConvNeXt's channels-last block (Transpose, LayerNorm as ReduceMean/Sub/Pow/Sqrt/Div, MatMul, GELU with Erf) is one recorded plan", async () => {
+    const C = 8, H = 5, W = 6;
+    const gamma = rn([C]), beta = rn([C]), w1 = rn([C, 2 * C], 0.3), b1 = rn([2 * C]);
+    const scalar = (v: number): OnnxInitializer => ({ dims: [], float: [v] });
+    const bytes = build({
+      nodes: [
+        { op: 'Transpose', inputs: ['x'], outputs: ['t'], attrs: { perm: [0, 2, 3, 1] } },
+        { op: 'ReduceMean', inputs: ['t'], outputs: ['mu'], attrs: { axes: [-1] } },
+        { op: 'Sub', inputs: ['t', 'mu'], outputs: ['d'] },
+        { op: 'Pow', inputs: ['d', 'two'], outputs: ['d2'] },
+        { op: 'ReduceMean', inputs: ['d2'], outputs: ['var'], attrs: { axes: [-1] } },
+        { op: 'Add', inputs: ['var', 'eps'], outputs: ['ve'] },
+        { op: 'Sqrt', inputs: ['ve'], outputs: ['sd'] },
+        { op: 'Div', inputs: ['d', 'sd'], outputs: ['nrm'] },
+        { op: 'Mul', inputs: ['nrm', 'gamma'], outputs: ['g'] },
+        { op: 'Add', inputs: ['g', 'beta'], outputs: ['ln'] },
+        { op: 'MatMul', inputs: ['ln', 'w1'], outputs: ['h'] },
+        { op: 'Add', inputs: ['b1', 'h'], outputs: ['hb'] },
+        { op: 'Div', inputs: ['hb', 'sqrt2'], outputs: ['hs'] },
+        { op: 'Erf', inputs: ['hs'], outputs: ['e'] },
+        { op: 'Add', inputs: ['e', 'one'], outputs: ['e1'] },
+        { op: 'Mul', inputs: ['hb', 'e1'], outputs: ['gm'] },
+        { op: 'Mul', inputs: ['gm', 'half'], outputs: ['gelu'] },
+        { op: 'Transpose', inputs: ['gelu'], outputs: ['y'], attrs: { perm: [0, 3, 1, 2] } },
+      ],
+      initializers: { two: scalar(2), eps: scalar(1e-6), gamma, beta, w1, b1, sqrt2: scalar(Math.SQRT2), one: scalar(1), half: scalar(0.5) },
+      x: ['N', C, H, W],
+    });
+    const erf = (v: number): number => {
+      // The Maclaurin series in float64, independent of the library's erf (|v| < 6 here).
+      let term = v, sum = v;
+      for (let n = 1; n < 200; n++) { term *= (-v * v) / n; sum += term / (2 * n + 1); }
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    for (const N of [1, 2]) {
+      const x = rn([N, C, H, W]);
+      const { y, ye, info } = await both(bytes, x);
+      expect(info.recorded).toBe(true);
+      expect(algos(info)).toContain('reduceMean as globalavgPool');
+      expect(algos(info)).toContain('dense');
+      expect(algos(info).filter((q) => q === 'transpose').length).toBe(2);
+      expect(relErr(y, ye)).toBeLessThan(2e-6);
+      // Hand-written reference, per pixel: LayerNorm over the channels, Linear, exact GELU.
+      const xd = x.toArray(), gd = gamma.toArray(), bd = beta.toArray(), wd = w1.toArray(), b1d = b1.toArray();
+      const want = new Float32Array(N * 2 * C * H * W);
+      for (let n = 0; n < N; n++) for (let p = 0; p < H * W; p++) {
+        const v = Array.from({ length: C }, (_, c) => xd[(n * C + c) * H * W + p]);
+        const mu = v.reduce((q, t) => q + t, 0) / C;
+        const sd = Math.sqrt(v.reduce((q, t) => q + (t - mu) ** 2, 0) / C + 1e-6);
+        const ln = v.map((t, c) => ((t - mu) / sd) * gd[c] + bd[c]);
+        for (let o = 0; o < 2 * C; o++) {
+          let h = b1d[o];
+          for (let c = 0; c < C; c++) h += ln[c] * wd[c * 2 * C + o];
+          want[(n * 2 * C + o) * H * W + p] = 0.5 * h * (1 + erf(h / Math.SQRT2));
+        }
+      }
+      expect(relErr(y, Tensor.from(want, [N, 2 * C, H, W]))).toBeLessThan(2e-6);
+    }
   });
 
   it('reuses arena buffers by liveness: a long chain needs two buffers, not one per value', async () => {

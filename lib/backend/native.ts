@@ -3,7 +3,7 @@ import type { Backend, Conv2dGeom, FArray, BinaryKind, InferenceUnaryKind, PoolM
 import type { NativeAddon } from './addon-types';
 
 const UNARY: Record<UnaryKind | InferenceUnaryKind, number> = {
-  relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, clip: 4, silu: 5, hardSigmoid: 6, hardSwish: 7,
+  relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, clip: 4, silu: 5, hardSigmoid: 6, hardSwish: 7, sqrt: 8, erf: 9,
 };
 const BINARY: Record<BinaryKind, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 const POOL: Record<PoolMode, number> = { max: 0, avg: 1, min: 2 };

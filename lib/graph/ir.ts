@@ -9,10 +9,11 @@
  */
 import { tidy, type Tensor } from '../tensor';
 import { noGrad } from '../autograd/tape';
+import { erfScalar } from '../backend/js/activation';
 import type { BinaryKind } from '../backend/types';
 
 /** The activation an epilogue or an elementwise node applies (run by the backend's unary kinds, native/kernels/act/unary.h). */
-export type ActKind = 'relu' | 'leakyRelu' | 'clip' | 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'tanh';
+export type ActKind = 'relu' | 'leakyRelu' | 'clip' | 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'tanh' | 'sqrt' | 'erf';
 
 export interface Act {
   kind: ActKind;
@@ -40,8 +41,11 @@ export type GraphOp =
     /** Per-layer switches (nn's setFastInference): false forbids Winograd / prepared weights. */
     winograd?: boolean; pack?: boolean;
   }
-  /** y[N, out] = act(x[N, in] W^T + b): W is a constant [out, in] (Gemm/MatMul lowered). */
-  | { kind: 'dense'; act: Act | null; pack?: boolean }
+  /**
+   * y[N, out] = act(x[N, in] W^T + b): W is a constant [out, in] (Gemm lowered). `batched`: x may
+   * have any rank >= 2, its leading axes being the rows (MatMul by a constant matrix).
+   */
+  | { kind: 'dense'; act: Act | null; pack?: boolean; batched?: boolean }
   | { kind: 'batchNorm'; eps: number }
   | { kind: 'act'; act: Act }
   | {
@@ -155,5 +159,7 @@ export function actFunction(a: Act): (v: number) => number {
     case 'hardSigmoid': return (v) => Math.max(0, Math.min(1, a.alpha * v + a.beta));
     case 'hardSwish': return (v) => v * Math.max(0, Math.min(1, v / 6 + 0.5));
     case 'tanh': return (v) => Math.tanh(v);
+    case 'sqrt': return (v) => Math.sqrt(v);
+    case 'erf': return erfScalar;
   }
 }

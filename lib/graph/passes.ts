@@ -130,6 +130,8 @@ export function foldBatchNorm(g: Graph, ctx: PassContext): void {
 function foldInto(g: Graph, ctx: PassContext, src: GraphNode, bn: GraphNode): boolean {
   if (bn.op.kind !== 'batchNorm' || bn.outputs.filter((o) => o).length !== 1) return false;
   if (src.op.kind === 'conv' && src.op.residual >= 0) return false;
+  // A batched dense layer's features are its last axis, not batch norm's axis 1.
+  if (src.op.kind === 'dense' && src.op.batched) return false;
   const w = constOf(g, src.inputs[1]);
   if (!w) return false;
   const M = w.shape[0];

@@ -172,9 +172,9 @@ function inferNode(n: GraphNode, ins: (number[] | null)[], args: (Tensor | null)
     }
     case 'dense': {
       const w = ins[1]!;
-      if (x!.length !== 2) throw new RangeError(`${n.label}: A must be 2-D, got shape ${shapeStr(x!)}`);
-      if (w[1] !== x![1]) throw new RangeError(`${n.label}: A ${shapeStr(x!)} does not match the weight ${shapeStr(w)} (inner dimensions differ)`);
-      return [[x![0], w[0]]];
+      if (op.batched ? x!.length < 2 : x!.length !== 2) throw new RangeError(`${n.label}: A must be 2-D, got shape ${shapeStr(x!)}`);
+      if (w[1] !== x![x!.length - 1]) throw new RangeError(`${n.label}: A ${shapeStr(x!)} does not match the weight ${shapeStr(w)} (inner dimensions differ)`);
+      return [[...x!.slice(0, -1), w[0]]];
     }
     case 'batchNorm': {
       if (x!.length < 2) throw new RangeError(`${n.label}: input must be at least 2-D, got ${shapeStr(x!)}`);
@@ -626,6 +626,22 @@ function allocate(buffers: Buffer[]): number {
   return total;
 }
 
+/**
+ * [outer, block, inner] when `part` (aligned to the right) has the output's dims along one
+ * contiguous block of axes and 1 elsewhere, and `full` is the output's shape; null otherwise.
+ */
+function broadcastBlock(full: readonly number[], part: readonly number[], out: readonly number[]): [number, number, number] | null {
+  const r = full.length;
+  if (part.length > r || r !== out.length || full.some((d, i) => d !== out[i])) return null;
+  const p = [...new Array<number>(r - part.length).fill(1), ...part];
+  if (p.some((d, i) => d !== 1 && d !== full[i])) return null;
+  const along = p.flatMap((d, i) => (d !== 1 ? [i] : []));
+  if (along.length === 0) return [1, 1, prod(full)];
+  const k = along[0], l = along[along.length - 1];
+  for (let i = k; i <= l; i++) if (p[i] !== full[i]) return null;
+  return [prod(full.slice(0, k)), prod(full.slice(k, l + 1)), prod(full.slice(l + 1))];
+}
+
 /** Row-major strides of a shape. */
 function stridesOf(s: readonly number[]): number[] {
   const st = new Array<number>(s.length);
@@ -695,7 +711,8 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       const x = view(n.inputs[0]);
       const wt = g.constants.get(n.inputs[1])!;
       const b = n.inputs[2] ? view(n.inputs[2]) : null;
-      const [N, inF] = shapeOf(n.inputs[0]);
+      const xs = shapeOf(n.inputs[0]);
+      const N = prod(xs.slice(0, -1)), inF = xs[xs.length - 1];
       const outF = wt.shape[0];
       const fused = epilogue(op.act);
       const act = fused ?? 'none';
@@ -750,12 +767,14 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       return `global${op.mode}Pool`;
     }
     case 'reduceMean': {
-      // The mean over every spatial axis of [N, C, ...] is a global average pool (SE blocks, heads).
+      // The mean over trailing axes is a global average pool of [1, rows, cols]: every spatial axis
+      // of NCHW (SE blocks, heads), or the channels of a channels-last tensor (ConvNeXt's LayerNorm).
       const s = shapeOf(n.inputs[0]);
       const keep = reducedAxes(n, op.axes, s.length);
-      if (s.length < 3 || !keep[0] || !keep[1] || keep.slice(2).some((k) => k)) break;
+      const k = keep.lastIndexOf(true) + 1;
+      if (keep.slice(0, k).some((kept) => !kept) || k === s.length) break;
       const x = view(n.inputs[0]);
-      push(() => () => be.globalPool2d(x, s[0], s[1], prod(s.slice(2)), 'avg', out!));
+      push(() => () => be.globalPool2d(x, 1, prod(s.slice(0, k)), prod(s.slice(k)), 'avg', out!));
       return 'reduceMean as globalavgPool';
     }
     case 'binary': {
@@ -766,23 +785,17 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
         push(() => () => be.binary(op.op, a, b, 1, 1, a.length, 'same', out!));
         return op.op;
       }
-      // One operand per channel ([C, 1, 1], [1, C, 1, 1] or per sample [N, C, 1, 1]) over the other.
+      // One operand broadcast over the other, its elements along one contiguous block of axes:
+      // per channel ([C, 1, 1], [1, C, 1, 1]), per sample and channel ([N, C, 1, 1]), per row of a
+      // channels-last tensor ([N, H, W, 1]) or along its last axis ([C]), a scalar. The full
+      // operand is then [outer, block, inner] and the other one value per block index.
       const commutes = op.op === 'add' || op.op === 'mul';
       for (const [full, sFull, part, sPart] of commutes ? [[a, sa, b, sb], [b, sb, a, sa]] as const : [[a, sa, b, sb]] as const) {
-        if (sFull.length < 3 || sFull.length !== so.length || sFull.some((d, i) => d !== so[i])) continue;
-        const r = sFull.length;
-        const p = [...new Array<number>(r - sPart.length).fill(1), ...sPart];
-        const [N, C] = sFull;
-        if (p[1] !== C || p.slice(2).some((d) => d !== 1) || (p[0] !== 1 && p[0] !== N)) continue;
-        const inner = prod(sFull.slice(2));
-        if (p[0] === 1 || N === 1) {
-          push(() => () => be.binary(op.op, full, part, N, C, inner, 'channel', out!));
-        } else {
-          const chunks = Array.from({ length: N }, (_, i) => [full.subarray(i * C * inner, (i + 1) * C * inner),
-            part.subarray(i * C, (i + 1) * C), out!.subarray(i * C * inner, (i + 1) * C * inner)] as const);
-          push(() => () => { for (const [f, q, o] of chunks) be.binary(op.op, f, q, 1, C, inner, 'channel', o); });
-        }
-        return `${op.op} per channel`;
+        const block = broadcastBlock(sFull, sPart, so);
+        if (!block) continue;
+        const [outer, C, inner] = block;
+        push(() => () => be.binary(op.op, full, part, outer, C, inner, 'channel', out!));
+        return `${op.op} broadcast`;
       }
       break;
     }

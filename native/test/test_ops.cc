@@ -406,6 +406,19 @@ TEST_CASE("unary inference-only kinds vs reference") {
       }
     }
   }
+  // sqrt (of |x|: correctly rounded) and erf against the C library's double erf, relative: the
+  // small arguments (1e-7 .. 1e-2) would pass any absolute bound.
+  for (size_t n : {size_t{1}, size_t{17}, size_t{1031}}) {
+    auto x = random_vec(n, static_cast<uint32_t>(n) + 11, -6, 6);
+    const float edges[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.999f, 1.001f, 1e-7f, -3e-4f, 0.01f, 9.0f, 30.0f, -30.0f};
+    for (size_t i = 0; i < n && i < sizeof edges / sizeof edges[0]; ++i) x[i] = edges[i];
+    std::vector<float> a(n), y(n);
+    for (size_t i = 0; i < n; ++i) a[i] = std::fabs(x[i]);
+    CHECK(unary(a.data(), y.data(), static_cast<int64_t>(n), UnaryKind::kSqrt, 0, 0) == Status::kOk);
+    for (size_t i = 0; i < n; ++i) CHECK(y[i] == std::sqrt(a[i]));
+    CHECK(unary(x.data(), y.data(), static_cast<int64_t>(n), UnaryKind::kErf, 0, 0) == Status::kOk);
+    for (size_t i = 0; i < n; ++i) CHECK_NEAR(y[i], std::erf(static_cast<double>(x[i])), 0.0, 2.5e-7);
+  }
   const float nan_in[2] = {NAN, 1.0f};
   float nan_out[2];
   for (int k = 4; k < kUnaryKindCount; ++k) {

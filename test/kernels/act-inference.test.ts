@@ -1,5 +1,5 @@
 /**
- * The graph compiler's forward-only activations (clip, silu, hardSigmoid, hardSwish) as backend
+ * The graph compiler's forward-only activations (clip, silu, hardSigmoid, hardSwish, sqrt, erf) as backend
  * unary kinds, native (this ISA) and JS, against float64 references; and the addon's checks of
  * their parameters. Runs once per ISA.
  */
@@ -8,6 +8,7 @@ import { setBackend } from '../../lib/index';
 import { backend, getAddon } from '../../lib/backend/index';
 import type { InferenceUnaryKind } from '../../lib/backend/types';
 import { uniformF32 } from '../reference/data';
+import { erfScalar } from '../../lib/backend/js/activation';
 
 afterAll(() => setBackend('native'));
 
@@ -18,6 +19,17 @@ const CASES: { kind: InferenceUnaryKind; alpha: number; beta: number; ref: (v: n
   { kind: 'silu', alpha: 0, beta: 0, ref: (v) => v / (1 + Math.exp(-v)), tol: 8e-7 },
   { kind: 'hardSigmoid', alpha: 0.2, beta: 0.5, ref: (v) => clamp(Math.fround(0.2) * v + 0.5, 0, 1), tol: 3e-7 },
   { kind: 'hardSwish', alpha: 0, beta: 0, ref: (v) => v * clamp(v / 6 + 0.5, 0, 1), tol: 3e-7 },
+  { kind: 'sqrt', alpha: 0, beta: 0, ref: (v) => Math.sqrt(v), tol: 6e-8 },
+  { kind: 'erf', alpha: 0, beta: 0, ref: (v) => erfScalar(v), tol: 2.5e-7 },
+];
+
+// Python's math.erf at points across both branches of the native erf (|x| = 1 is the switch).
+const ERF_TABLE: [number, number][] = [
+  [-5, -0.99999999999846256], [-3.2, -0.99999397423884828], [-1.7, -0.98379045859077452], [-1, -0.84270079294971489],
+  [-0.999, -0.84228527020649691], [-0.3, -0.32862675945912739], [-0.001, -0.0011283787909692365], [1e-07, 1.1283791670955088e-07],
+  [0.0001, 0.00011283791633342487], [0.01, 0.011283415555849616], [0.25, 0.2763263901682369], [0.5, 0.52049987781304652],
+  [0.99, 0.83850806955536983], [1.0, 0.84270079294971489], [1.01, 0.84681049622827675], [1.5, 0.96610514647531076],
+  [2, 0.99532226501895271], [2.75, 0.99989937807788032], [3.5, 0.99999925690162761], [4.5, 0.99999999980338394],
 ];
 
 describe('inference-only unary kinds', () => {
@@ -44,10 +56,27 @@ describe('inference-only unary kinds', () => {
     }
   }
 
+  it('erf: the float64 reference against Python\'s math.erf; native and JS relative to it, small |x| included', () => {
+    // The float64 series and continued fraction hold ~13 digits: far below float32's 6e-8.
+    for (const [x, r] of ERF_TABLE) expect(Math.abs(erfScalar(x) - r)).toBeLessThanOrEqual(1e-13 * Math.abs(r));
+    for (const be of ['native', 'js'] as const) {
+      setBackend(be);
+      const x = Float32Array.from(ERF_TABLE.map(([v]) => v));
+      const y = new Float32Array(x.length);
+      backend().unary('erf', x, 0, y);
+      ERF_TABLE.forEach(([, r], i) => expect(Math.abs(y[i] - r), `${be} erf(${x[i]})`).toBeLessThanOrEqual(2.5e-7 * Math.abs(r)));
+      // Relative accuracy down to tiny arguments (where an absolute bound would hide a bad series).
+      const tiny = Float32Array.from({ length: 200 }, (_, i) => (i % 2 ? -1 : 1) * 10 ** (-8 + i * 0.05));
+      const yt = new Float32Array(tiny.length);
+      backend().unary('erf', tiny, 0, yt);
+      tiny.forEach((v, i) => expect(Math.abs(yt[i] - erfScalar(v)), `${be} erf(${v})`).toBeLessThanOrEqual(2.5e-7 * Math.abs(erfScalar(v))));
+    }
+  });
+
   it('the addon rejects unknown kinds and bad parameters with RangeErrors naming them', () => {
     const a = getAddon() as unknown as { unary(x: Float32Array, o: Float32Array, k: number, al: number, be?: number): void };
     const x = new Float32Array(4), o = new Float32Array(4);
-    expect(() => a.unary(x, o, 8, 0, 0)).toThrow(/unary: kind/);
+    expect(() => a.unary(x, o, 10, 0, 0)).toThrow(/unary: kind/);
     expect(() => a.unary(x, o, 4, NaN, 1)).toThrow(/unary: alpha must be a non-NaN float32/);
     expect(() => a.unary(x, o, 4, 2, 1)).toThrow(/clip's min 2 exceeds its max 1/);
     expect(() => a.unary(x, o, 6, Infinity, 0.5)).toThrow(/unary: alpha must be finite/);

@@ -8,9 +8,32 @@ export function sigmoidScalar(v: number): number {
   return e / (1 + e);
 }
 
+/** erf in float64: the Taylor series below 3 (cancellation costs at most 4 of 16 digits), erfc's continued fraction above. */
+export function erfScalar(x: number): number {
+  const ax = Math.abs(x);
+  if (Number.isNaN(x)) return x;
+  if (ax < 3) {
+    let term = x, sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 100; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (ax > 6) return Math.sign(x);
+  // erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))), from the tail.
+  let t = ax;
+  for (let k = 60; k >= 1; k--) t = ax + k / 2 / t;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / t;
+  return Math.sign(x) * (1 - erfc);
+}
+
 /**
  * Elementwise relu, leakyRelu (slope `alpha`), sigmoid, tanh, and the forward-only clip (alpha..beta),
- * silu, hardSigmoid (alpha * v + beta, clamped to [0, 1]) and hardSwish; NaN propagates.
+ * silu, hardSigmoid (alpha * v + beta, clamped to [0, 1]), hardSwish, sqrt and erf; NaN propagates.
  */
 export function unary(kind: UnaryKind | InferenceUnaryKind, x: FArray, alpha: number, out: FArray, beta = 0): void {
   // Clamps written as comparisons that are false for NaN, so NaN passes through.
@@ -37,6 +60,12 @@ export function unary(kind: UnaryKind | InferenceUnaryKind, x: FArray, alpha: nu
       break;
     case 'hardSigmoid':
       for (let i = 0; i < n; i++) out[i] = clamp01(alpha * x[i] + beta);
+      break;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]);
+      break;
+    case 'erf':
+      for (let i = 0; i < n; i++) out[i] = erfScalar(x[i]);
       break;
     case 'hardSwish':
       for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * clamp01(v / 6 + 0.5); }

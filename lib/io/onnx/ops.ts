@@ -15,6 +15,7 @@ import { shapeStr } from '../../errors';
 import { AttrType, type AttributeProto, type NodeProto, type TensorData } from './proto';
 import { fail } from './protobuf';
 import { conv2dAct } from '../../ops/conv2d';
+import { erfScalar } from '../../backend/js/activation';
 import { actFunction, resolvePads, type Act, type GraphOp, type SliceAxis } from '../../graph/ir';
 
 /** Runs a node: inputs in order (null for an absent optional input or a load-time constant). */
@@ -752,36 +753,14 @@ function fixedReshape(ctx: CompileContext, shape: number[], allowZero: boolean, 
   };
 }
 
-// ---- elementwise math without a native kernel ------------------------------------------------
+// ---- elementwise math ------------------------------------------------
 
-/** erf in float64: the Taylor series below 3 (cancellation costs at most 4 of 16 digits), erfc's continued fraction above. */
-export function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (Number.isNaN(x)) return x;
-  if (ax < 3) {
-    let term = x, sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 100; n++) {
-      term *= -x2 / n;
-      const t = term / (2 * n + 1);
-      sum += t;
-      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  if (ax > 6) return Math.sign(x);
-  // erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))), from the tail.
-  let t = ax;
-  for (let k = 60; k >= 1; k--) t = ax + k / 2 / t;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / t;
-  return Math.sign(x) * (1 - erfc);
-}
-
-function elementwise(name: string, f: (v: number) => number): Compiler {
+function elementwise(name: string, f: (v: number) => number, kind: Act['kind']): Compiler {
   return (ctx) => {
     new Attrs(ctx.where, ctx.node.attribute, []);
     arity(ctx, 1, 1);
     return {
+      lowered: { op: act(kind) },
       run: ([x]) => {
         assertNotCapturing(`ONNX ${name} (computed on the JS thread)`);
         const src = x!.data, out = new Float32Array(src.length);
@@ -1100,7 +1079,18 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
   MatMul: (ctx) => {
     new Attrs(ctx.where, ctx.node.attribute, []);
     arity(ctx, 2, 2);
-    return { run: ([x, y]) => [x!.rank === 2 && y!.rank === 2 ? ops.matmul(x!, y!) : matmulNd(x!, y!)] };
+    // By a constant [K, N] matrix (a Linear layer applied along the last axis, as ConvNeXt's
+    // channels-last MLP): a dense layer over the rows, on the weight transposed once.
+    const w = floatConst(ctx, 1);
+    let lowered: Compiled['lowered'];
+    if (w && w.dims.length === 2) {
+      const [K, N] = w.dims;
+      const t = new Float32Array(K * N);
+      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) t[j * K + k] = w.data[k * N + j];
+      const wName = `${ctx.node.input[1]}::transposed`;
+      lowered = { op: { kind: 'dense', act: null, batched: true }, inputs: [ctx.node.input[0], wName], constants: [[wName, ctx.own(t, [N, K])]] };
+    }
+    return { lowered, run: ([x, y]) => [x!.rank === 2 && y!.rank === 2 ? ops.matmul(x!, y!) : matmulNd(x!, y!)] };
   },
   Flatten: (ctx) => {
     const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
@@ -1178,8 +1168,8 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
   Transpose: compileTranspose,
   Slice: compileSlice,
   Pow: compilePow,
-  Sqrt: elementwise('Sqrt', Math.sqrt),
-  Erf: elementwise('Erf', erf),
+  Sqrt: elementwise('Sqrt', Math.sqrt, 'sqrt'),
+  Erf: elementwise('Erf', erfScalar, 'erf'),
 };
 
 /** Ops whose inputs may be integer tensors (the rest take float tensors only). */

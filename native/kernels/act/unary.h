@@ -18,8 +18,10 @@ enum class UnaryKind : int {
   kSilu = 5,         // v * sigmoid(v)
   kHardSigmoid = 6,  // max(0, min(1, alpha * v + beta))
   kHardSwish = 7,    // v * max(0, min(1, v / 6 + 1/2))
+  kSqrt = 8,
+  kErf = 9,
 };
-constexpr int kUnaryKindCount = 8;
+constexpr int kUnaryKindCount = 10;
 
 // y[i] = f(x[i]) for i < n. x == y (in place) is allowed. alpha, beta: the kind's parameters.
 Status unary(const float* x, float* y, int64_t n, UnaryKind kind, float alpha, float beta = 0.0f);
