@@ -5,9 +5,9 @@
  * native code fills (it never allocates tensor memory).
  *
  * Integer codes:
- *   act      0 none, 1 relu
+ *   act      0 none, 1 + unary code (1 relu, 5 clip, 6 silu, ...), followed by the kind's alpha and beta
  *   pool     0 max, 1 avg, 2 min;          globalPool 0 max, 1 avg
- *   unary    0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh
+ *   unary    0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip, 5 silu, 6 hardSigmoid, 7 hardSwish, 8 sqrt, 9 erf
  *   binary   0 add, 1 sub, 2 mul, 3 div;   bMode 0 same shape, 1 channel ([C] over [N, C, inner])
  */
 /** Integer arguments (geometry, dims): an Array, or an Int32Array (read in one N-API query). */
@@ -31,7 +31,7 @@ export interface NativeAddon {
   releaseScratch(): void;
 
   /** geom = [N, C, H, W, outC, kH, kW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW, groups] */
-  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, geom: IntArg, act: number): void;
+  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, out: Float32Array, geom: IntArg, act: number, actAlpha?: number, actBeta?: number): void;
   /** geom = [N, C, H, W, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, ceilMode(0|1)] */
   pool2d(x: Float32Array, out: Float32Array, geom: IntArg, mode: number, countIncludePad: boolean): void;
   /** dims = [N, C, HW] */
@@ -74,7 +74,7 @@ export interface NativeAddon {
   winogradWeights?(w: Float32Array, u: Float32Array, geom: IntArg, m?: number): void;
   /** 3x3 stride-1 dilation-1 groups-1 convolution from Winograd-transformed weights u. */
   conv2dWinograd?(x: Float32Array, u: Float32Array, b: Float32Array | null, residual: Float32Array | null,
-    out: Float32Array, geom: IntArg, act: number): void;
+    out: Float32Array, geom: IntArg, act: number, actAlpha?: number, actBeta?: number): void;
   /** Floats conv2dPackWeights needs for this layer's weights on the active ISA (groups 1). */
   conv2dPackedSize?(geom: IntArg): number;
   /** Packs weights w [outC, C, kH, kW] into the active ISA's panel layout. */
@@ -85,10 +85,10 @@ export interface NativeAddon {
   linearPackWeights?(w: Float32Array, packed: Float32Array, dims: IntArg): void;
   /** out = act(x w^T + b) from packed weights; dims = [N, inF, outF]. */
   linearPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, out: Float32Array, dims: IntArg,
-    act: number): void;
+    act: number, actAlpha?: number, actBeta?: number): void;
   /** Convolution (groups 1) from packed weights. */
   conv2dPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, residual: Float32Array | null,
-    out: Float32Array, geom: IntArg, act: number): void;
+    out: Float32Array, geom: IntArg, act: number, actAlpha?: number, actBeta?: number): void;
 }
 
 /** Native backward kernels (present once built; autograd checks for each function). */

@@ -1,10 +1,16 @@
 /** The native backend: each method is one call into the addon (which validates again). */
-import type { Backend, Conv2dGeom, FArray, BinaryKind, InferenceUnaryKind, PoolMode, UnaryKind } from './types';
+import type { Backend, Conv2dGeom, FArray, BinaryKind, FusedActivation, InferenceUnaryKind, PoolMode, UnaryKind } from './types';
 import type { NativeAddon } from './addon-types';
 
 const UNARY: Record<UnaryKind | InferenceUnaryKind, number> = {
   relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, clip: 4, silu: 5, hardSigmoid: 6, hardSwish: 7, sqrt: 8, erf: 9,
 };
+/** The addon's activation arguments: code (0 none, 1 + unary kind), alpha, beta. */
+function actArgs(act: FusedActivation): [number, number, number] {
+  if (act === 'none') return [0, 0, 0];
+  if (act === 'relu') return [1, 0, 0];
+  return [1 + UNARY[act.kind], act.alpha, act.beta];
+}
 const BINARY: Record<BinaryKind, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 const POOL: Record<PoolMode, number> = { max: 0, avg: 1, min: 2 };
 
@@ -44,7 +50,7 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
   return {
     name: 'native',
     conv2d(x, w, b, g, out, act = 'none') {
-      addon.conv2d(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'), convGeom(g), act === 'relu' ? 1 : 0);
+      addon.conv2d(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'), convGeom(g), ...actArgs(act));
     },
     prepareConv2d(w, g, opts) {
       if (g.groups !== 1) return null;
@@ -67,7 +73,7 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
       const fn = p.algo === 'winograd' ? addon.conv2dWinograd : addon.conv2dPacked;
       if (!fn) throw new Error(`conv2dPrepared: the addon has no ${p.algo} convolution`);
       fn(f32(x, 'x'), p.data, f32OrNull(b, 'bias'), f32OrNull(residual, 'residual'), f32(out, 'out'), convGeom(g),
-        act === 'relu' ? 1 : 0);
+        ...actArgs(act));
     },
     ...(addon.linearPackedSize && addon.linearPackWeights && addon.linearPacked ? {
       prepareLinear(w: FArray, inF: number, outF: number) {
@@ -76,8 +82,8 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
         return packed;
       },
       linearPrepared(x: FArray, packed: Float32Array, b: FArray | null, N: number, inF: number, outF: number,
-        out: FArray, act: 'none' | 'relu') {
-        addon.linearPacked!(f32(x, 'x'), packed, f32OrNull(b, 'bias'), f32(out, 'out'), ints([N, inF, outF]), act === 'relu' ? 1 : 0);
+        out: FArray, act: FusedActivation) {
+        addon.linearPacked!(f32(x, 'x'), packed, f32OrNull(b, 'bias'), f32(out, 'out'), ints([N, inF, outF]), ...actArgs(act));
       },
     } : {}),
     pool2d(x, g, mode, countIncludePad, out) {

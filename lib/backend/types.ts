@@ -44,7 +44,12 @@ export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
 export interface CopyAxis { count: number; xStride: number; outStride: number }
 /** 'same': b has a's shape; 'channel': b is [1, C, 1, 1] broadcast over [N, C, inner]. */
 export type BroadcastMode = 'same' | 'channel';
-export type FusedActivation = 'none' | 'relu';
+/**
+ * The activation a convolution or dense kernel applies to its outputs after bias and residual:
+ * 'none', 'relu', or any unary kind with its parameters (native: run over each finished output
+ * block while it is in cache; js: a pass after the kernel).
+ */
+export type FusedActivation = 'none' | 'relu' | { kind: UnaryKind | InferenceUnaryKind; alpha: number; beta: number };
 
 /** Convolution weights rearranged once for a faster inference kernel (planned inference). */
 export interface PreparedConv2d {

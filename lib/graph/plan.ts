@@ -364,11 +364,11 @@ interface Buffer {
 
 type Step = () => void;
 
-/** An act the backend's epilogues apply; others run as a separate step after the producer. */
-function epilogue(act: Act | null): FusedActivation | null {
+/** A fused act as the kernels take it (every act kind runs in the convolution and dense epilogues). */
+function epilogue(act: Act | null): FusedActivation {
   if (act === null) return 'none';
   if (act.kind === 'relu') return 'relu';
-  return null;
+  return { kind: act.kind, alpha: act.alpha, beta: act.beta };
 }
 
 /** act in place (or from x into out) over n elements: every act kind is a backend unary kind. */
@@ -698,14 +698,12 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       const w = view(n.inputs[1]);
       const b = n.inputs[2] ? view(n.inputs[2]) : null;
       const res = op.residual >= 0 ? view(n.inputs[op.residual]) : null;
-      const fused = epilogue(op.act);
-      const act: FusedActivation = fused ?? 'none';
+      const act = epilogue(op.act);
       const p = prepared.get(n);
       if (p) push(() => () => be.conv2dPrepared!(x, p, b, res, geom, out!, act));
       else push(() => () => be.conv2d(x, w, b, geom, out!, act));
-      if (!fused && op.act) push(() => actStep(be, op.act!, out!, out!));
       return `${p ? p.algo : geom.groups === geom.C && geom.groups > 1 ? 'depthwise' : 'direct'} ${geom.kH}x${geom.kW}/${geom.strideH}` +
-        `${op.act ? ` +${op.act.kind}${fused ? '' : ' (separate)'}` : ''}${res ? ' +residual' : ''}`;
+        `${op.act ? ` +${op.act.kind}` : ''}${res ? ' +residual' : ''}`;
     }
     case 'dense': {
       const x = view(n.inputs[0]);
@@ -714,16 +712,14 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       const xs = shapeOf(n.inputs[0]);
       const N = prod(xs.slice(0, -1)), inF = xs[xs.length - 1];
       const outF = wt.shape[0];
-      const fused = epilogue(op.act);
-      const act = fused ?? 'none';
       if (be.prepareLinear && be.linearPrepared && op.pack !== false && opts.fast) {
         const packed = cache.linear(`${n.inputs[1]}|${be.name}`, () => be.prepareLinear!(wt.data, inF, outF));
+        const act = epilogue(op.act);
         push(() => () => be.linearPrepared!(x, packed, b, N, inF, outF, out!, act));
       } else {
         push(() => () => be.linear(x, wt.data, b, N, inF, outF, out!));
-        if (act === 'relu') push(() => () => be.unary('relu', out!, 0, out!));
+        if (op.act) push(() => actStep(be, op.act!, out!, out!));
       }
-      if (!fused && op.act) push(() => actStep(be, op.act!, out!, out!));
       return `dense${op.act ? ` +${op.act.kind}` : ''}`;
     }
     case 'batchNorm': {

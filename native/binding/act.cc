@@ -29,25 +29,8 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int64_t kind = get_int(info, 2, kOp,
                                "kind (0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip, 5 silu, 6 hardSigmoid, 7 hardSwish, 8 sqrt, 9 erf)",
                                0, kUnaryKindCount - 1);
-  // Clip's bounds may be infinite (an ONNX Clip without min or max); every parameter is a float32.
-  const bool clip = kind == static_cast<int64_t>(UnaryKind::kClip);
-  auto param = [&](size_t idx, const char* name) -> double {
-    if (idx >= info.Length() || info[idx].IsUndefined()) return 0.0;
-    if (!clip) return get_number(info, idx, kOp, name);
-    if (!info[idx].IsNumber())
-      throw_type_error(env, std::string(kOp) + ": " + name + " must be a number");
-    return info[idx].As<Napi::Number>().DoubleValue();
-  };
-  const double alpha = param(3, "alpha");
-  const double beta = param(4, "beta");
-  for (const auto& [name, v] : {std::pair<const char*, double>{"alpha", alpha}, {"beta", beta}}) {
-    const bool ok = clip ? !std::isnan(v) && (std::isinf(v) || (v >= -FLT_MAX && v <= FLT_MAX)) : (v >= -FLT_MAX && v <= FLT_MAX);
-    if (!ok)
-      throw_range_error(env, std::string(kOp) + ": " + name + " must be a " + (clip ? "non-NaN" : "finite") +
-                                 " float32, got " + number_string(v));
-  }
-  if (clip && alpha > beta)
-    throw_range_error(env, std::string(kOp) + ": clip's min " + number_string(alpha) + " exceeds its max " + number_string(beta));
+  float alpha = 0.0f, beta = 0.0f;
+  get_unary_params(info, 3, kOp, static_cast<int>(kind), &alpha, &beta);
   if (out.length != x.length)
     throw_range_error(env, std::string(kOp) + ": out has " + std::to_string(out.length) +
                                " elements, expected " + std::to_string(x.length) + " (x's length)");
@@ -55,7 +38,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     throw_range_error(env, std::string(kOp) + ": x has more than 2^31-1 elements");
   expect_same_or_disjoint(env, kOp, x, out);
   return run_kernel(info, kOp, [=] { return unary(x.data, out.data, static_cast<int64_t>(x.length), static_cast<UnaryKind>(kind),
-                          static_cast<float>(alpha), static_cast<float>(beta)); });
+                          alpha, beta); });
 }
 
 // softmax(x, out, [outer, dim, inner], log)

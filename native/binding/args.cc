@@ -1,9 +1,12 @@
 #include "binding/args.h"
 
+#include <cfloat>
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "core/shape.h"
+#include "kernels/act/unary.h"
 
 namespace simdcnn {
 namespace binding {
@@ -108,6 +111,40 @@ double get_number(const Napi::CallbackInfo& info, size_t idx, const char* op, co
   if (!std::isfinite(d))
     throw_range_error(info.Env(), std::string(op) + ": " + arg + " must be finite, got " + number_string(d));
   return d;
+}
+
+void get_unary_params(const Napi::CallbackInfo& info, size_t idx, const char* op, int kind, float* alpha,
+                      float* beta) {
+  Napi::Env env = info.Env();
+  const bool clip = kind == static_cast<int>(UnaryKind::kClip);
+  auto param = [&](size_t i, const char* name) -> double {
+    if (i >= info.Length() || info[i].IsUndefined()) return 0.0;
+    if (!clip) return get_number(info, i, op, name);
+    if (!info[i].IsNumber()) throw_type_error(env, std::string(op) + ": " + name + " must be a number, got " + describe(info[i]));
+    return info[i].As<Napi::Number>().DoubleValue();
+  };
+  const double a = param(idx, "alpha");
+  const double b = param(idx + 1, "beta");
+  for (const auto& [name, v] : {std::pair<const char*, double>{"alpha", a}, {"beta", b}}) {
+    const bool ok = clip ? !std::isnan(v) && (std::isinf(v) || (v >= -FLT_MAX && v <= FLT_MAX)) : (v >= -FLT_MAX && v <= FLT_MAX);
+    if (!ok)
+      throw_range_error(env, std::string(op) + ": " + name + " must be a " + (clip ? "non-NaN" : "finite") +
+                                 " float32, got " + number_string(v));
+  }
+  if (clip && a > b)
+    throw_range_error(env, std::string(op) + ": clip's min " + number_string(a) + " exceeds its max " + number_string(b));
+  *alpha = static_cast<float>(a);
+  *beta = static_cast<float>(b);
+}
+
+ActArgs get_act(const Napi::CallbackInfo& info, size_t idx, const char* op) {
+  ActArgs r;
+  r.code = static_cast<int>(get_int(info, idx, op,
+                                    "act (0 none, 1 relu, 2 leakyRelu, 3 sigmoid, 4 tanh, 5 clip, 6 silu, 7 hardSigmoid, "
+                                    "8 hardSwish, 9 sqrt, 10 erf)",
+                                    0, kActCodeCount - 1));
+  if (r.code > 0) get_unary_params(info, idx + 1, op, r.code - 1, &r.alpha, &r.beta);
+  return r;
 }
 
 bool get_bool(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {

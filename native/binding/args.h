@@ -39,6 +39,21 @@ int64_t get_int(const Napi::CallbackInfo& info, size_t idx, const char* op, cons
 double get_number(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
 bool get_bool(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
 
+// The parameters of unary kind `kind` (kernels/act/unary.h) at info[idx] and info[idx + 1]
+// (missing or undefined: 0), as float32: finite, except that clip's bounds may be infinite (an
+// ONNX Clip without min or max) but not NaN, and clip's min may not exceed its max.
+void get_unary_params(const Napi::CallbackInfo& info, size_t idx, const char* op, int kind, float* alpha,
+                      float* beta);
+
+// A kernel's fused activation: info[idx] its code (0 none, 1 + unary kind: 1 relu, 2 leakyRelu,
+// 3 sigmoid, 4 tanh, 5 clip, 6 silu, 7 hardSigmoid, 8 hardSwish, 9 sqrt, 10 erf), info[idx + 1]
+// and info[idx + 2] its parameters as get_unary_params reads them.
+struct ActArgs {
+  int code = 0;
+  float alpha = 0.0f, beta = 0.0f;
+};
+ActArgs get_act(const Napi::CallbackInfo& info, size_t idx, const char* op);
+
 // info[idx] must be an Array of exactly `len` finite integers, each in [lo, hi], or an Int32Array of
 // `len` entries in [lo, hi] (read in one query: the fast path for per-call geometry). `names` (len
 // entries) names each element in error messages, e.g. {"N","C","H","W"}.

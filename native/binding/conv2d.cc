@@ -29,7 +29,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const F32View out = get_f32(info, 3, op, "out");
   int64_t oh = 0, ow = 0;
   Conv2dParams p = read_conv_geom(info, 4, op, &oh, &ow);
-  const int64_t act = get_int(info, 5, op, "act", 0, 1);
+  const ActArgs act = get_act(info, 5, op);
   const ConvDims d = conv_dims(p, oh, ow);
   expect_length(env, op, "x", x, d.x, 4);
   expect_length(env, op, "w", w, d.w, 4);
@@ -38,7 +38,9 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   // The kernel reads x, w and b while it writes out: a shared buffer would corrupt the result.
   if (views_overlap(out, x) || views_overlap(out, w) || views_overlap(out, b))
     throw_range_error(env, std::string(op) + ": out must not share memory with x, w or b");
-  p.act = static_cast<int>(act);
+  p.act = act.code;
+  p.act_alpha = act.alpha;
+  p.act_beta = act.beta;
   return run_kernel(info, op, [=] { return conv2d(p, x.data, w.data, b.data, out.data); });
 }
 

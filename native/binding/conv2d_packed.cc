@@ -83,7 +83,7 @@ Napi::Value Conv2dPacked(const Napi::CallbackInfo& info) {
   const F32View out = get_f32(info, 4, op, "out");
   int64_t oh = 0, ow = 0;
   Conv2dParams p = read_packed_geom(info, 5, op, &oh, &ow);
-  const int64_t act = get_int(info, 6, op, "act", 0, 1);
+  const ActArgs act = get_act(info, 6, op);
   const int64_t N = static_cast<int64_t>(p.N), outC = static_cast<int64_t>(p.outC);
   const int64_t xd[4] = {N, static_cast<int64_t>(p.C), static_cast<int64_t>(p.H), static_cast<int64_t>(p.W)};
   const int64_t bd[1] = {outC}, yd[4] = {N, outC, oh, ow};
@@ -103,7 +103,9 @@ Napi::Value Conv2dPacked(const Napi::CallbackInfo& info) {
                                ": packed does not hold weights packed by conv2dPackWeights for outC = " +
                                std::to_string(p.outC) + ", C = " + std::to_string(p.C) + ", kernel " +
                                pair_string(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)) + " on this ISA");
-  p.act = static_cast<int>(act);
+  p.act = act.code;
+  p.act_alpha = act.alpha;
+  p.act_beta = act.beta;
   return run_kernel(info, op, [=] { return conv2d_packed(p, x.data, packed.data, b.data, res.data, out.data); });
 }
 

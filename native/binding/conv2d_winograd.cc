@@ -119,7 +119,7 @@ Napi::Value Conv2dWinograd(const Napi::CallbackInfo& info) {
   const F32View out = get_f32(info, 4, op, "out");
   int64_t oh = 0, ow = 0;
   Conv2dParams p = read_conv_geom(info, 5, op, &oh, &ow);
-  const int64_t act = get_int(info, 6, op, "act", 0, 1);
+  const ActArgs act = get_act(info, 6, op);
   expect_winograd(env, op, p);
   const int64_t N = static_cast<int64_t>(p.N), C = static_cast<int64_t>(p.C), outC = static_cast<int64_t>(p.outC);
   const int64_t xd[4] = {N, C, static_cast<int64_t>(p.H), static_cast<int64_t>(p.W)};
@@ -139,7 +139,9 @@ Napi::Value Conv2dWinograd(const Napi::CallbackInfo& info) {
   // The kernel reads x, u, b and residual while it writes out: a shared buffer would corrupt the result.
   if (views_overlap(out, x) || views_overlap(out, u) || views_overlap(out, b) || views_overlap(out, res))
     throw_range_error(env, std::string(op) + ": out must not share memory with x, u, b or residual");
-  p.act = static_cast<int>(act);
+  p.act = act.code;
+  p.act_alpha = act.alpha;
+  p.act_beta = act.beta;
   return run_kernel(info, op, [=] { return conv2d_winograd(p, x.data, u.data, b.data, res.data, out.data); });
 }
 

@@ -135,7 +135,7 @@ Napi::Value LinearPacked(const Napi::CallbackInfo& info) {
   const F32View b = get_f32_or_null(info, 2, op, "b");
   const F32View out = get_f32(info, 3, op, "out");
   const std::vector<int64_t> d = get_int_array(info, 4, op, "dims", 3, kNames, 1, kMaxElements);
-  const int64_t act = get_int(info, 5, op, "act", 0, 1);
+  const ActArgs act = get_act(info, 5, op);
   const int64_t x_dims[2] = {d[0], d[1]}, b_dims[1] = {d[2]}, o_dims[2] = {d[0], d[2]};
   expect_length(env, op, "x", x, x_dims, 2);
   expect_packed_length(env, op, packed, d[1], d[2]);
@@ -145,7 +145,7 @@ Napi::Value LinearPacked(const Napi::CallbackInfo& info) {
     throw_range_error(env, std::string(op) + ": out must not share memory with x, packed or b");
   return run_kernel(info, op, [=] {
     return linear_packed(static_cast<size_t>(d[0]), static_cast<size_t>(d[1]), static_cast<size_t>(d[2]), x.data,
-                         packed.data, b.data, act == 1, out.data);
+                         packed.data, b.data, act.code, act.alpha, act.beta, out.data);
   });
 }
 

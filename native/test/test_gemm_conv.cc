@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kernels/act/unary.h"
 #include "kernels/conv/conv2d.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/linear.h"
@@ -280,6 +281,15 @@ TEST_CASE("conv2d: geometry matrix vs direct reference") {
       make(1, 2, 4, 66, 2, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 2, 0),  // stride 2, even width
       make(2, 4, 7, 40, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 4, 0),  // depthwise x2, dilated, wide
       make(1, 3, 6, 50, 3, 3, 5, 3, 3, 1, 2, 1, 2, 1, 1, 3, 1),  // depthwise stride 3 (element loop)
+      make(1, 2, 1, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1),   // depthwise 1x1 plane, all taps padding
+      make(1, 3, 112, 112, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 1), // depthwise s2, several bands, last input row
+      make(1, 2, 9, 300, 2, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 2, 0),  // depthwise band of one row
+      make(2, 3, 15, 15, 3, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 3, 1),  // depthwise 5x5 s2, odd size
+      make(1, 2, 17, 31, 2, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2, 0),  // depthwise 5x5 s1, row tail
+      make(1, 2, 4, 4, 2, 3, 3, 1, 1, 4, 4, 4, 4, 1, 1, 2, 1),    // depthwise padding past the kernel reach
+      make(1, 2, 19, 23, 4, 3, 5, 3, 2, 1, 4, 2, 0, 1, 3, 2, 0),  // depthwise x2, strides (3,2), dilation (1,3)
+      make(1, 2, 10, 37, 2, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 2, 1),  // depthwise s2 odd width, bottom/right pad
+      make(1, 2, 7, 40, 2, 2, 9, 12, 9, 0, 0, 0, 0, 1, 1, 2, 0),  // depthwise stride > 8 along W (phase table)
       make(1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0),   // kernel larger than input
       make(1, 5, 13, 12, 16, 3, 3, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1), // stride 2 dilation 2: one phase used
       make(1, 6, 14, 15, 8, 2, 2, 3, 3, 1, 0, 2, 1, 1, 1, 1, 0),  // stride 3, kernel 2: 4 of 9 phases
@@ -355,7 +365,9 @@ TEST_CASE("conv2d: invalid geometry is rejected without writing") {
   CHECK(conv2d(p, x, w, nullptr, out) == Status::kInvalidArgument);
   p = make(1, 1, 2, 2, 1, 1, 1, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0);  // stride 0
   CHECK(conv2d(p, x, w, nullptr, out) == Status::kInvalidArgument);
-  p = make(1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 2);  // act 2
+  p = make(1, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, kActCodeCount);  // act past the last unary kind
+  CHECK(conv2d(p, x, w, nullptr, out) == Status::kInvalidArgument);
+  p.act = -1;
   CHECK(conv2d(p, x, w, nullptr, out) == Status::kInvalidArgument);
   CHECK(out[0] == 9 && out[3] == 9);
 }

@@ -21,7 +21,7 @@ int check_linear_packed(size_t N, size_t inF, size_t outF, bool bias, bool relu,
   std::vector<float> packed(n + 1, 7.0f), out(N * outF + 1, 9.0f);
   if (linear_pack_weights(inF, outF, w.data(), packed.data()) != Status::kOk) return 1;
   if (packed[n] != 7.0f) return 1;  // wrote past the size it reported
-  if (linear_packed(N, inF, outF, x.data(), packed.data(), bias ? b.data() : nullptr, relu, out.data()) != Status::kOk)
+  if (linear_packed(N, inF, outF, x.data(), packed.data(), bias ? b.data() : nullptr, relu ? 1 : 0, 0.0f, 0.0f, out.data()) != Status::kOk)
     return 1;
   int bad = out[N * outF] != 9.0f;
   for (size_t i = 0; i < N; ++i)
@@ -63,9 +63,9 @@ TEST_CASE("linear_packed: each row's bits do not depend on the batch size") {
   std::vector<float> packed(linear_packed_size(inF, outF));
   CHECK(linear_pack_weights(inF, outF, w.data(), packed.data()) == Status::kOk);
   std::vector<float> full(N * outF), one(outF);
-  CHECK(linear_packed(N, inF, outF, x.data(), packed.data(), b.data(), true, full.data()) == Status::kOk);
+  CHECK(linear_packed(N, inF, outF, x.data(), packed.data(), b.data(), 1, 0.0f, 0.0f, full.data()) == Status::kOk);
   for (size_t i = 0; i < N; ++i) {
-    CHECK(linear_packed(1, inF, outF, x.data() + i * inF, packed.data(), b.data(), true, one.data()) == Status::kOk);
+    CHECK(linear_packed(1, inF, outF, x.data() + i * inF, packed.data(), b.data(), 1, 0.0f, 0.0f, one.data()) == Status::kOk);
     CHECK(std::memcmp(one.data(), full.data() + i * outF, outF * sizeof(float)) == 0);
   }
 }
@@ -74,8 +74,8 @@ TEST_CASE("linear_packed: invalid arguments") {
   float v = 0;
   CHECK(linear_pack_weights(0, 3, &v, &v) == Status::kInvalidArgument);
   CHECK(linear_pack_weights(3, 3, nullptr, &v) == Status::kInvalidArgument);
-  CHECK(linear_packed(1, 3, 3, nullptr, &v, nullptr, false, &v) == Status::kInvalidArgument);
-  CHECK(linear_packed(0, 3, 3, nullptr, nullptr, nullptr, false, nullptr) == Status::kOk);
+  CHECK(linear_packed(1, 3, 3, nullptr, &v, nullptr, 0, 0.0f, 0.0f, &v) == Status::kInvalidArgument);
+  CHECK(linear_packed(0, 3, 3, nullptr, nullptr, nullptr, 0, 0.0f, 0.0f, nullptr) == Status::kOk);
 }
 
 }  // namespace

@@ -191,7 +191,9 @@ describe('conv2dPacked argument checks', () => {
     expectThrow(() => addon.conv2dPacked!(d.x, d.packed, d.b, d.res, out.subarray(1), d.geom, 0), RangeError, 'conv2dPacked', 'out');
     expectThrow(() => addon.conv2dPacked!(d.x, d.packed, new Float32Array(3), d.res, out, d.geom, 0), RangeError, 'conv2dPacked', 'b');
     expectThrow(() => addon.conv2dPacked!(d.x, d.packed, d.b, new Float32Array(3), out, d.geom, 0), RangeError, 'conv2dPacked', 'residual');
-    expectThrow(() => addon.conv2dPacked!(d.x, d.packed, d.b, d.res, out, d.geom, 2), RangeError, 'conv2dPacked', 'act');
+    expectThrow(() => addon.conv2dPacked!(d.x, d.packed, d.b, d.res, out, d.geom, 11), RangeError, 'conv2dPacked', 'act');
+    expectThrow(() => addon.conv2dPacked!(d.x, d.packed, d.b, d.res, out, d.geom, 5, 6, 0), RangeError, 'conv2dPacked', 'clip');
+    expectThrow(() => addon.conv2dPacked!(d.x, d.packed, d.b, d.res, out, d.geom, 2, NaN), RangeError, 'conv2dPacked', 'alpha');
     expectThrow(() => addon.conv2dPackedSize!([1, 2, 3]), RangeError, 'conv2dPackedSize', 'geom');
   });
 

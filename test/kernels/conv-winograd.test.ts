@@ -254,8 +254,9 @@ describe('conv2dWinograd argument checks', () => {
     expect(call({ geom })).toThrow(/conv2dWinograd/);
   });
 
-  it('act outside {0, 1} -> RangeError', () => {
-    expect(call({ act: 2 })).toThrow(RangeError);
+  it('act outside the codes 0..10 -> RangeError', () => {
+    expect(call({ act: 11 })).toThrow(RangeError);
+    expect(call({ act: -1 })).toThrow(RangeError);
   });
 
   it('out overlapping x, u, b or residual -> RangeError', () => {

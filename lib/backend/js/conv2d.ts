@@ -7,7 +7,7 @@
  * roughly halves the time of this load-bound loop in V8. A tap's valid output range is computed once
  * per kh / kw, so the innermost loop has no bounds checks and no index division.
  */
-import type { Conv2dGeom, FArray, FusedActivation } from '../types.js';
+import type { Conv2dGeom, FArray } from '../types.js';
 
 /**
  * The output positions `[lo, hi)` for which `o * stride + offset` lands inside `[0, size)`, where
@@ -24,7 +24,7 @@ const OC_BLOCK = 4;
 
 /** out[N, outC, OH, OW] = conv(x, w) + b, then the fused activation (PyTorch `F.conv2d`). */
 export function conv2d(x: FArray, w: FArray, b: FArray | null, g: Conv2dGeom, out: FArray,
-  act: FusedActivation = 'none'): void {
+  act: 'none' | 'relu' = 'none'): void {
   const { N, C, H, W, outC, kH, kW, strideH, strideW, padTop, padLeft, dilationH, dilationW, groups, OH, OW } = g;
   const cinG = C / groups;           // input channels per group
   const coutG = outC / groups;       // output channels per group

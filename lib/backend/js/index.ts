@@ -14,7 +14,11 @@ import { crossEntropy, mseLoss } from './loss.js';
 
 export const jsBackend: Backend = {
   name: 'js',
-  conv2d,
+  conv2d(x, w, b, g, out, act = 'none') {
+    if (typeof act === 'string') return conv2d(x, w, b, g, out, act);
+    conv2d(x, w, b, g, out, 'none');
+    unary(act.kind, out, act.alpha, out, act.beta);
+  },
   pool2d,
   globalPool2d,
   batchNorm2d,

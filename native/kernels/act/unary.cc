@@ -32,4 +32,9 @@ Status unary(const float* x, float* y, int64_t n, UnaryKind kind, float alpha, f
   return Status::kOk;
 }
 
+void apply_act(int code, float alpha, float beta, float* y, size_t n) {
+  if (code <= 0 || code >= kActCodeCount || n == 0) return;
+  kUnaryTable[static_cast<int>(active_isa())](y, y, n, static_cast<UnaryKind>(code - 1), alpha, beta);
+}
+
 }  // namespace simdcnn

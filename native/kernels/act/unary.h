@@ -32,4 +32,13 @@ void unary_range_scalar(const float* x, float* y, size_t n, UnaryKind kind, floa
 void unary_range_avx2(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
 void unary_range_avx512(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
 
+// The activation a convolution or dense kernel applies to its finished outputs, after bias and
+// residual: code 0 none, 1 + UnaryKind otherwise (so 1 is ReLU, which the GEMM and packed
+// microkernels apply in registers; other kinds run over each finished output block while it is
+// still in cache, instead of as a separate pass over memory).
+constexpr int kActCodeCount = kUnaryKindCount + 1;
+inline bool act_code_valid(int code) { return code >= 0 && code < kActCodeCount; }
+// y[0..n) = act(y) in place, on the calling thread (the caller is inside its own parallel loop).
+void apply_act(int code, float alpha, float beta, float* y, size_t n);
+
 }  // namespace simdcnn

@@ -4,11 +4,13 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
 
 #include "core/dispatch.h"
 #include "core/thread_pool.h"
+#include "kernels/act/unary.h"
 #include "kernels/conv/conv_jobs.h"
 #include "kernels/conv/depthwise.h"
 #include "kernels/gemm/gemm.h"
@@ -17,19 +19,19 @@
 namespace simdcnn {
 namespace {
 
-const DwPlaneFn kDepthwise[] = {
-    depthwise_plane_scalar,
+const DwPlanesFn kDepthwise[] = {
+    depthwise_planes_scalar,
 #if SIMDCNN_X86
-    depthwise_plane_avx2,
-    depthwise_plane_avx512,
+    depthwise_planes_avx2,
+    depthwise_planes_avx512,
 #else
-    depthwise_plane_scalar,
-    depthwise_plane_scalar,
+    depthwise_planes_scalar,
+    depthwise_planes_scalar,
 #endif
-    depthwise_plane_scalar,  // neon
+    depthwise_planes_scalar,  // neon
 };
 
-DwPlaneFn active_depthwise() {
+DwPlanesFn active_depthwise() {
   const int i = static_cast<int>(active_isa());
   return kDepthwise[(i >= 0 && i < 4) ? i : 0];
 }
@@ -51,38 +53,50 @@ void pack_padded_rows(const void* ctx, size_t k0, size_t kc, size_t n0, size_t n
     gemm_copy_rows(kc, g.xp + n0 + j0, g.offs + k0, std::min(nr, nc - j0), nr, dst + (j0 / nr) * kc * nr);
 }
 
+// Planes (image, output channel) are independent: threads take ranges of them, each with its own
+// band scratch. ReLU and Clip are the kernel's clamp; other activations its pass over each plane.
 Status conv_depthwise(const Conv2dParams& p, size_t OH, size_t OW, const float* x, const float* w,
                       const float* bias, float* out) {
-  const DwPlaneFn fn = active_depthwise();
-  const size_t mult = p.outC / p.C;
-  const size_t planes = p.N * p.outC;
+  const DwPlanesFn fn = active_depthwise();
+  DwArgs a{};
+  a.x = x;
+  a.w = w;
+  a.bias = bias;
+  a.out = out;
+  a.C = p.C;
+  a.mult = p.outC / p.C;
+  a.H = p.H;
+  a.W = p.W;
+  a.kH = p.kH;
+  a.kW = p.kW;
+  a.OH = OH;
+  a.OW = OW;
+  a.sH = p.strideH;
+  a.sW = p.strideW;
+  a.pT = p.padTop;
+  a.pL = p.padLeft;
+  a.dH = p.dilationH;
+  a.dW = p.dilationW;
+  const float inf = std::numeric_limits<float>::infinity();
+  const bool clamp = p.act == 1 || p.act == 1 + static_cast<int>(UnaryKind::kClip);
+  a.lo = p.act == 1 ? 0.0f : clamp ? p.act_alpha : -inf;
+  a.hi = p.act == 1 ? inf : clamp ? p.act_beta : inf;
+  a.act = clamp ? 0 : p.act;
+  a.act_alpha = p.act_alpha;
+  a.act_beta = p.act_beta;
+  const size_t scratch = dw_band(a).scratch_floats;
   const size_t plane_work = OH * OW * p.kH * p.kW;
   const size_t grain = std::max<size_t>(1, (size_t{1} << 17) / std::max<size_t>(1, plane_work));
-  parallel_for(planes, grain, [&](size_t begin, size_t end) {
-    for (size_t t = begin; t < end; ++t) {
-      const size_t n = t / p.outC, oc = t % p.outC, ic = oc / mult;
-      DwPlaneArgs a;
-      a.in = x + (n * p.C + ic) * p.H * p.W;
-      a.H = p.H;
-      a.W = p.W;
-      a.k = w + oc * p.kH * p.kW;
-      a.kH = p.kH;
-      a.kW = p.kW;
-      a.bias = bias ? bias[oc] : 0.0f;
-      a.relu = p.act == 1;
-      a.out = out + t * OH * OW;
-      a.OH = OH;
-      a.OW = OW;
-      a.sH = p.strideH;
-      a.sW = p.strideW;
-      a.pT = p.padTop;
-      a.pL = p.padLeft;
-      a.dH = p.dilationH;
-      a.dW = p.dilationW;
-      fn(a);
+  std::atomic<bool> failed{false};
+  parallel_for(p.N * p.outC, grain, [&](size_t begin, size_t end) {
+    ScratchBuffer buf;
+    if (!buf.reserve(scratch)) {
+      failed.store(true, std::memory_order_relaxed);
+      return;
     }
+    fn(a, begin, end, buf.data());
   });
-  return Status::kOk;
+  return failed.load() ? Status::kOutOfMemory : Status::kOk;
 }
 
 }  // namespace
@@ -90,7 +104,7 @@ Status conv_depthwise(const Conv2dParams& p, size_t OH, size_t OW, const float* 
 bool conv2d_output_size(const Conv2dParams& p, size_t* oh, size_t* ow) {
   if (p.N == 0 || p.C == 0 || p.H == 0 || p.W == 0 || p.outC == 0 || p.kH == 0 || p.kW == 0 ||
       p.strideH == 0 || p.strideW == 0 || p.dilationH == 0 || p.dilationW == 0 || p.groups == 0 ||
-      p.C % p.groups != 0 || p.outC % p.groups != 0 || (p.act != 0 && p.act != 1))
+      p.C % p.groups != 0 || p.outC % p.groups != 0 || !act_code_valid(p.act))
     return false;
   const size_t eff_h = p.dilationH * (p.kH - 1) + 1, eff_w = p.dilationW * (p.kW - 1) + 1;
   const size_t in_h = p.H + p.padTop + p.padBottom, in_w = p.W + p.padLeft + p.padRight;
@@ -125,7 +139,19 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     GemmEpilogue ep;
     ep.row_bias = bias ? bias + g * Mg : nullptr;
     ep.act = p.act == 1 ? GemmAct::kRelu : GemmAct::kNone;
-    if (pointwise) return gemm_packed_a(packed[g], OHW, xg, HW, false, og, OHW, ep, threads);
+    // Activations other than ReLU: over the group's finished output.
+    const auto post = [&](Status st) {
+      if (st == Status::kOk && p.act > 1) {
+        if (threads)
+          parallel_for(Mg, std::max<size_t>(1, (size_t{1} << 15) / OHW), [&](size_t b, size_t e) {
+            apply_act(p.act, p.act_alpha, p.act_beta, og + b * OHW, (e - b) * OHW);
+          });
+        else
+          apply_act(p.act, p.act_alpha, p.act_beta, og, Mg * OHW);
+      }
+      return st;
+    };
+    if (pointwise) return post(gemm_packed_a(packed[g], OHW, xg, HW, false, og, OHW, ep, threads));
     const size_t sH = p.strideH, sW = p.strideW;
     const size_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
     const size_t Hq = (Hp + sH - 1) / sH, Wq = (Wp + sW - 1) / sW, plane = Hq * Wq;
@@ -198,7 +224,7 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     PaddedRows pr{xp, offs};
     GemmBPacker bp{pack_padded_rows, &pr};
     const Status s = gemm_packed_a_custom_b(packed[g], Np, bp, cdst, Wq != OW ? Np : OHW, ep, threads);
-    if (s != Status::kOk || Wq == OW) return s;
+    if (s != Status::kOk || Wq == OW) return post(s);
     auto copy_out = [&](size_t m_begin, size_t m_end) {
       for (size_t m = m_begin; m < m_end; ++m)
         for (size_t oh = 0; oh < OH; ++oh)
@@ -209,7 +235,7 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
                    [&](size_t b, size_t e) { copy_out(b, e); });
     else
       copy_out(0, Mg);
-    return Status::kOk;
+    return post(Status::kOk);
   };
 
   const double per_job = static_cast<double>(Mg) * static_cast<double>(OHW) * static_cast<double>(Kg);

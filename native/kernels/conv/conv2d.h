@@ -6,7 +6,7 @@
 // im2col per image and group: the GEMM packs its [C/g*kH*kW, OH*OW] B panels straight from a
 // zero-padded, stride-phase-split copy of the image (one contiguous copy per panel row, see
 // conv2d.cc), never materialising the column matrix. Bias and ReLU are fused into the GEMM
-// epilogue. Results do not depend on the thread count.
+// epilogue; other activations run over each finished output block. Results do not depend on the thread count.
 #pragma once
 #include <cstddef>
 
@@ -21,11 +21,14 @@ struct Conv2dParams {
   size_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
   size_t dilationH = 1, dilationW = 1;
   size_t groups = 1;
-  int act = 0;  // 0 none, 1 relu
+  // Activation after bias (and residual): 0 none, 1 + UnaryKind otherwise (act/unary.h, 1 relu),
+  // with that kind's parameters.
+  int act = 0;
+  float act_alpha = 0.0f, act_beta = 0.0f;
 };
 
 // False when a parameter is out of range (zero size/stride/dilation/groups, groups not dividing C
-// and outC, act not 0/1) or the output would be empty.
+// and outC, act not a valid code) or the output would be empty.
 bool conv2d_output_size(const Conv2dParams& p, size_t* oh, size_t* ow);
 
 Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* out);

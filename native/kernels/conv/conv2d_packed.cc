@@ -11,6 +11,7 @@
 #include "core/scratch.h"
 #include "core/shape.h"
 #include "core/thread_pool.h"
+#include "kernels/act/unary.h"
 #include "kernels/conv/conv2d_packed_ukernel.h"
 #include "kernels/conv/panel_gemm.h"
 
@@ -175,6 +176,11 @@ void run_task(const Plan& pl, const Conv2dParams& p, const float* xn, const floa
       }
     }
   }
+  if (p.act > 1) {  // ReLU is in the tile epilogue; other activations over the finished block
+    const size_t q0 = mp0 * mr, q1 = std::min(pl.OHW, mp1 * mr);
+    for (size_t c = np0 * cfg.nr, c1 = std::min(p.outC, np1 * cfg.nr); c < c1; ++c)
+      apply_act(p.act, p.act_alpha, p.act_beta, out_n + c * pl.OHW + q0, q1 - q0);
+  }
 }
 
 }  // namespace
@@ -278,6 +284,8 @@ Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const flo
         a.out = out + n * out_img + oh * OW;
         a.residual = residual ? residual + n * out_img + oh * OW : nullptr;
         fn(a);
+        if (p.act > 1)
+          for (size_t c = 0; c < p.outC; ++c) apply_act(p.act, p.act_alpha, p.act_beta, a.out + c * OHW, OW);
       }
     }
   });

@@ -7,7 +7,6 @@ namespace simdcnn {
 namespace {
 struct Avx2Vec {
   static constexpr int64_t kWidth = 8;
-  static constexpr bool kHasS2 = true;
   using Vec = __m256;
   static Vec set1(float v) { return _mm256_set1_ps(v); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
@@ -19,17 +18,20 @@ struct Avx2Vec {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), _MM_SHUFFLE(3, 1, 2, 0)));
   }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-  static Vec relu(Vec v) { return _mm256_max_ps(_mm256_setzero_ps(), v); }  // keeps NaN
-  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
   static __m256i lanes(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
   static Vec load_n(const float* p, int64_t n) { return _mm256_maskload_ps(p, lanes(n)); }
+  static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  static Vec min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
   static void store_n(float* p, Vec v, int64_t n) { _mm256_maskstore_ps(p, lanes(n), v); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 };
 }  // namespace
 
-void depthwise_plane_avx2(const DwPlaneArgs& a) { dw_detail::depthwise_plane<Avx2Vec>(a); }
+void depthwise_planes_avx2(const DwArgs& a, size_t t0, size_t t1, float* scratch) {
+  dw_detail::depthwise_planes<Avx2Vec>(a, t0, t1, scratch);
+}
 
 }  // namespace simdcnn
 #endif

@@ -12,7 +12,6 @@ namespace simdcnn {
 namespace {
 struct Avx512Vec {
   static constexpr int64_t kWidth = 16;
-  static constexpr bool kHasS2 = true;
   using Vec = __m512;
   static Vec set1(float v) { return _mm512_set1_ps(v); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
@@ -21,15 +20,18 @@ struct Avx512Vec {
     return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
   }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
-  static Vec relu(Vec v) { return _mm512_max_ps(_mm512_setzero_ps(), v); }  // keeps NaN
-  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
   static __mmask16 lanes(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
   static Vec load_n(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(lanes(n), p); }
+  static Vec max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+  static Vec min(Vec a, Vec b) { return _mm512_min_ps(a, b); }
   static void store_n(float* p, Vec v, int64_t n) { _mm512_mask_storeu_ps(p, lanes(n), v); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 };
 }  // namespace
 
-void depthwise_plane_avx512(const DwPlaneArgs& a) { dw_detail::depthwise_plane<Avx512Vec>(a); }
+void depthwise_planes_avx512(const DwArgs& a, size_t t0, size_t t1, float* scratch) {
+  dw_detail::depthwise_planes<Avx512Vec>(a, t0, t1, scratch);
+}
 
 }  // namespace simdcnn
 #endif

@@ -1,18 +1,16 @@
-// The depthwise plane loop, shared by the per-ISA files and instantiated there with that ISA's
-// vector type V. Interior columns (every tap inside the input row) are computed a vector of
-// outputs at a time with all kH*kW taps accumulated in a register and one store; border columns
-// and other strides go through the per-element loop. Both accumulate bias first, then taps in
-// (kh, kw) order. Included only by depthwise_*.cc.
+// The depthwise loops (see depthwise.h), shared by the per-ISA files and instantiated there with
+// that ISA's vector type V. Included only by depthwise_*.cc.
 //
-// V provides: kWidth; Vec; set1(float); load(const float*) (kWidth consecutive floats);
-// load_s2(const float*) (kWidth floats at stride 2, reading 2*kWidth); fma(a, b, c) = a*b + c;
-// relu(Vec) (NaN-preserving); store(float*, Vec); kHasS2 (load_s2 usable); load_n / store_n
-// (the first n < kWidth lanes only, nothing read or written past them).
+// V provides: kWidth; Vec; set1(float); load(const float*) (kWidth consecutive floats, unaligned);
+// fma(a, b, c) = a*b + c; max(a, b), min(a, b) (b when either is NaN); store(float*, Vec);
+// load_n(const float*, n), store_n(float*, Vec, n) (the first n <= kWidth lanes only; load_n zeros
+// the others); load_s2(const float*) (the even elements of the 2*kWidth floats at p).
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
+#include <cstring>
 
+#include "kernels/act/unary.h"
 #include "kernels/conv/depthwise.h"
 
 namespace simdcnn {
@@ -20,165 +18,133 @@ namespace dw_detail {
 // Internal linkage: compiled once per ISA with different -m flags (see elementwise/vec.h).
 namespace {
 
-// a / b for a >= 0, b >= 1, skipping the (slow) division in the common b == 1 case.
-inline int64_t div_pos(int64_t a, int64_t b) { return b == 1 ? a : a / b; }
+// Columns [x0, x1) of phase column pw whose input column x*sW + pw - pL lies inside [0, W).
+struct PhaseCols {
+  size_t x0, x1;
+};
 
-// Stride 1, dilation 1, small planes (MobileNet's 28x28 down to 7x7, where a row is shorter than
-// the vector loop's 4 registers and most outputs would take the per-element border path): the
-// plane is copied once into a zero-padded [Hp, Wp] buffer (Wp = W + pL + pR = OW + kW - 1), and
-// the convolution becomes 1-D over the flattened buffer, out[i] = bias + sum k[kh, kw] *
-// xp[i + kh*Wp + kw] for i = oh*Wp + ow: every tap is one contiguous vector load, with no border
-// cases; the kW - 1 columns per row past OW are computed and dropped. Same order as the other
-// paths (bias, then taps in (kh, kw) order; a padded tap adds w * 0). Works on the stack: false
-// when the plane does not fit kFlatFloats.
-constexpr size_t kFlatFloats = 4096;
-
+// Copies plane `in`'s input rows of output rows [oh0, oh0 + rows) into the phase planes of xp,
+// zeros outside the input. Rows are written a vector at a time: a row's zeroing may run up to a
+// vector past its end, into the next row (written after it) or the zeroed slack after the planes.
 template <class V>
-inline bool depthwise_plane_flat(const DwPlaneArgs& a) {
-  const size_t W = a.W, H = a.H, kH = a.kH, kW = a.kW, OH = a.OH, OW = a.OW;
-  const size_t Wp = OW + kW - 1, Hp = OH + kH - 1;
-  const size_t vw = static_cast<size_t>(V::kWidth);
-  if (a.pL + W > Wp || a.pT + H > Hp) return false;  // cannot happen for a valid geometry
-  const size_t n_out = OH * Wp;
-  // Vectors of taps read up to Hp*Wp + kW + vw - 3; vector stores write up to n_out + vw - 1.
-  const size_t n_in = Hp * Wp + kW + vw;
-  if (n_in + n_out + vw > kFlatFloats) return false;
-  alignas(64) float buf[kFlatFloats];
-  float* xp = buf;
-  float* yp = buf + n_in;
-  for (size_t r = 0; r < Hp; ++r) {
-    float* row = xp + r * Wp;
-    if (r < a.pT || r - a.pT >= H) {
-      for (size_t c = 0; c < Wp; ++c) row[c] = 0.0f;
-      continue;
-    }
-    const float* src = a.in + (r - a.pT) * W;
-    for (size_t c = 0; c < a.pL; ++c) row[c] = 0.0f;
-    for (size_t c = 0; c < W; ++c) row[a.pL + c] = src[c];
-    for (size_t c = a.pL + W; c < Wp; ++c) row[c] = 0.0f;
-  }
-  for (size_t i = Hp * Wp; i < n_in; ++i) xp[i] = 0.0f;
-
-  auto block = [&](size_t i, auto u_const) {
-    constexpr int U = decltype(u_const)::value;
-    typename V::Vec acc[U];
-    for (int u = 0; u < U; ++u) acc[u] = V::set1(a.bias);
-    for (size_t kh = 0; kh < kH; ++kh) {
-      const float* row = xp + i + kh * Wp;
-      for (size_t kw = 0; kw < kW; ++kw) {
-        const typename V::Vec wv = V::set1(a.k[kh * kW + kw]);
-        for (int u = 0; u < U; ++u) acc[u] = V::fma(wv, V::load(row + kw + u * vw), acc[u]);
+inline void fill_band(const DwArgs& a, const DwBand& b, const PhaseCols* cols, const float* in, size_t oh0,
+                      size_t rows, float* xp) {
+  constexpr size_t vw = static_cast<size_t>(V::kWidth);
+  const size_t plane = b.Hq * b.Wq;
+  const int64_t H = static_cast<int64_t>(a.H), W = static_cast<int64_t>(a.W);
+  const size_t hq = rows + b.qh;
+  const typename V::Vec zero = V::set1(0.0f);
+  for (size_t ph = 0; ph < a.sH; ++ph)
+    for (size_t pw = 0; pw < a.sW; ++pw) {
+      float* dst = xp + (ph * a.sW + pw) * plane;
+      const size_t xa = cols[pw].x0, xb = cols[pw].x1;
+      for (size_t y = 0; y < hq; ++y) {
+        float* row = dst + y * b.Wq;
+        for (size_t x = 0; x < b.Wq; x += vw) V::store(row + x, zero);
+        const int64_t iy = static_cast<int64_t>((oh0 + y) * a.sH + ph) - static_cast<int64_t>(a.pT);
+        if (iy < 0 || iy >= H || xa == xb) continue;
+        const float* src = in + iy * W + (xa * a.sW + pw - a.pL);
+        float* d = row + xa;
+        const size_t len = xb - xa;
+        if (a.sW == 1) {
+          size_t j = 0;
+          for (; j + vw <= len; j += vw) V::store(d + j, V::load(src + j));
+          if (j < len) V::store_n(d + j, V::load_n(src + j, static_cast<int64_t>(len - j)), static_cast<int64_t>(len - j));
+        } else if (a.sW == 2) {
+          // Vectors while their 2*vw reads stay inside the input row (src + 2j < row end).
+          const size_t avail = static_cast<size_t>(W) - (xa * 2 + pw - a.pL);
+          size_t j = 0;
+          for (; j + vw <= len && 2 * (j + vw) <= avail; j += vw) V::store(d + j, V::load_s2(src + 2 * j));
+          for (; j < len; ++j) d[j] = src[2 * j];
+        } else {
+          for (size_t j = 0; j < len; ++j) d[j] = src[j * a.sW];
+        }
       }
     }
-    for (int u = 0; u < U; ++u) {
-      if (a.relu) acc[u] = V::relu(acc[u]);
-      V::store(yp + i + u * vw, acc[u]);
-    }
+}
+
+// Output rows [oh0, oh0 + rows) of plane `out` from the band's planes: taps[t] points at tap t's
+// first input of the band, k at the plane's kH*kW weights; yp: b.rows * b.Wq + kDwSlack floats
+// for narrow planes. KH, KW > 0: the kernel size, known at compile time; 0: a.kH, a.kW.
+template <class V, int KH, int KW>
+inline void band_rows(const DwArgs& a, const DwBand& b, const float* const* taps, const float* k, float bias_v,
+                      float* yp, float* out, size_t oh0, size_t rows) {
+  constexpr size_t vw = static_cast<size_t>(V::kWidth);
+  const size_t n_taps = KH > 0 ? static_cast<size_t>(KH * KW) : a.kH * a.kW;
+  // A fixed-size kernel's tap pointers in locals (registers), not reloaded for every vector.
+  const float* local[KH > 0 ? KH * KW : 1];
+  if (KH > 0) {
+    for (size_t t = 0; t < n_taps; ++t) local[t] = taps[t];
+    taps = local;
+  }
+  const typename V::Vec bias = V::set1(bias_v), lo = V::set1(a.lo), hi = V::set1(a.hi);
+  auto one = [&](size_t i) {
+    typename V::Vec acc = bias;
+    for (size_t t = 0; t < n_taps; ++t) acc = V::fma(V::set1(k[t]), V::load(taps[t] + i), acc);
+    return V::min(hi, V::max(lo, acc));
   };
-  size_t i = 0;
-  for (; i + 4 * vw <= n_out; i += 4 * vw) block(i, std::integral_constant<int, 4>());
-  for (; i < n_out; i += vw) block(i, std::integral_constant<int, 1>());
-  for (size_t oh = 0; oh < OH; ++oh)
-    for (size_t ow = 0; ow < OW; ++ow) a.out[oh * OW + ow] = yp[oh * Wp + ow];
-  return true;
+  const size_t OW = a.OW;
+  if (OW < vw) {
+    for (size_t i = 0; i < rows * b.Wq; i += vw) V::store(yp + i, one(i));
+    for (size_t r = 0; r < rows; ++r)
+      V::store_n(out + (oh0 + r) * OW, V::load(yp + r * b.Wq), static_cast<int64_t>(OW));
+    return;
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    float* o = out + (oh0 + r) * OW;
+    const size_t i0 = r * b.Wq;
+    size_t ow = 0;
+    for (; ow + vw <= OW; ow += vw) V::store(o + ow, one(i0 + ow));
+    if (ow < OW) V::store_n(o + ow, one(i0 + ow), static_cast<int64_t>(OW - ow));
+  }
 }
 
 template <class V>
-inline void depthwise_plane(const DwPlaneArgs& a) {
-  if (a.sH == 1 && a.sW == 1 && a.dH == 1 && a.dW == 1 && a.OW <= 32 && depthwise_plane_flat<V>(a)) return;
-  const int64_t H = static_cast<int64_t>(a.H), W = static_cast<int64_t>(a.W);
-  const int64_t OW = static_cast<int64_t>(a.OW), sW = static_cast<int64_t>(a.sW);
-  const int64_t kH = static_cast<int64_t>(a.kH), kW = static_cast<int64_t>(a.kW);
-  const int64_t dH = static_cast<int64_t>(a.dH), dW = static_cast<int64_t>(a.dW);
-  const int64_t pT = static_cast<int64_t>(a.pT), pL = static_cast<int64_t>(a.pL);
-
-  // Interior: ow*sW - pL >= 0 and ow*sW - pL + (kW-1)*dW <= W-1; load_s2 also reads the odd
-  // element after the last tap, so for stride 2 that one must be inside the row as well.
-  int64_t ow_lo = (pL + sW - 1) / sW;
-  const int64_t last = W - 1 - (kW - 1) * dW + pL - (sW == 2 ? 1 : 0);
-  int64_t ow_hi = last >= 0 ? last / sW + 1 : 0;
-  if (ow_hi > OW) ow_hi = OW;
-  if (ow_lo > ow_hi) ow_lo = ow_hi;
-  const bool vector_ok = sW == 1 || (sW == 2 && V::kHasS2);
-  if (!vector_ok) ow_lo = ow_hi = 0;  // everything through the element loop
-
-  for (int64_t oh = 0; oh < static_cast<int64_t>(a.OH); ++oh) {
-    float* o = a.out + oh * OW;
-    const int64_t ih0 = oh * static_cast<int64_t>(a.sH) - pT;
-    // Valid kernel rows: 0 <= ih0 + kh*dH < H.
-    int64_t kh_lo = ih0 >= 0 ? 0 : div_pos(-ih0 + dH - 1, dH);
-    int64_t kh_hi = H - 1 - ih0 >= 0 ? div_pos(H - 1 - ih0, dH) + 1 : 0;
-    if (kh_hi > kH) kh_hi = kH;
-    if (kh_lo > kh_hi) kh_lo = kh_hi;
-
-    auto element = [&](int64_t ow) {
-      float acc = a.bias;
-      const int64_t iw0 = ow * sW - pL;
-      // Valid taps: 0 <= iw0 + kw*dW < W.
-      const int64_t kw_lo = iw0 >= 0 ? 0 : div_pos(-iw0 + dW - 1, dW);
-      int64_t kw_hi = W - 1 - iw0 >= 0 ? div_pos(W - 1 - iw0, dW) + 1 : 0;
-      if (kw_hi > kW) kw_hi = kW;
-      for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-        const float* row = a.in + (ih0 + kh * dH) * W + iw0;
-        const float* wk = a.k + kh * kW;
-        for (int64_t kw = kw_lo; kw < kw_hi; ++kw) acc += wk[kw] * row[kw * dW];
-      }
-      if (a.relu && acc < 0.0f) acc = 0.0f;
-      o[ow] = acc;
-    };
-    // U*kWidth outputs from ow: U independent accumulator chains hide the FMA latency.
-    auto block = [&](int64_t ow, auto u_const) {
-      constexpr int U = decltype(u_const)::value;
-      typename V::Vec acc[U];
-      for (int u = 0; u < U; ++u) acc[u] = V::set1(a.bias);
-      const int64_t iw0 = ow * sW - pL;
-      for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-        const float* row = a.in + (ih0 + kh * dH) * W + iw0;
-        const float* wk = a.k + kh * kW;
-        for (int64_t kw = 0; kw < kW; ++kw) {
-          const typename V::Vec wv = V::set1(wk[kw]);
-          const float* r = row + kw * dW;
-          if (sW == 1) {
-            for (int u = 0; u < U; ++u) acc[u] = V::fma(wv, V::load(r + u * V::kWidth), acc[u]);
-          } else {
-            for (int u = 0; u < U; ++u) acc[u] = V::fma(wv, V::load_s2(r + 2 * u * V::kWidth), acc[u]);
-          }
-        }
-      }
-      for (int u = 0; u < U; ++u) {
-        if (a.relu) acc[u] = V::relu(acc[u]);
-        V::store(o + ow + u * V::kWidth, acc[u]);
-      }
-    };
-    // The first n < kWidth outputs from ow (stride 1).
-    auto partial = [&](int64_t ow, int64_t n) {
-      typename V::Vec acc = V::set1(a.bias);
-      const int64_t iw0 = ow - pL;
-      for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-        const float* row = a.in + (ih0 + kh * dH) * W + iw0;
-        const float* wk = a.k + kh * kW;
-        for (int64_t kw = 0; kw < kW; ++kw) acc = V::fma(V::set1(wk[kw]), V::load_n(row + kw * dW, n), acc);
-      }
-      if (a.relu) acc = V::relu(acc);
-      V::store_n(o + ow, acc, n);
-    };
-
-    int64_t ow = 0;
-    for (; ow < ow_lo; ++ow) element(ow);
-    for (; ow + 4 * V::kWidth <= ow_hi; ow += 4 * V::kWidth) block(ow, std::integral_constant<int, 4>());
-    for (; ow + V::kWidth <= ow_hi; ow += V::kWidth) block(ow, std::integral_constant<int, 1>());
-    if (ow < ow_hi) {
-      if (sW == 1) {
-        partial(ow, ow_hi - ow);
-      } else if (ow_hi - V::kWidth >= ow_lo) {
-        // Overlaps the previous vector, recomputing identical values.
-        block(ow_hi - V::kWidth, std::integral_constant<int, 1>());
-      } else {
-        for (; ow < ow_hi; ++ow) element(ow);
-      }
-      ow = ow_hi;
+inline void depthwise_planes(const DwArgs& a, size_t t0, size_t t1, float* scratch) {
+  static_assert(static_cast<size_t>(V::kWidth) <= kDwSlack, "kDwSlack covers a vector");
+  const DwBand b = dw_band(a);
+  const float** taps = reinterpret_cast<const float**>(scratch);
+  float* xp = scratch + b.header_floats;
+  float* yp = xp + b.in_floats;
+  const size_t plane = b.Hq * b.Wq;
+  // Past the last plane: floats the last vector of a row may read but never keeps (fill_band
+  // never writes them).
+  std::memset(xp + b.phases * plane, 0, (b.in_floats - b.phases * plane) * sizeof(float));
+  // Tap (kh, kw): kh*dH = qh*sH + ph, kw*dW = qw*sW + pw reads phase (ph, pw) at row qh, column qw.
+  for (size_t kh = 0, t = 0; kh < a.kH; ++kh)
+    for (size_t kw = 0; kw < a.kW; ++kw, ++t) {
+      const size_t ph = kh * a.dH % a.sH, qh = kh * a.dH / a.sH, pw = kw * a.dW % a.sW, qw = kw * a.dW / a.sW;
+      taps[t] = xp + (ph * a.sW + pw) * plane + qh * b.Wq + qw;
     }
-    for (; ow < OW; ++ow) element(ow);
+  // Per phase column pw: the columns whose input column x*sW + pw - pL lies inside [0, W).
+  PhaseCols* cols = reinterpret_cast<PhaseCols*>(taps + a.kH * a.kW);
+  const int64_t W = static_cast<int64_t>(a.W), sW = static_cast<int64_t>(a.sW), pL = static_cast<int64_t>(a.pL);
+  for (size_t pw = 0; pw < a.sW; ++pw) {
+    const int64_t p = static_cast<int64_t>(pw);
+    const int64_t x0 = p >= pL ? 0 : (pL - p + sW - 1) / sW;
+    const int64_t lim = W - 1 + pL - p;
+    const int64_t x1 = std::min<int64_t>(lim >= 0 ? lim / sW + 1 : 0, static_cast<int64_t>(b.Wq));
+    cols[pw] = PhaseCols{static_cast<size_t>(std::min(x0, x1)), static_cast<size_t>(x1)};
+  }
+  const size_t outC = a.C * a.mult, kk = a.kH * a.kW, OHW = a.OH * a.OW;
+  for (size_t t = t0; t < t1; ++t) {
+    const size_t n = t / outC, oc = t % outC;
+    const float* in = a.x + (n * a.C + oc / a.mult) * a.H * a.W;
+    const float* k = a.w + oc * kk;
+    const float bias = a.bias ? a.bias[oc] : 0.0f;
+    float* out = a.out + t * OHW;
+    for (size_t oh0 = 0; oh0 < a.OH; oh0 += b.rows) {
+      const size_t rows = std::min(b.rows, a.OH - oh0);
+      fill_band<V>(a, b, cols, in, oh0, rows, xp);
+      if (a.kH == 3 && a.kW == 3) {
+        band_rows<V, 3, 3>(a, b, taps, k, bias, yp, out, oh0, rows);
+      } else if (a.kH == 5 && a.kW == 5) {
+        band_rows<V, 5, 5>(a, b, taps, k, bias, yp, out, oh0, rows);
+      } else {
+        band_rows<V, 0, 0>(a, b, taps, k, bias, yp, out, oh0, rows);
+      }
+    }
+    apply_act(a.act, a.act_alpha, a.act_beta, out, OHW);
   }
 }
 

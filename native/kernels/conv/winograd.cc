@@ -12,6 +12,7 @@
 #include "core/scratch.h"
 #include "core/shape.h"
 #include "core/thread_pool.h"
+#include "kernels/act/unary.h"
 #include "kernels/conv/panel_gemm.h"
 #include "kernels/gemm/gemm.h"
 
@@ -273,9 +274,9 @@ float winograd_weight_at(const Conv2dParams& p, const float* u, size_t e, size_t
   return panel_element(u + kHeaderFloats + e * panel_floats(p.C, p.outC), p.C, p.outC, oc, c);
 }
 
-Status conv2d_winograd_tuned(const Conv2dParams& p, const float* x, const float* u, const float* bias,
-                             const float* residual, float* out, const WinogradTuning& tuning) {
-  if (!winograd_applicable(p) || !x || !u || !out) return Status::kInvalidArgument;
+namespace {
+Status winograd_relu_epilogue(const Conv2dParams& p, const float* x, const float* u, const float* bias,
+                              const float* residual, float* out, const WinogradTuning& tuning) {
   const int m = winograd_weights_tile(p, u);
   if (m == 0) return Status::kInvalidArgument;
   size_t OH = 0, OW = 0;
@@ -341,6 +342,22 @@ Status conv2d_winograd_tuned(const Conv2dParams& p, const float* x, const float*
       }
   });
   return failed.load() ? Status::kOutOfMemory : Status::kOk;
+}
+}  // namespace
+
+// ReLU is applied by the output transform; other activations (rare after a 3x3 stride-1
+// convolution) in one pass over the finished output, as tiles of several threads share rows.
+Status conv2d_winograd_tuned(const Conv2dParams& p, const float* x, const float* u, const float* bias,
+                             const float* residual, float* out, const WinogradTuning& tuning) {
+  if (!winograd_applicable(p) || !x || !u || !out) return Status::kInvalidArgument;
+  const Status s = winograd_relu_epilogue(p, x, u, bias, residual, out, tuning);
+  if (s != Status::kOk || p.act <= 1) return s;
+  size_t OH = 0, OW = 0;
+  conv2d_output_size(p, &OH, &OW);
+  parallel_for(p.N * p.outC * OH * OW, size_t{1} << 15, [&](size_t b, size_t e) {
+    apply_act(p.act, p.act_alpha, p.act_beta, out + b, e - b);
+  });
+  return Status::kOk;
 }
 
 Status conv2d_winograd(const Conv2dParams& p, const float* x, const float* u, const float* bias,

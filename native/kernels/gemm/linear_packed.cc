@@ -8,6 +8,7 @@
 
 #include "core/dispatch.h"
 #include "core/thread_pool.h"
+#include "kernels/act/unary.h"
 #include "kernels/gemm/gemm.h"
 
 namespace simdcnn {
@@ -40,15 +41,18 @@ void copy_packed_b(const void* ctx, size_t k0, size_t kc, size_t n0, size_t nc, 
     std::memcpy(dst + (j0 / nr) * kc * nr, b.packed + ((n0 + j0) / nr) * b.K * nr + k0 * nr, kc * nr * sizeof(float));
 }
 
-void bias_act(size_t rows, size_t cols, const float* b, bool relu, float* y, size_t ldy) {
-  if (!b && !relu) return;
-  for (size_t r = 0; r < rows; ++r)
-    for (size_t j = 0; j < cols; ++j) {
-      float v = y[r * ldy + j];
-      if (b) v += b[j];
-      if (relu && v < 0.0f) v = 0.0f;  // NaN propagates, as the GEMM epilogue
-      y[r * ldy + j] = v;
-    }
+void bias_act(size_t rows, size_t cols, const float* b, int act, float alpha, float beta, float* y, size_t ldy) {
+  const bool relu = act == 1;
+  if (b || relu)
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t j = 0; j < cols; ++j) {
+        float v = y[r * ldy + j];
+        if (b) v += b[j];
+        if (relu && v < 0.0f) v = 0.0f;  // NaN propagates, as the GEMM epilogue
+        y[r * ldy + j] = v;
+      }
+  if (act > 1)
+    for (size_t r = 0; r < rows; ++r) apply_act(act, alpha, beta, y + r * ldy, cols);
 }
 
 }  // namespace
@@ -77,9 +81,9 @@ Status linear_pack_weights(size_t inF, size_t outF, const float* w, float* packe
 }
 
 Status linear_packed(size_t N, size_t inF, size_t outF, const float* x, const float* packed, const float* b,
-                     bool relu, float* out) {
+                     int act, float act_alpha, float act_beta, float* out) {
   if (N == 0 || outF == 0) return Status::kOk;
-  if (!x || !packed || !out || inF == 0) return Status::kInvalidArgument;
+  if (!x || !packed || !out || inF == 0 || !act_code_valid(act)) return Status::kInvalidArgument;
   const size_t nr = gemm_active_nr(), panels = (outF + nr - 1) / nr;
   if (N <= kPanelMaxBatch) {
     const int isa = static_cast<int>(active_isa());
@@ -90,7 +94,7 @@ Status linear_packed(size_t N, size_t inF, size_t outF, const float* x, const fl
       for (size_t p = p0; p < p1; ++p) {
         const size_t cols = std::min(nr, outF - p * nr);
         fn(inF, N, x, inF, packed + p * inF * nr, out + p * nr, outF, cols);
-        bias_act(N, cols, b ? b + p * nr : nullptr, relu, out + p * nr, outF);
+        bias_act(N, cols, b ? b + p * nr : nullptr, act, act_alpha, act_beta, out + p * nr, outF);
       }
     });
     return Status::kOk;
@@ -102,8 +106,13 @@ Status linear_packed(size_t N, size_t inF, size_t outF, const float* x, const fl
   GemmBPacker bp{copy_packed_b, &pb};
   GemmEpilogue ep;
   ep.col_bias = b;
-  ep.act = relu ? GemmAct::kRelu : GemmAct::kNone;
-  return gemm_packed_a_custom_b(pa, outF, bp, out, outF, ep, true);
+  ep.act = act == 1 ? GemmAct::kRelu : GemmAct::kNone;
+  const Status st = gemm_packed_a_custom_b(pa, outF, bp, out, outF, ep, true);
+  if (st == Status::kOk && act > 1)
+    parallel_for(N, std::max<size_t>(1, (size_t{1} << 15) / outF), [&](size_t r0, size_t r1) {
+      apply_act(act, act_alpha, act_beta, out + r0 * outF, (r1 - r0) * outF);
+    });
+  return st;
 }
 
 }  // namespace simdcnn

@@ -17,9 +17,10 @@ size_t linear_packed_size(size_t inF, size_t outF);
 
 Status linear_pack_weights(size_t inF, size_t outF, const float* w, float* packed);
 
-// out[N, outF] = act(x[N, inF] * W^T + b); b may be null; relu: max(0, .).
+// out[N, outF] = act(x[N, inF] * W^T + b); b may be null; act: a code of act/unary.h (0 none,
+// 1 relu, ...) with its parameters.
 Status linear_packed(size_t N, size_t inF, size_t outF, const float* x, const float* packed, const float* b,
-                     bool relu, float* out);
+                     int act, float act_alpha, float act_beta, float* out);
 
 // Rows [0, rows) (rows <= 4) of one panel: y[r*ldy + j] = sum_k x[r*ldx + k] * panel[k*NR + j] for
 // j < cols (<= NR). Per ISA; NR is the ISA's GEMM NR.
