@@ -501,9 +501,9 @@ TEST_CASE("softmax / logSoftmax vs reference") {
 // ---------------------------------------------------------------- elementwise
 
 TEST_CASE("binary vs reference") {
-  for (int64_t C : {1, 3, 17}) {
+  for (int64_t C : {1, 3, 17, 384}) {  // 384: rows of b along the last axis (inner 1), vector width and tails
     for (int64_t inner : {1, 5, 16, 49}) {
-      const int64_t N = 2;
+      const int64_t N = C == 384 && inner == 1 ? 300 : 2;
       const size_t n = static_cast<size_t>(N * C * inner);
       const auto a = random_vec(n, static_cast<uint32_t>(C * 100 + inner));
       const auto b = random_vec(n, static_cast<uint32_t>(C * 200 + inner), 0.5f, 2.0f);

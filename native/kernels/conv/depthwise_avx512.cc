@@ -19,6 +19,12 @@ struct Avx512Vec {
     const __m512i idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
   }
+  // load_s2 of the first n floats at p only (others read as 0; nothing past them is touched).
+  static Vec load_s2_n(const float* p, int64_t n) {
+    const __m512i idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const int64_t n0 = n < 0 ? 0 : n > 16 ? 16 : n, n1 = n < 16 ? 0 : n > 32 ? 16 : n - 16;
+    return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lanes(n0), p), idx, _mm512_maskz_loadu_ps(lanes(n1), p + 16));
+  }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
   static __mmask16 lanes(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
   static Vec load_n(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(lanes(n), p); }

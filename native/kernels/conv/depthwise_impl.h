@@ -4,8 +4,10 @@
 // V provides: kWidth; Vec; set1(float); load(const float*) (kWidth consecutive floats, unaligned);
 // fma(a, b, c) = a*b + c; max(a, b), min(a, b) (b when either is NaN); store(float*, Vec);
 // load_n(const float*, n), store_n(float*, Vec, n) (the first n <= kWidth lanes only; load_n zeros
-// the others); load_s2(const float*) (the even elements of the 2*kWidth floats at p).
+// the others); load_s2(const float*) (the even elements of the 2*kWidth floats at p); load_s2_n(p, n)
+// (the same from the first n floats at p only, the rest as zeros).
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -51,11 +53,15 @@ inline void fill_band(const DwArgs& a, const DwBand& b, const PhaseCols* cols, c
           for (; j + vw <= len; j += vw) V::store(d + j, V::load(src + j));
           if (j < len) V::store_n(d + j, V::load_n(src + j, static_cast<int64_t>(len - j)), static_cast<int64_t>(len - j));
         } else if (a.sW == 2) {
-          // Vectors while their 2*vw reads stay inside the input row (src + 2j < row end).
-          const size_t avail = static_cast<size_t>(W) - (xa * 2 + pw - a.pL);
+          // Whole vectors while their 2*vw reads stay inside the input row (avail floats from
+          // src), then masked ones: rows of 7 to 14 are most of a stride-2 layer's planes.
+          const int64_t avail = W - static_cast<int64_t>(xa * 2 + pw - a.pL);
           size_t j = 0;
-          for (; j + vw <= len && 2 * (j + vw) <= avail; j += vw) V::store(d + j, V::load_s2(src + 2 * j));
-          for (; j < len; ++j) d[j] = src[2 * j];
+          for (; j + vw <= len && static_cast<int64_t>(2 * (j + vw)) <= avail; j += vw)
+            V::store(d + j, V::load_s2(src + 2 * j));
+          for (; j < len; j += vw)
+            V::store_n(d + j, V::load_s2_n(src + 2 * j, avail - static_cast<int64_t>(2 * j)),
+                       static_cast<int64_t>(std::min(vw, len - j)));
         } else {
           for (size_t j = 0; j < len; ++j) d[j] = src[j * a.sW];
         }

@@ -8,6 +8,7 @@ struct ScalarVec {
   static Vec set1(float v) { return v; }
   static Vec load(const float* p) { return *p; }
   static Vec load_s2(const float* p) { return *p; }
+  static Vec load_s2_n(const float* p, int64_t n) { return n > 0 ? *p : 0.0f; }
   static Vec fma(Vec a, Vec b, Vec c) { return a * b + c; }
   // b when either is NaN, as the x86 max/min instructions.
   static Vec load_n(const float* p, int64_t) { return *p; }  // n is 1: kWidth is 1

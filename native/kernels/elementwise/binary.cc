@@ -1,5 +1,7 @@
 #include "kernels/elementwise/binary.h"
 
+#include <algorithm>
+
 #include "core/arch.h"
 #include "core/dispatch.h"
 #include "core/shape.h"
@@ -37,6 +39,15 @@ Status binary(const float* a, const float* b, float* y, int64_t N, int64_t C, in
     return Status::kOk;
   }
   const size_t in = static_cast<size_t>(inner);
+  const size_t cs = static_cast<size_t>(C);
+  if (in == 1) {
+    // b along the last axis ([N, H, W, C] by [C], channels-last LayerNorm's scale and shift): each
+    // row of a against the whole of b, instead of one call per element.
+    parallel_for(static_cast<size_t>(N), std::max<size_t>(1, kBinaryGrain / cs), [&](size_t lo, size_t hi) {
+      for (size_t n = lo; n < hi; ++n) fn(a + n * cs, b, y + n * cs, cs, kind, false);
+    });
+    return Status::kOk;
+  }
   const size_t grain = in >= kBinaryGrain ? 1 : kBinaryGrain / in;
   parallel_for(static_cast<size_t>(planes), grain, [&](size_t lo, size_t hi) {
     for (size_t p = lo; p < hi; ++p)
