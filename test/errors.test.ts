@@ -296,7 +296,7 @@ describe('addon called directly with hostile arguments throws TypeError/RangeErr
     ['conv2d: huge N', () => A().conv2d(f(50), f(54), null, f(27), G.map((v, i) => (i === 0 ? HUGE : v)), 0)],
     ['conv2d: dims whose product overflows int64', () => A().conv2d(f(50), f(54), null, f(27), [2 ** 30, 2 ** 30, 2 ** 30, 2 ** 30, 3, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1], 0)],
     ['conv2d: kernel larger than input (empty output)', () => A().conv2d(f(50), f(2 * 3 * 49), null, f(3), [1, 2, 5, 5, 3, 7, 7, 1, 1, 0, 0, 0, 0, 1, 1, 1], 0)],
-    ['conv2d: act 11 (past erf)', () => A().conv2d(f(50), f(54), null, f(27), G, 11)],
+    ['conv2d: act 12 (past gelu)', () => A().conv2d(f(50), f(54), null, f(27), G, 12)],
     ['conv2d: act -1', () => A().conv2d(f(50), f(54), null, f(27), G, -1)],
     ['conv2d: clip act with NaN min', () => A().conv2d(f(50), f(54), null, f(27), G, 5, NaN, 6)],
     ['conv2d: clip act with min above max', () => A().conv2d(f(50), f(54), null, f(27), G, 5, 6, 0)],

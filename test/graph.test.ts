@@ -5,6 +5,7 @@
  * one recorded native call).
  */
 import { describe, it, expect } from 'vitest';
+import { geluScalar } from '../lib/backend/js/activation';
 import { loadOnnx, buildOnnxModel, onnxFromStateDict } from '../lib/io/onnx/index';
 import type { OnnxNodeSpec, OnnxInitializer } from '../lib/io/onnx/index';
 import { Tensor, randn, rand } from '../lib/tensor';
@@ -29,7 +30,7 @@ function relErr(a: Tensor, b: Tensor): number {
 
 interface Spec { nodes: OnnxNodeSpec[]; initializers: Record<string, OnnxInitializer>; x: (number | string)[]; opset?: number }
 const build = (s: Spec): Uint8Array => buildOnnxModel({
-  nodes: s.nodes, initializers: s.initializers, inputs: [{ name: 'x', shape: s.x }], outputs: ['y'], opset: s.opset ?? 13,
+  nodes: s.nodes, initializers: s.initializers, inputs: [{ name: 'x', shape: s.x }], outputs: s.outputs ?? ['y'], opset: s.opset ?? 13,
 });
 
 /** Planned and exact runs of the same file on x; returns both and the plan. */
@@ -294,9 +295,9 @@ describe('graph compiler: planning', () => {
       const x = rn([N, C, H, W]);
       const { y, ye, info } = await both(bytes, x);
       expect(info.recorded).toBe(true);
-      expect(algos(info)).toContain('reduceMean as globalavgPool');
-      expect(algos(info)).toContain('dense');
-      expect(algos(info).filter((q) => q === 'transpose').length).toBe(2);
+      // LayerNorm's nine ops are one layerNorm step, the bias Add joins the MatMul's dense layer,
+      // and GELU's five ops are its epilogue.
+      expect(algos(info)).toEqual(['transpose', 'layerNorm', 'dense +gelu', 'transpose']);
       expect(relErr(y, ye)).toBeLessThan(2e-6);
       // Hand-written reference, per pixel: LayerNorm over the channels, Linear, exact GELU.
       const xd = x.toArray(), gd = gamma.toArray(), bd = beta.toArray(), wd = w1.toArray(), b1d = b1.toArray();
@@ -314,6 +315,70 @@ describe('graph compiler: planning', () => {
       }
       expect(relErr(y, Tensor.from(want, [N, 2 * C, H, W]))).toBeLessThan(2e-6);
     }
+  });
+
+  it('layer norm and GELU fused only where the pattern holds: a weight of another length runs the exact ops, a read intermediate stays', async () => {
+    const C = 6;
+    const scalar = (v: number): OnnxInitializer => ({ dims: [], float: [v] });
+    const ln = (gammaName: string): OnnxNodeSpec[] => [
+      { op: 'ReduceMean', inputs: ['x'], outputs: ['mu'], attrs: { axes: [-1] } },
+      { op: 'Sub', inputs: ['x', 'mu'], outputs: ['d'] },
+      { op: 'Pow', inputs: ['d', 'two'], outputs: ['d2'] },
+      { op: 'ReduceMean', inputs: ['d2'], outputs: ['var'], attrs: { axes: [-1] } },
+      { op: 'Add', inputs: ['var', 'eps'], outputs: ['ve'] },
+      { op: 'Sqrt', inputs: ['ve'], outputs: ['sd'] },
+      { op: 'Div', inputs: ['d', 'sd'], outputs: ['nrm'] },
+      { op: 'Mul', inputs: ['nrm', gammaName], outputs: ['y'] },
+    ];
+    const inits = { two: scalar(2), eps: scalar(1e-5), g6: rn([C]), g1: rn([1]) };
+    const x = rn([2, 3, C]);
+    // A weight along the last axis: one layerNorm step.
+    let r = await both(build({ nodes: ln('g6'), initializers: inits, x: [2, 3, C] }), x);
+    expect(algos(r.info)).toEqual(['layerNorm']);
+    expect(relErr(r.y, r.ye)).toBeLessThan(2e-6);
+    // A one-element weight broadcasts over the rows: fused at load, but planned as the exact ops.
+    r = await both(build({ nodes: ln('g1'), initializers: inits, x: [2, 3, C] }), x);
+    expect(r.info.nodes.length).toBe(1);
+    expect(algos(r.info)[0]).toMatch(/^exact/);
+    expect(relErr(r.y, r.ye)).toBe(0);
+    // The centred value is also a graph output: nothing fused, the same numbers.
+    const bytes = build({ nodes: ln('g6'), initializers: inits, x: [2, 3, C], outputs: ['y', 'd'] });
+    const fast = await loadOnnx(bytes), exact = await loadOnnx(bytes, { fuse: false });
+    expect(algos(fast.planInfo(x))).not.toContain('layerNorm');
+    const a = fast.runAll(x), b = exact.runAll(x);
+    expect(relErr(a.y, b.y)).toBeLessThan(2e-6);
+
+    // GELU whose Erf output is read twice: not fused (the ops run natively one by one).
+    const gelu = build({
+      nodes: [
+        { op: 'Div', inputs: ['x', 'sqrt2'], outputs: ['hs'] },
+        { op: 'Erf', inputs: ['hs'], outputs: ['e'] },
+        { op: 'Add', inputs: ['e', 'one'], outputs: ['e1'] },
+        { op: 'Mul', inputs: ['x', 'e1'], outputs: ['gm'] },
+        { op: 'Mul', inputs: ['gm', 'half'], outputs: ['g'] },
+        { op: 'Add', inputs: ['g', 'e'], outputs: ['y'] },
+      ],
+      initializers: { sqrt2: scalar(Math.SQRT2), one: scalar(1), half: scalar(0.5) }, x: [2, 3, C],
+    });
+    r = await both(gelu, x);
+    expect(algos(r.info)).not.toContain('gelu');
+    expect(relErr(r.y, r.ye)).toBeLessThan(2e-6);
+    // The same without the extra reader: one gelu step, against float64 x/2 * (1 + erf(x / sqrt 2)).
+    const gelu1 = build({
+      nodes: [
+        { op: 'Div', inputs: ['x', 'sqrt2'], outputs: ['hs'] },
+        { op: 'Erf', inputs: ['hs'], outputs: ['e'] },
+        { op: 'Add', inputs: ['one', 'e'], outputs: ['e1'] },
+        { op: 'Mul', inputs: ['e1', 'x'], outputs: ['gm'] },
+        { op: 'Mul', inputs: ['half', 'gm'], outputs: ['y'] },
+      ],
+      initializers: { sqrt2: scalar(Math.SQRT2), one: scalar(1), half: scalar(0.5) }, x: [2, 3, C],
+    });
+    r = await both(gelu1, x);
+    expect(algos(r.info)).toEqual(['gelu']);
+    expect(relErr(r.y, r.ye)).toBeLessThan(1e-6);
+    const want = x.toArray().map((v) => geluScalar(v));
+    expect(relErr(r.y, Tensor.from(Float32Array.from(want), x.shape))).toBeLessThan(1e-6);
   });
 
   it('reuses arena buffers by liveness: a long chain needs two buffers, not one per value', async () => {

@@ -3,7 +3,7 @@ import type { Backend, Conv2dGeom, FArray, BinaryKind, FusedActivation, Inferenc
 import type { NativeAddon } from './addon-types';
 
 const UNARY: Record<UnaryKind | InferenceUnaryKind, number> = {
-  relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, clip: 4, silu: 5, hardSigmoid: 6, hardSwish: 7, sqrt: 8, erf: 9,
+  relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, clip: 4, silu: 5, hardSigmoid: 6, hardSwish: 7, sqrt: 8, erf: 9, gelu: 10,
 };
 /** The addon's activation arguments: code (0 none, 1 + unary kind), alpha, beta. */
 function actArgs(act: FusedActivation): [number, number, number] {

@@ -37,9 +37,9 @@ export type PoolMode = 'max' | 'avg' | 'min';
 export type UnaryKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
 /**
  * Forward-only activations of the graph compiler (no backward): clip(alpha = min, beta = max),
- * silu, hardSigmoid(alpha, beta), hardSwish, sqrt, erf.
+ * silu, hardSigmoid(alpha, beta), hardSwish, sqrt, erf, gelu (x/2 * (1 + erf(x / sqrt 2))).
  */
-export type InferenceUnaryKind = 'clip' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'sqrt' | 'erf';
+export type InferenceUnaryKind = 'clip' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'sqrt' | 'erf' | 'gelu';
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
 export interface CopyAxis { count: number; xStride: number; outStride: number }
 /** 'same': b has a's shape; 'channel': b is [1, C, 1, 1] broadcast over [N, C, inner]. */

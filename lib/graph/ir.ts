@@ -9,11 +9,11 @@
  */
 import { tidy, type Tensor } from '../tensor';
 import { noGrad } from '../autograd/tape';
-import { erfScalar } from '../backend/js/activation';
+import { erfScalar, geluScalar } from '../backend/js/activation';
 import type { BinaryKind } from '../backend/types';
 
 /** The activation an epilogue or an elementwise node applies (run by the backend's unary kinds, native/kernels/act/unary.h). */
-export type ActKind = 'relu' | 'leakyRelu' | 'clip' | 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'tanh' | 'sqrt' | 'erf';
+export type ActKind = 'relu' | 'leakyRelu' | 'clip' | 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'tanh' | 'sqrt' | 'erf' | 'gelu';
 
 export interface Act {
   kind: ActKind;
@@ -47,6 +47,12 @@ export type GraphOp =
    */
   | { kind: 'dense'; act: Act | null; pack?: boolean; batched?: boolean }
   | { kind: 'batchNorm'; eps: number }
+  /**
+   * inputs [x, weight, bias] (weight, bias may be ''): x normalised over its last axis (mean, biased
+   * variance, eps), times weight and plus bias. Made by passes.fuseLayerNorm from the ops PyTorch
+   * exports for F.layer_norm; the exact kernel is those ops', so any broadcast they meant holds.
+   */
+  | { kind: 'layerNorm'; eps: number }
   | { kind: 'act'; act: Act }
   | {
     kind: 'pool'; mode: 'max' | 'avg';
@@ -161,5 +167,6 @@ export function actFunction(a: Act): (v: number) => number {
     case 'tanh': return (v) => Math.tanh(v);
     case 'sqrt': return (v) => Math.sqrt(v);
     case 'erf': return erfScalar;
+    case 'gelu': return geluScalar;
   }
 }

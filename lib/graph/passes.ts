@@ -2,7 +2,8 @@
  * Load-time graph passes (independent of the input shape): constant folding, zero pads folded into
  * the convolution or average pool they feed, batch norm folded into the convolution or dense layer
  * before it, activations fused into the epilogue of the op that produces their input (SiLU
- * recognised as x * sigmoid(x)), and dead-node removal. The residual add is fused per input shape
+ * recognised as x * sigmoid(x)), the bias Add after a MatMul by a constant taken into the dense
+ * layer, layer norm and GELU recognised in the ops PyTorch exports for them, and dead-node removal. The residual add is fused per input shape
  * in plan.ts, where shapes are known.
  *
  * Every rewrite applies only where the intermediate it removes has no other reader and is not a
@@ -11,7 +12,7 @@
  */
 import { Tensor } from '../tensor';
 import type { Act, Graph, GraphNode } from './ir';
-import { readerCounts, runExact } from './ir';
+import { producers, readerCounts, runExact } from './ir';
 
 export interface PassContext {
   /** Registers a constant the model owns (disposed with it). */
@@ -23,6 +24,9 @@ export function optimize(g: Graph, ctx: PassContext): void {
   foldConstants(g, ctx);
   foldPads(g);
   foldBatchNorm(g, ctx);
+  fuseDenseBias(g);
+  fuseLayerNorm(g);
+  fuseGelu(g);
   fuseActivations(g);
   eliminateDead(g);
 }
@@ -211,6 +215,186 @@ function siluMul(sig: GraphNode, users: Map<string, GraphNode[]>, readers: Map<s
   if (!mul || mul.op.kind !== 'binary' || mul.op.op !== 'mul') return null;
   const ins = mul.inputs;
   return (ins[0] === x && ins[1] === s) || (ins[0] === s && ins[1] === x) ? mul : null;
+}
+
+/**
+ * F.layer_norm over the last axis as torch.onnx.export writes it at opsets before 17:
+ *   m = ReduceMean(x, [-1]); d = x - m; v = ReduceMean(d * d, [-1]) (Pow(d, 2) is lowered to d * d);
+ *   y = d / Sqrt(v + eps), then optionally y * weight + bias with 1-D constants
+ * becomes one 'layerNorm' node (one pass over the rows instead of nine over the tensor). Every
+ * intermediate must be read only inside the pattern. The fused node's exact kernel replays the
+ * original ops, so a weight that broadcasts some other way still means what the file says.
+ */
+export function fuseLayerNorm(g: Graph): void {
+  const prod = producers(g);
+  const readers = readerCounts(g);
+  const only = (v: string, k: number): boolean => readers.get(v) === k;
+  const binary = (n: GraphNode | undefined, op: string): n is GraphNode =>
+    n !== undefined && n.op.kind === 'binary' && n.op.op === op;
+  const meanLast = (n: GraphNode | undefined): n is GraphNode =>
+    n !== undefined && n.op.kind === 'reduceMean' && n.op.keepDims && n.op.axes.length === 1 && n.op.axes[0] === -1;
+  const vector = (name: string): Tensor | null => {
+    const t = g.constants.get(name);
+    return t && t.shape.length === 1 ? t : null;
+  };
+  const removed = new Set<GraphNode>();
+  const replaced = new Map<GraphNode, GraphNode>();
+  for (const div of g.nodes) {
+    if (!binary(div, 'div') || removed.has(div)) continue;
+    const [d, s] = div.inputs;
+    const sub = prod.get(d), sqrt = prod.get(s);
+    if (!binary(sub, 'sub') || !sqrt || sqrt.op.kind !== 'act' || sqrt.op.act.kind !== 'sqrt') continue;
+    const [x, m] = sub.inputs;
+    const mean = prod.get(m);
+    if (!meanLast(mean) || mean.inputs[0] !== x) continue;
+    const addEps = prod.get(sqrt.inputs[0]);
+    if (!binary(addEps, 'add')) continue;
+    const epsAt = addEps.inputs.findIndex((i) => g.constants.get(i)?.size === 1);
+    if (epsAt < 0) continue;
+    const eps = g.constants.get(addEps.inputs[epsAt])!.data[0];
+    const variance = prod.get(addEps.inputs[1 - epsAt]);
+    if (!meanLast(variance)) continue;
+    const sq = prod.get(variance.inputs[0]);
+    if (!binary(sq, 'mul') || sq.inputs[0] !== d || sq.inputs[1] !== d) continue;
+    if (!only(m, 1) || !only(d, 3) || !only(sq.outputs[0], 1) || !only(variance.outputs[0], 1) ||
+      !only(addEps.outputs[0], 1) || !only(s, 1) || !(eps >= 0)) continue;
+    const chain = [mean, sub, sq, variance, addEps, sqrt, div];
+    // The affine part: y * weight, then + bias, each a 1-D constant (checked against the last axis
+    // when a plan knows the shapes).
+    let weight = '', bias = '';
+    let last = div;
+    const readerOf = (v: string): GraphNode | undefined => (only(v, 1) ? g.nodes.find((n) => n.inputs.includes(v)) : undefined);
+    const mul = readerOf(div.outputs[0]);
+    if (binary(mul, 'mul')) {
+      const w = mul.inputs[0] === div.outputs[0] ? mul.inputs[1] : mul.inputs[0];
+      if (vector(w)) {
+        weight = w;
+        last = mul;
+        chain.push(mul);
+        const add = readerOf(mul.outputs[0]);
+        if (binary(add, 'add')) {
+          const b = add.inputs[0] === mul.outputs[0] ? add.inputs[1] : add.inputs[0];
+          if (vector(b)) {
+            bias = b;
+            last = add;
+            chain.push(add);
+          }
+        }
+      }
+    }
+    const epsName = addEps.inputs[epsAt], epsTensor = g.constants.get(epsName)!;
+    const epsShape = epsTensor.shape.slice();
+    const out = last.outputs[0];
+    const fused: GraphNode = {
+      label: `${div.label} (layer norm of ${chain.length} ops)`,
+      op: { kind: 'layerNorm', eps },
+      inputs: [x, weight, bias],
+      outputs: [out],
+      exact: (ins) => {
+        const vals = new Map<string, Tensor | null>([[x, ins[0]], [epsName, Tensor.wrap(Float32Array.of(eps), epsShape)]]);
+        if (weight) vals.set(weight, ins[1]);
+        if (bias) vals.set(bias, ins[2]);
+        for (const c of chain) {
+          const r = c.exact(c.inputs.map((i) => (i ? vals.get(i) ?? null : null)));
+          c.outputs.forEach((o, k) => vals.set(o, r[k]));
+        }
+        return [vals.get(out)!];
+      },
+    };
+    for (const c of chain) removed.add(c);
+    replaced.set(last, fused);
+  }
+  if (removed.size === 0) return;
+  g.nodes = g.nodes.flatMap((n) => (replaced.has(n) ? [replaced.get(n)!] : removed.has(n) ? [] : [n]));
+}
+
+/** A constant of one element (any rank), or undefined. */
+function scalarConst(g: Graph, name: string): number | undefined {
+  const t = g.constants.get(name);
+  return t && t.size === 1 ? t.data[0] : undefined;
+}
+
+/**
+ * Add(dense(x), b) with b a 1-D constant of the dense layer's output width, the dense layer
+ * without bias or activation and read only by the Add: the bias joins the dense layer (a Linear
+ * exported as MatMul + Add, as in ConvNeXt's MLP).
+ */
+export function fuseDenseBias(g: Graph): void {
+  const prod = producers(g);
+  const readers = readerCounts(g);
+  const removed = new Set<GraphNode>();
+  for (const add of g.nodes) {
+    if (add.op.kind !== 'binary' || add.op.op !== 'add') continue;
+    for (const k of [0, 1]) {
+      const d = prod.get(add.inputs[k]);
+      const b = g.constants.get(add.inputs[1 - k]);
+      if (!d || d.op.kind !== 'dense' || d.op.act !== null || (d.inputs[2] ?? '') !== '' || readers.get(add.inputs[k]) !== 1) continue;
+      const w = g.constants.get(d.inputs[1]);
+      if (!w || !b || b.shape.length !== 1 || b.size !== w.shape[0]) continue;
+      d.inputs = [d.inputs[0], d.inputs[1], add.inputs[1 - k]];
+      d.outputs = [add.outputs[0]];
+      removed.add(add);
+      break;
+    }
+  }
+  g.nodes = g.nodes.filter((n) => !removed.has(n));
+}
+
+/**
+ * GELU as torch.onnx.export writes nn.GELU(): Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5) (or
+ * x * (1 / sqrt 2) inside, and the products in either order) becomes one gelu act, which the
+ * producer of x then takes into its epilogue. The fused node's exact kernel replays the ops.
+ */
+export function fuseGelu(g: Graph): void {
+  const prod = producers(g);
+  const readers = readerCounts(g);
+  const users = new Map<string, GraphNode[]>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) (users.get(i) ?? users.set(i, []).get(i)!).push(n);
+  const near = (v: number | undefined, want: number): boolean => v !== undefined && Math.abs(v - want) <= 1e-6 * want;
+  const soleUser = (v: string): GraphNode | undefined => (readers.get(v) === 1 ? users.get(v)?.[0] : undefined);
+  const isBinary = (n: GraphNode | undefined, op: string): n is GraphNode => n !== undefined && n.op.kind === 'binary' && n.op.op === op;
+  // The other input of a binary node, given one of them.
+  const other = (n: GraphNode, v: string): string => (n.inputs[0] === v ? n.inputs[1] : n.inputs[0]);
+  const removed = new Set<GraphNode>();
+  const replaced = new Map<GraphNode, GraphNode>();
+  for (const erf of g.nodes) {
+    if (erf.op.kind !== 'act' || erf.op.act.kind !== 'erf' || removed.has(erf)) continue;
+    const scale = prod.get(erf.inputs[0]);
+    if (!scale || readers.get(erf.inputs[0]) !== 1) continue;
+    let x: string;
+    if (isBinary(scale, 'div') && near(scalarConst(g, scale.inputs[1]), Math.SQRT2)) x = scale.inputs[0];
+    else if (isBinary(scale, 'mul') && near(scalarConst(g, scale.inputs[1]), Math.SQRT1_2)) x = scale.inputs[0];
+    else if (isBinary(scale, 'mul') && near(scalarConst(g, scale.inputs[0]), Math.SQRT1_2)) x = scale.inputs[1];
+    else continue;
+    const plus = soleUser(erf.outputs[0]);
+    if (!isBinary(plus, 'add') || !near(scalarConst(g, other(plus, erf.outputs[0])), 1)) continue;
+    const times = soleUser(plus.outputs[0]);
+    if (!isBinary(times, 'mul') || other(times, plus.outputs[0]) !== x) continue;
+    const half = soleUser(times.outputs[0]);
+    if (!isBinary(half, 'mul') || !near(scalarConst(g, other(half, times.outputs[0])), 0.5)) continue;
+    const chain = [scale, erf, plus, times, half];
+    const consts = chain.flatMap((c) => c.inputs.filter((i) => g.constants.has(i)).map((i) => [i, g.constants.get(i)!] as const));
+    const out = half.outputs[0];
+    const fused: GraphNode = {
+      label: `${erf.label} (GELU of ${chain.length} ops)`,
+      op: { kind: 'act', act: { kind: 'gelu', alpha: 0, beta: 0 } },
+      inputs: [x],
+      outputs: [out],
+      exact: (ins) => {
+        const vals = new Map<string, Tensor | null>(consts.map(([k, t]) => [k, Tensor.wrap(t.data.slice(), t.shape)]));
+        vals.set(x, ins[0]);
+        for (const c of chain) {
+          const r = c.exact(c.inputs.map((i) => (i ? vals.get(i) ?? null : null)));
+          c.outputs.forEach((o, k) => vals.set(o, r[k]));
+        }
+        return [vals.get(out)!];
+      },
+    };
+    for (const c of chain) removed.add(c);
+    replaced.set(half, fused);
+  }
+  if (removed.size === 0) return;
+  g.nodes = g.nodes.flatMap((n) => (replaced.has(n) ? [replaced.get(n)!] : removed.has(n) ? [] : [n]));
 }
 
 /** Removes nodes none of whose outputs is read (by a node or as a graph output). */

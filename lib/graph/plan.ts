@@ -184,6 +184,11 @@ function inferNode(n: GraphNode, ins: (number[] | null)[], args: (Tensor | null)
       }
       return [x!.slice()];
     }
+    case 'layerNorm':
+      // Weight and bias along the last axis, as the backend's kernel takes them; otherwise the
+      // node is opaque (its exact ops broadcast as the file says).
+      if (x!.length < 1 || [ins[1], ins[2]].some((p) => p && (p.length !== 1 || p[0] !== x![x!.length - 1]))) return null;
+      return [x!.slice()];
     case 'act':
       return [x!.slice()];
     case 'pool':
@@ -729,6 +734,16 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
       const [x, scale, bias, mean, variance] = n.inputs.map((i) => view(i));
       push(() => () => be.batchNorm2d(x, N, C, HW, mean, variance, scale, bias, op.eps, out!));
       return 'batchNorm';
+    }
+    case 'layerNorm': {
+      const s = shapeOf(n.inputs[0]);
+      const inner = s[s.length - 1];
+      const along = (i: number): boolean => !n.inputs[i] || shapeOf(n.inputs[i]).join() === `${inner}`;
+      if (!along(1) || !along(2)) break;  // opaque (see inferNode)
+      const x = view(n.inputs[0]);
+      const w = n.inputs[1] ? view(n.inputs[1]) : null, b = n.inputs[2] ? view(n.inputs[2]) : null;
+      push(() => () => be.layerNorm(x, prod(s) / inner, inner, w, b, op.eps, out!));
+      return 'layerNorm';
     }
     case 'act':
       push(() => actStep(be, op.act, view(n.inputs[0]), out!));

@@ -19,7 +19,7 @@ namespace binding {
 
 namespace {
 
-// unary(x, out, kind, alpha[, beta]): kinds 4.. (clip, silu, hardSigmoid, hardSwish, sqrt, erf) are the
+// unary(x, out, kind, alpha[, beta]): kinds 4.. (clip, silu, hardSigmoid, hardSwish, sqrt, erf, gelu) are the
 // graph compiler's inference-only activations; beta is clip's max and hardSigmoid's offset.
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   static const char* kOp = "unary";
@@ -27,7 +27,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const F32View x = get_f32(info, 0, kOp, "x");
   const F32View out = get_f32(info, 1, kOp, "out");
   const int64_t kind = get_int(info, 2, kOp,
-                               "kind (0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip, 5 silu, 6 hardSigmoid, 7 hardSwish, 8 sqrt, 9 erf)",
+                               "kind (0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip, 5 silu, 6 hardSigmoid, 7 hardSwish, 8 sqrt, 9 erf, 10 gelu)",
                                0, kUnaryKindCount - 1);
   float alpha = 0.0f, beta = 0.0f;
   get_unary_params(info, 3, kOp, static_cast<int>(kind), &alpha, &beta);

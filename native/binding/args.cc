@@ -141,7 +141,7 @@ ActArgs get_act(const Napi::CallbackInfo& info, size_t idx, const char* op) {
   ActArgs r;
   r.code = static_cast<int>(get_int(info, idx, op,
                                     "act (0 none, 1 relu, 2 leakyRelu, 3 sigmoid, 4 tanh, 5 clip, 6 silu, 7 hardSigmoid, "
-                                    "8 hardSwish, 9 sqrt, 10 erf)",
+                                    "8 hardSwish, 9 sqrt, 10 erf, 11 gelu)",
                                     0, kActCodeCount - 1));
   if (r.code > 0) get_unary_params(info, idx + 1, op, r.code - 1, &r.alpha, &r.beta);
   return r;

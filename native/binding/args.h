@@ -46,7 +46,7 @@ void get_unary_params(const Napi::CallbackInfo& info, size_t idx, const char* op
                       float* beta);
 
 // A kernel's fused activation: info[idx] its code (0 none, 1 + unary kind: 1 relu, 2 leakyRelu,
-// 3 sigmoid, 4 tanh, 5 clip, 6 silu, 7 hardSigmoid, 8 hardSwish, 9 sqrt, 10 erf), info[idx + 1]
+// 3 sigmoid, 4 tanh, 5 clip, 6 silu, 7 hardSigmoid, 8 hardSwish, 9 sqrt, 10 erf, 11 gelu), info[idx + 1]
 // and info[idx + 2] its parameters as get_unary_params reads them.
 struct ActArgs {
   int code = 0;

@@ -8,7 +8,7 @@ import { setBackend } from '../../lib/index';
 import { backend, getAddon } from '../../lib/backend/index';
 import type { InferenceUnaryKind } from '../../lib/backend/types';
 import { uniformF32 } from '../reference/data';
-import { erfScalar } from '../../lib/backend/js/activation';
+import { erfScalar, geluScalar } from '../../lib/backend/js/activation';
 
 afterAll(() => setBackend('native'));
 
@@ -21,6 +21,8 @@ const CASES: { kind: InferenceUnaryKind; alpha: number; beta: number; ref: (v: n
   { kind: 'hardSwish', alpha: 0, beta: 0, ref: (v) => v * clamp(v / 6 + 0.5, 0, 1), tol: 3e-7 },
   { kind: 'sqrt', alpha: 0, beta: 0, ref: (v) => Math.sqrt(v), tol: 6e-8 },
   { kind: 'erf', alpha: 0, beta: 0, ref: (v) => erfScalar(v), tol: 2.5e-7 },
+  // Relative in the negative tail too (x/2 * erfc(|x| / sqrt 2), not 1 + erf's cancellation).
+  { kind: 'gelu', alpha: 0, beta: 0, ref: (v) => geluScalar(v), tol: 4e-7 },
 ];
 
 // Python's math.erf at points across both branches of the native erf (|x| = 1 is the switch).
@@ -73,10 +75,31 @@ describe('inference-only unary kinds', () => {
     }
   });
 
+  it('gelu keeps its relative accuracy in the negative tail (no 1 + erf cancellation), native and JS', () => {
+    // float64 reference: x/2 * erfc(|x| / sqrt 2) with erfc from its continued fraction (geluScalar).
+    // The bound, 8e-6 relative down to -9 (5.1e-6 measured at -8.5), is float32's rounding of
+    // erfc's exponent -x^2/2 (about 40 at -9, so 40 * 6e-8 absolute, which exp turns relative);
+    // the ONNX decomposition x * (1 + erf(x / sqrt 2)) * 0.5 in float32 loses every digit there.
+    // JS computes in float64: only the float32 output's rounding.
+    const x = Float32Array.from({ length: 120 }, (_, i) => -3 - i * 0.05);  // -3 .. -8.95
+    for (const be of ['native', 'js'] as const) {
+      setBackend(be);
+      const y = new Float32Array(x.length);
+      backend().unary('gelu', x, 0, y);
+      x.forEach((v, i) => {
+        const r = geluScalar(v);
+        expect(r).toBeLessThan(0);
+        expect(Math.abs(y[i] - r), `${be} gelu(${v}) = ${y[i]} vs ${r}`).toBeLessThanOrEqual((be === 'js' ? 6e-8 : 8e-6) * Math.abs(r));
+      });
+    }
+    // The float64 reference itself: gelu(-5) = -5/2 * erfc(5 / sqrt 2) = -1.4332578593959731e-6 (Python math.erfc).
+    expect(Math.abs(geluScalar(-5) - -1.4332578593959731e-6)).toBeLessThanOrEqual(1e-18);
+  });
+
   it('the addon rejects unknown kinds and bad parameters with RangeErrors naming them', () => {
     const a = getAddon() as unknown as { unary(x: Float32Array, o: Float32Array, k: number, al: number, be?: number): void };
     const x = new Float32Array(4), o = new Float32Array(4);
-    expect(() => a.unary(x, o, 10, 0, 0)).toThrow(/unary: kind/);
+    expect(() => a.unary(x, o, 11, 0, 0)).toThrow(/unary: kind/);
     expect(() => a.unary(x, o, 4, NaN, 1)).toThrow(/unary: alpha must be a non-NaN float32/);
     expect(() => a.unary(x, o, 4, 2, 1)).toThrow(/clip's min 2 exceeds its max 1/);
     expect(() => a.unary(x, o, 6, Infinity, 0.5)).toThrow(/unary: alpha must be finite/);

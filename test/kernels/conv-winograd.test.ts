@@ -254,8 +254,8 @@ describe('conv2dWinograd argument checks', () => {
     expect(call({ geom })).toThrow(/conv2dWinograd/);
   });
 
-  it('act outside the codes 0..10 -> RangeError', () => {
-    expect(call({ act: 11 })).toThrow(RangeError);
+  it('act outside the codes 0..11 -> RangeError', () => {
+    expect(call({ act: 12 })).toThrow(RangeError);
     expect(call({ act: -1 })).toThrow(RangeError);
   });
 

@@ -51,6 +51,8 @@ const KINDS: { name: string; unary: number; alpha: number; beta: number }[] = [
   { name: 'silu', unary: 5, alpha: 0, beta: 0 },
   { name: 'hardSigmoid', unary: 6, alpha: 0.2, beta: 0.5 },
   { name: 'hardSwish', unary: 7, alpha: 0, beta: 0 },
+  { name: 'erf', unary: 9, alpha: 0, beta: 0 },
+  { name: 'gelu', unary: 10, alpha: 0, beta: 0 },
 ];
 
 describe('depthwise kernel vs the TS reference conv2d', () => {

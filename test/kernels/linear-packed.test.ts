@@ -117,7 +117,7 @@ describe(`linearPacked (${process.env.SIMDCNN_ISA ?? 'auto'})`, () => {
     const x = normalF32(2 * inF, 2), out = new Float32Array(2 * outF);
     expect(() => addon.linearPacked!(x, p.subarray(1), null, out, [2, inF, outF], 0)).toThrow(/linearPacked: packed has/);
     expect(() => addon.linearPacked!(x, p, null, new Float32Array(3), [2, inF, outF], 0)).toThrow(RangeError);
-    expect(() => addon.linearPacked!(x, p, null, out, [2, inF, outF], 11)).toThrow(/linearPacked: act/);
+    expect(() => addon.linearPacked!(x, p, null, out, [2, inF, outF], 12)).toThrow(/linearPacked: act/);
     expect(() => addon.linearPacked!(x, p, null, out, [2, inF, outF], 5, 1, -1)).toThrow(/linearPacked: clip's min 1 exceeds its max -1/);
     expect(() => addon.linearPacked!(x, p, null, x.subarray(0, 2 * outF), [2, inF, outF], 0)).toThrow(/must not share memory/);
     expect(() => addon.linearPacked!([] as unknown as Float32Array, p, null, out, [2, inF, outF], 0)).toThrow(TypeError);

@@ -8,6 +8,19 @@ export function sigmoidScalar(v: number): number {
   return e / (1 + e);
 }
 
+/** GELU in float64; its negative tail as x/2 * erfc(|x| / sqrt 2), without 1 + erf's cancellation. */
+export function geluScalar(x: number): number {
+  const t = x * Math.SQRT1_2;
+  return t <= -3 ? 0.5 * x * erfcContinued(-t) : 0.5 * x * (1 + erfScalar(t));
+}
+
+/** erfc(x) for x >= 3: exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))), from the tail. */
+function erfcContinued(x: number): number {
+  let t = x;
+  for (let k = 60; k >= 1; k--) t = x + k / 2 / t;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / t;
+}
+
 /** erf in float64: the Taylor series below 3 (cancellation costs at most 4 of 16 digits), erfc's continued fraction above. */
 export function erfScalar(x: number): number {
   const ax = Math.abs(x);
@@ -24,11 +37,7 @@ export function erfScalar(x: number): number {
     return (2 / Math.sqrt(Math.PI)) * sum;
   }
   if (ax > 6) return Math.sign(x);
-  // erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))), from the tail.
-  let t = ax;
-  for (let k = 60; k >= 1; k--) t = ax + k / 2 / t;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / t;
-  return Math.sign(x) * (1 - erfc);
+  return Math.sign(x) * (1 - erfcContinued(ax));
 }
 
 /**
@@ -66,6 +75,9 @@ export function unary(kind: UnaryKind | InferenceUnaryKind, x: FArray, alpha: nu
       break;
     case 'erf':
       for (let i = 0; i < n; i++) out[i] = erfScalar(x[i]);
+      break;
+    case 'gelu':
+      for (let i = 0; i < n; i++) out[i] = geluScalar(x[i]);
       break;
     case 'hardSwish':
       for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * clamp01(v / 6 + 0.5); }

@@ -197,11 +197,18 @@ export class OnnxModel {
         const gn: GraphNode = {
           label, op: low ? low.op : { kind: 'opaque' }, inputs: low?.inputs ?? inputs, outputs: node.output.slice(), exact: compiled.run,
         };
-        // A lowered node with its own input list runs its exact kernel on the original inputs.
+        // A lowered node with its own input list runs its exact kernel on the original inputs. The
+        // small constants it no longer lists (Pow's exponent) are copied now: the passes drop
+        // unreferenced constants, and the model frees them. (A large one, a MatMul's weight that
+        // the dense layer holds transposed, is not kept twice: such nodes always have a step.)
         if (low?.inputs) {
           const full = inputs;
           const run = compiled.run;
-          gn.exact = (xs) => run(full.map((name) => (name === '' ? null : xs[gn.inputs.indexOf(name)] ?? graph.constants.get(name) ?? null)));
+          const dropped = new Map(full.filter((name) => name && !gn.inputs.includes(name)).map((name) => {
+            const t = graph.constants.get(name);
+            return [name, t && t.size <= 64 ? own(t.data.slice(), t.shape) : null] as const;
+          }));
+          gn.exact = (xs) => run(full.map((name) => (name === '' ? null : dropped.has(name) ? dropped.get(name)! : xs[gn.inputs.indexOf(name)] ?? null)));
         }
         graph.nodes.push(gn);
       }

@@ -1064,6 +1064,16 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
     const f = jsAct((op as { act: Act }).act);
     return { run: ([x]) => [f(x!)], lowered: { op } };
   },
+  // Opset 20's Gelu; the tanh approximation is not one of the kernels' kinds.
+  Gelu: (ctx) => {
+    const a = new Attrs(ctx.where, ctx.node.attribute, ['approximate']);
+    arity(ctx, 1, 1);
+    const approximate = a.string('approximate', 'none');
+    if (approximate !== 'none') throw new Error(`${ctx.where}: attribute approximate = '${approximate}' is not supported (only 'none')`);
+    const op = act('gelu');
+    const f = jsAct((op as { act: Act }).act);
+    return { run: ([x]) => [f(x!)], lowered: { op } };
+  },
   HardSwish: (ctx) => {
     new Attrs(ctx.where, ctx.node.attribute, []);
     arity(ctx, 1, 1);

@@ -20,8 +20,9 @@ enum class UnaryKind : int {
   kHardSwish = 7,    // v * max(0, min(1, v / 6 + 1/2))
   kSqrt = 8,
   kErf = 9,
+  kGelu = 10,        // v/2 * (1 + erf(v / sqrt 2))
 };
-constexpr int kUnaryKindCount = 10;
+constexpr int kUnaryKindCount = 11;
 
 // y[i] = f(x[i]) for i < n. x == y (in place) is allowed. alpha, beta: the kind's parameters.
 Status unary(const float* x, float* y, int64_t n, UnaryKind kind, float alpha, float beta = 0.0f);

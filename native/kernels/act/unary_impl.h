@@ -46,11 +46,11 @@ inline typename Vec::V tanh(typename Vec::V x) {
   return Vec::select_lt(a, Vec::set1(0.625f), small, large);
 }
 
-// erf: the odd Taylor series to x^21 for |x| <= 1 (relative error ~1e-8, no cancellation near 0);
-// 1 - erfc above, with Numerical Recipes' erfc (fractional error < 1.2e-7, which erf = 1 - erfc
-// shrinks to ~2e-8 since erfc(1) = 0.16).
+// erf's two branches at x: the odd Taylor series to x^21 (for |x| < 1: relative error ~1e-8, no
+// cancellation near 0), and erfc(|x|) from Numerical Recipes (for |x| >= 1: fractional error
+// < 1.2e-7). NaN propagates through both.
 template <class Vec>
-inline typename Vec::V erf(typename Vec::V x) {
+inline void erf_branches(typename Vec::V x, typename Vec::V* taylor, typename Vec::V* erfc_abs) {
   using V = typename Vec::V;
   const V a = Vec::abs(x);
   const V z = Vec::mul(x, x);
@@ -59,7 +59,7 @@ inline typename Vec::V erf(typename Vec::V x) {
                                   1.1283791671e-01f, -3.7612638903e-01f, 1.1283791671e+00f};
   V p = Vec::set1(kTaylor[0]);
   for (int i = 1; i < 11; ++i) p = Vec::fmadd(p, z, Vec::set1(kTaylor[i]));
-  const V small = Vec::mul(p, x);
+  *taylor = Vec::mul(p, x);
   const V t = Vec::div(Vec::set1(1.0f), Vec::fmadd(Vec::set1(0.5f), a, Vec::set1(1.0f)));
   static const float kErfc[] = {0.17087277f, -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
                                 -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f, -1.26551223f};
@@ -67,11 +67,34 @@ inline typename Vec::V erf(typename Vec::V x) {
   for (int i = 1; i < 10; ++i) q = Vec::fmadd(q, t, Vec::set1(kErfc[i]));
   // min(0, arg) returns arg when it is NaN; the argument is <= 0 for |x| > 1 anyway.
   const V arg = Vec::min(Vec::zero(), Vec::sub(q, z));
-  const V erfc = Vec::mul(t, vec::exp_nonpos<Vec>(arg));
+  *erfc_abs = Vec::mul(t, vec::exp_nonpos<Vec>(arg));
+}
+
+// erf = the Taylor branch below |x| = 1, 1 - erfc above (erfc(1) = 0.16 shrinks erfc's error to
+// ~2e-8 of erf).
+template <class Vec>
+inline typename Vec::V erf(typename Vec::V x) {
+  using V = typename Vec::V;
+  V taylor, erfc;
+  erf_branches<Vec>(x, &taylor, &erfc);
   const V large = Vec::copysign(Vec::sub(Vec::set1(1.0f), erfc), x);
   // NaN compares false: it takes the large branch, where it propagates. Large |x| saturate there
   // (exp's argument clamps, erfc underflows to 0).
-  return Vec::select_lt(a, Vec::set1(1.0f), small, large);
+  return Vec::select_lt(Vec::abs(x), Vec::set1(1.0f), taylor, large);
+}
+
+// GELU, x/2 * (1 + erf(x / sqrt 2)). Where x / sqrt 2 <= -1 the factor 1 + erf is computed as
+// erfc(|x| / sqrt 2) itself, not as 1 - (1 - erfc): no cancellation in the small negative tail.
+template <class Vec>
+inline typename Vec::V gelu(typename Vec::V x) {
+  using V = typename Vec::V;
+  const V t = Vec::mul(x, Vec::set1(0.70710678118654752f));
+  V taylor, erfc;
+  erf_branches<Vec>(t, &taylor, &erfc);
+  const V one = Vec::set1(1.0f);
+  const V large = Vec::select_lt(t, Vec::zero(), erfc, Vec::sub(Vec::set1(2.0f), erfc));
+  const V factor = Vec::select_lt(Vec::abs(t), one, Vec::add(one, taylor), large);
+  return Vec::mul(Vec::mul(Vec::set1(0.5f), x), factor);
 }
 
 template <class Vec>
@@ -114,6 +137,9 @@ void unary_range(const float* x, float* y, size_t n, UnaryKind kind, float alpha
       break;
     case UnaryKind::kErf:
       map<Vec>(x, y, n, [](V v) { return erf<Vec>(v); });
+      break;
+    case UnaryKind::kGelu:
+      map<Vec>(x, y, n, [](V v) { return gelu<Vec>(v); });
       break;
     case UnaryKind::kHardSwish: {
       // PyTorch's form x * clamp(x + 3, 0, 6) / 6: x + 3 is exact near the kink at -3 (Sterbenz), where
