@@ -24,3 +24,5 @@ import * as models from './models/index';
 export { nn, models };
 export { receptiveField } from './nn/receptive-field';
 export type { Module, Summary, SummaryRow } from './nn/index';
+import * as serve from './serve/index';
+export { serve };
