@@ -120,7 +120,7 @@ export function parseInferRequest(body: unknown, sig: ModelSignature, maxBatch: 
 function fill(data: unknown, shape: number[], out: Float32Array): void {
   if (!Array.isArray(data)) throw new HttpError(400, `inputs[0].data must be an array of numbers, got ${kind(data)}`);
   const n = out.length;
-  if (data.length === n && (n === 0 || typeof data[0] === 'number')) {
+  if (data.length === n && !Array.isArray(data[0])) {
     for (let i = 0; i < n; i++) {
       const v = data[i];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new HttpError(400, `inputs[0].data[${i}] must be a finite number, got ${kind(v)}`);
