@@ -9,7 +9,7 @@ import { Tensor, persist, captureState } from '../../tensor';
 import { describe, shapeStr } from '../../errors';
 import { decodeModel, DataType, type Dim, type NodeProto, type TensorData, type ValueInfo } from './proto';
 import { fail } from './protobuf';
-import { COMPILERS, INT_INPUT_OPS } from './ops';
+import { COMPILERS, INT_INPUT_OPS, VALUE_INPUTS } from './ops';
 
 /** Ops whose output has their inputs' element type. */
 const PASS_TYPE_OPS: ReadonlySet<string> = new Set(['Concat', 'Identity']);
@@ -58,9 +58,18 @@ export class OnnxModel {
   private readonly fast: boolean;
   private readonly winograd: boolean;
   private _disposed = false;
+  /**
+   * Graph inputs whose values decide shapes (integer ones: a Reshape's shape, Gather's indices; and
+   * float ones read as Resize's scales or Range's bounds): the model is lowered again for each set
+   * of their values (`bound`: those inputs as initializers) and these specialisations are cached
+   * (most recently used last, at most MAX_PLANS); null when there are none.
+   */
+  private readonly intInputs: ReadonlyMap<string, 'int' | 'float'> | null = null;
+  private readonly specialized = new Map<string, OnnxModel>();
+  private readonly source: { bytes: Uint8Array; opts: LoadOnnxOptions } | null = null;
 
   /** @internal use loadOnnx */
-  constructor(bytes: Uint8Array, opts: LoadOnnxOptions = {}) {
+  constructor(bytes: Uint8Array, opts: LoadOnnxOptions = {}, bound?: ReadonlyMap<string, TensorData>) {
     const m = decodeModel(bytes);
     const g = m.graph;
     if (!g) fail('the model has no graph');
@@ -93,17 +102,34 @@ export class OnnxModel {
       consts.set(t.name, t.value);
     }
     const realInputs: ValueInfo[] = [];
+    const allInputs: ValueInfo[] = [];
+    // Graph inputs bound per run (see intInputs): integer ones, and float ones read where a value
+    // decides a shape (Resize's scales, Range's bounds).
+    const intInputs = new Set<string>();
+    const valueRead = new Set<string>();
+    for (const n of g.node) for (const slot of VALUE_INPUTS[n.opType] ?? []) if (n.input[slot]) valueRead.add(n.input[slot]);
     const seenInputs = new Set<string>();
     for (const v of g.input) {
       if (!v.name) fail('a graph input has no name');
       if (seenInputs.has(v.name)) fail(`graph input '${v.name}' is listed twice`);
       seenInputs.add(v.name);
       if (consts.has(v.name)) continue; // IR < 4 lists initializers as inputs too
-      if (v.elemType !== null && v.elemType !== DataType.FLOAT) fail(`graph input '${v.name}' has element type ${v.elemType}; only FLOAT inputs are supported`);
+      const isInt = v.elemType === DataType.INT64 || v.elemType === DataType.INT32;
+      if (v.elemType !== null && v.elemType !== DataType.FLOAT && !isInt) {
+        fail(`graph input '${v.name}' has element type ${v.elemType}; only FLOAT, INT64 and INT32 inputs are supported`);
+      }
+      allInputs.push(v);
+      if (isInt || valueRead.has(v.name)) {
+        intInputs.add(v.name);
+        const value = bound?.get(v.name);
+        if (bound) {
+          if (!value) throw new Error(`internal: integer input '${v.name}' is not bound`);
+          consts.set(v.name, value);
+        }
+      }
       define(v.name, `graph input '${v.name}'`);
-      realInputs.push(v);
+      if (!intInputs.has(v.name)) realInputs.push(v);
     }
-    if (realInputs.length === 0) fail('the graph has no input (besides initializers)');
     const producer = new Map<string, number>();
     g.node.forEach((n, i) => {
       for (const o of n.output) {
@@ -140,10 +166,24 @@ export class OnnxModel {
       const stuck = g.node.flatMap((n, i) => (indeg[i] > 0 ? [nodeLabel(n, i)] : []));
       fail(`the graph has a cycle through ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? ` and ${stuck.length - 5} more` : ''}`);
     }
-
-    // Lower the nodes in order; Constant nodes are folded into the constant table.
     this.fast = opts.fuse ?? true;
     this.winograd = opts.winograd ?? true;
+    // Integer inputs unbound: this model specialises per set of their values (see intInputs); the
+    // lowering itself happens then, so an error that depends on the values surfaces from run.
+    if (intInputs.size && !bound) {
+      this.intInputs = new Map([...intInputs].map((name) => {
+        const v = allInputs.find((i) => i.name === name)!;
+        return [name, v.elemType === DataType.INT64 || v.elemType === DataType.INT32 ? 'int' : 'float'] as const;
+      }));
+      this.source = { bytes, opts };
+      this.owned = [];
+      this.graph = { nodes: [], inputs: allInputs.map((v) => v.name), outputs: g.output.map((o) => o.name), constants: new Map() };
+      this.inputs = Object.freeze(allInputs.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
+      this.outputs = Object.freeze(g.output.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
+      return;
+    }
+
+    // Lower the nodes in order; Constant nodes are folded into the constant table.
     this.owned = [];
     const own = (data: Float32Array, shape: readonly number[]): Tensor => {
       const t = persist(Tensor.wrap(data, shape));
@@ -212,10 +252,12 @@ export class OnnxModel {
         }
         graph.nodes.push(gn);
       }
+      // An integer output (Shape's) is returned as a float32 tensor holding the values, as integer
+      // inputs are passed.
       for (const o of g.output) {
         const c = consts.get(o.name);
-        if (c && c.kind === 'int') fail(`graph output '${o.name}' is an integer tensor; only float outputs are supported`);
-        floatConst(o.name);
+        if (c && c.kind === 'int') intConst(o.name, c);
+        else floatConst(o.name);
       }
       const lowered = new Set(graph.constants.values());
       if (this.fast) optimize(graph, { own });
@@ -255,6 +297,10 @@ export class OnnxModel {
     const op = 'OnnxModel.run';
     if (this._disposed) throw new Error(`${op}: the model is disposed`);
     if (captureState.active) throw new Error(`${op}: cannot run inside forwardAsync`);
+    if (this.intInputs) {
+      const b = this.bind(op, input);
+      return b.model.runAll(b.feeds);
+    }
     const feeds = this.feeds(input);
     const plan = this.acquire(op, feeds);
     plan.busy = true;
@@ -287,6 +333,10 @@ export class OnnxModel {
   async runAllAsync(input: Tensor | Record<string, Tensor>): Promise<Record<string, Tensor>> {
     const op = 'OnnxModel.runAsync';
     if (this._disposed) throw new Error(`${op}: the model is disposed`);
+    if (this.intInputs) {
+      const b = this.bind(op, input);
+      return b.model.runAllAsync(b.feeds);
+    }
     const feeds = this.feeds(input);
     const plan = this.acquire(op, feeds);
     if (!plan.captured) return this.runAll(input);
@@ -306,6 +356,8 @@ export class OnnxModel {
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
+    for (const m of this.specialized.values()) m.dispose();
+    this.specialized.clear();
     for (const list of this.plans.values()) for (const p of list) if (!p.busy) p.dispose();
     this.plans.clear();
     this.prepared.dispose();
@@ -319,6 +371,10 @@ export class OnnxModel {
    */
   planInfo(input: Tensor | Record<string, Tensor>): { nodes: { node: string; algo: string }[]; arenaBytes: number;
     bufferBytes: number; recorded: boolean } {
+    if (this.intInputs) {
+      const b = this.bind('OnnxModel.planInfo', input);
+      return b.model.planInfo(b.feeds);
+    }
     const p = this.acquire('OnnxModel.planInfo', this.feeds(input));
     return { nodes: p.summary, arenaBytes: p.arenaBytes, bufferBytes: p.bufferBytes, recorded: p.captured };
   }
@@ -354,6 +410,46 @@ export class OnnxModel {
       this.plans.delete(k);
     }
     return plan;
+  }
+
+  /**
+   * The model specialised for these integer input values (lowered now, or cached) and the float
+   * feeds it takes. Integer inputs arrive as float32 tensors holding integers.
+   */
+  private bind(op: string, input: Tensor | Record<string, Tensor>): { model: OnnxModel; feeds: Record<string, Tensor> } {
+    const all = this.feeds(input);
+    const bound = new Map<string, TensorData>();
+    const feeds: Record<string, Tensor> = {};
+    const key: string[] = [];
+    for (const [name, t] of all) {
+      const kind = this.intInputs!.get(name);
+      if (!kind) { feeds[name] = t; continue; }
+      const data = t.toArray();
+      if (kind === 'int') {
+        const bad = data.find((v) => !Number.isSafeInteger(v));
+        if (bad !== undefined) throw new RangeError(`${op}: integer input '${name}' holds a non-integer value ${bad}`);
+        bound.set(name, { kind: 'int', dims: t.shape.slice(), data: [...data] });
+      } else bound.set(name, { kind: 'float', dims: t.shape.slice(), data });
+      key.push(`${name}:${t.shape.join('x')}:${data.join(',')}`);
+    }
+    const k = key.join('|');
+    let model = this.specialized.get(k);
+    if (model) {
+      this.specialized.delete(k);
+    } else {
+      try {
+        model = new OnnxModel(this.source!.bytes, this.source!.opts, bound);
+      } catch (e) {
+        throw prefixed(op, e);
+      }
+      for (const [old, m] of this.specialized) {
+        if (this.specialized.size < MAX_PLANS) break;
+        m.dispose();
+        this.specialized.delete(old);
+      }
+    }
+    this.specialized.set(k, model);
+    return { model, feeds };
   }
 
   private disposeOwned(): void {

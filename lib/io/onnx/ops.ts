@@ -17,6 +17,8 @@ import { fail } from './protobuf';
 import { conv2dAct } from '../../ops/conv2d';
 import { erfScalar } from '../../backend/js/activation';
 import { actFunction, resolvePads, type Act, type GraphOp, type SliceAxis } from '../../graph/ir';
+import * as nd from '../../ops/nd';
+import type { ReduceKind } from '../../ops/nd';
 
 /** Runs a node: inputs in order (null for an absent optional input or a load-time constant). */
 export type Kernel = (inputs: (Tensor | null)[]) => Tensor[];
@@ -302,8 +304,10 @@ function compilePool(ctx: CompileContext, max: boolean): Compiled {
   const allowed = ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'strides', max ? 'storage_order' : 'count_include_pad'];
   const a = new Attrs(ctx.where, ctx.node.attribute, allowed);
   arity(ctx, 1, 1, max ? 2 : 1);
-  if (max && ctx.node.output.length > 1 && ctx.node.output[1] !== '') fail(`${ctx.where}: the Indices output is not supported`);
   if (!a.has('kernel_shape')) fail(`${ctx.where} has no 'kernel_shape'`);
+  const wantIndices = max && ctx.node.output.length > 1 && ctx.node.output[1] !== '';
+  const nsp = a.ints('kernel_shape')!.length;
+  if (nsp !== 2 || wantIndices) return compilePoolNd(ctx, a, max, nsp, wantIndices);
   const spec: PoolSpec = {
     k: pair(ctx, a, 'kernel_shape', 1), s: pair(ctx, a, 'strides', 1), d: pair(ctx, a, 'dilations', 1),
     pads: pair(ctx, a, 'pads', 0, 4, 0), mode: autoPad(ctx, a), ceil: a.int('ceil_mode', 0) !== 0,
@@ -343,11 +347,15 @@ function reduceMeanJs(x: Tensor, keep: readonly boolean[], keepDims: boolean): T
   return Tensor.wrap(out, keepDims ? outShape : s.filter((_, i) => keep[i]));
 }
 
-const compileReduceMean: Compiler = (ctx) => {
-  const a = new Attrs(ctx.where, ctx.node.attribute, ctx.opset < 18 ? ['axes', 'keepdims'] : ['keepdims', 'noop_with_empty_axes']);
+const compileReduceMean: Compiler = (ctx) => compileReduce(ctx, 'mean');
+
+/** ReduceMean/Max/Min/Sum/Prod/L2...: axes an attribute, or from opset 18 (ReduceSum: 13) a constant input. */
+function compileReduce(ctx: CompileContext, kind: ReduceKind): Compiled {
+  const axesInput = ctx.opset >= (kind === 'sum' ? 13 : 18);
+  const a = new Attrs(ctx.where, ctx.node.attribute, !axesInput ? ['axes', 'keepdims'] : ['keepdims', 'noop_with_empty_axes']);
   let axes: number[];
   let staticInputs: number[] = [];
-  if (ctx.opset < 18) {
+  if (!axesInput) {
     arity(ctx, 1, 1);
     axes = a.ints('axes') ?? [];
   } else {
@@ -371,11 +379,11 @@ const compileReduceMean: Compiler = (ctx) => {
       const r = x!.rank;
       const keep = new Array<boolean>(r).fill(axes.length > 0);
       for (const ax of axes) keep[normAxis(ctx.where, ax, r)] = false;
-      return [reduceMeanJs(x!, keep, keepDims)];
+      return [kind === 'mean' ? reduceMeanJs(x!, keep, keepDims) : nd.reduce(ctx.where, x!, kind, keep, keepDims)];
     },
-    lowered: { op: { kind: 'reduceMean', axes, keepDims } },
+    ...(kind === 'mean' ? { lowered: { op: { kind: 'reduceMean', axes, keepDims } } } : {}),
   };
-};
+}
 
 type PadMode = 'constant' | 'reflect' | 'edge';
 
@@ -441,9 +449,23 @@ const compilePad: Compiler = (ctx) => {
     staticInputs = [1];
     if (ctx.node.input[2]) {
       const v = floatConst(ctx, 2);
-      if (!v || v.data.length !== 1) fail(`${ctx.where}: constant_value must be a constant float scalar`);
-      value = v.data[0];
-      staticInputs.push(2);
+      if (v && v.data.length !== 1) fail(`${ctx.where}: constant_value must be a scalar, got dims [${v.dims.join(',')}]`);
+      if (v) {
+        value = v.data[0];
+        staticInputs.push(2);
+      } else {
+        // A value known only when running: the node runs exactly, reading it.
+        if (pads.length % 2 !== 0) fail(`${ctx.where}: pads [${pads.join(',')}] must hold a begin and an end per axis`);
+        if (pads.some((p) => p < 0)) fail(`${ctx.where}: negative pads [${pads.join(',')}] (cropping) are not supported`);
+        const padMode0 = mode as PadMode;
+        return {
+          staticInputs,
+          run: ([x, , cv]) => {
+            if (!cv || cv.size !== 1) throw new RangeError(`${ctx.where}: constant_value must be a scalar, got ${cv ? shapeStr(cv.shape) : 'none'}`);
+            return [padJs(ctx.where, x!, pads, padMode0, cv.data[0])];
+          },
+        };
+      }
     }
   }
   if (pads.length % 2 !== 0) fail(`${ctx.where}: pads [${pads.join(',')}] must hold a begin and an end per axis`);
@@ -510,6 +532,427 @@ function matmulNd(a: Tensor, b: Tensor): Tensor {
   return reshaped(out, shape);
 }
 
+// ---- N-D convolution and pooling, normalisation, and the rest of the CNN op set ------------------
+// 2-D nodes keep the planned forms above; 1-D ones run on the 2-D kernels (a height-1 image) and
+// other ranks on the N-D reference kernels (lib/ops/nd.ts), as opaque graph nodes.
+
+/** Spatial axes of a Conv: from the kernel_shape, strides, dilations or pads, else the weight (constant), else 2. */
+function spatialRank(ctx: CompileContext, a: Attrs): number | null {
+  const w = floatConst(ctx, 1);
+  if (w) return w.dims.length - 2;
+  for (const name of ['kernel_shape', 'strides', 'dilations', 'output_padding']) { const v = a.ints(name); if (v) return v.length; }
+  const p = a.ints('pads');
+  return p ? p.length / 2 : null;
+}
+
+/**
+ * The per-axis attributes for `nsp` spatial axes, checked at load when the rank is known there
+ * (a constant weight or a sized attribute), else when the node first runs (all of them absent).
+ */
+function spatialGeometry<T>(nsp: number | null, make: (n: number) => T): (x: Tensor, where: string) => [T, number] {
+  const fixed = nsp === null ? null : make(nsp);
+  const cache = new Map<number, T>();
+  return (x, where) => {
+    const n = x.rank - 2;
+    if (nsp !== null) {
+      if (n !== nsp) throw new RangeError(`${where}: input must be ${nsp + 2}-D [N, C, ${nsp} spatial], got shape ${shapeStr(x.shape)}`);
+      return [fixed!, n];
+    }
+    if (n < 1) throw new RangeError(`${where}: input must be at least 3-D [N, C, spatial...], got shape ${shapeStr(x.shape)}`);
+    let g = cache.get(n);
+    if (!g) { g = make(n); cache.set(n, g); }
+    return [g, n];
+  };
+}
+
+/** An attribute with one value per spatial axis (`per` values per axis: 2 for pads). */
+function perAxis(ctx: CompileContext, a: Attrs, name: string, def: number, n: number, min: number, per = 1): number[] {
+  const v = a.ints(name);
+  if (v === undefined) return new Array<number>(n * per).fill(def);
+  if (v.length !== n * per) fail(`${ctx.where} attribute '${name}' has ${v.length} values, expected ${n * per} (${n} spatial axes)`);
+  for (const x of v) if (x < min) fail(`${ctx.where} attribute '${name}' must hold values >= ${min}, got [${v.join(',')}]`);
+  return v;
+}
+
+function needRank(where: string, x: Tensor, rank: number): void {
+  if (x.rank !== rank) throw new RangeError(`${where}: input must be ${rank}-D [N, C, ${rank - 2} spatial], got shape ${shapeStr(x.shape)}`);
+}
+
+/** A 1-D Conv/pool geometry as the 2-D one of a height-1 image: pads [b, e] -> [top 0, left b, bottom 0, right e]. */
+const as2d = (v: number[], def: number): number[] => [def, v[0]];
+
+function compileConvNd(ctx: CompileContext, a: Attrs, nsp0: number | null): Compiled {
+  if (nsp0 !== null && nsp0 < 1) {
+    const w = floatConst(ctx, 1);
+    fail(`${ctx.where} weight must be 4-D [M, C/group, kH, kW] for a 2-D convolution (3-D or 5-D for 1-D or 3-D ones), got dims [${w ? w.dims.join(',') : ''}]`);
+  }
+  const mode = autoPad(ctx, a);
+  const ks = a.ints('kernel_shape');
+  const group = a.int('group', 1);
+  if (group < 1) fail(`${ctx.where} attribute 'group' must be positive, got ${group}`);
+  const geometry = spatialGeometry(nsp0, (n) => ({
+    s: perAxis(ctx, a, 'strides', 1, n, 1), d: perAxis(ctx, a, 'dilations', 1, n, 1), pads: perAxis(ctx, a, 'pads', 0, n, 0, 2),
+  }));
+  return {
+    run: ([x, w, b]) => {
+      const [{ s, d, pads }, nsp] = geometry(x!, ctx.where);
+      if (w!.rank !== nsp + 2) throw new RangeError(`${ctx.where}: weight ${shapeStr(w!.shape)} must be ${nsp + 2}-D`);
+      const K = w!.shape.slice(2);
+      if (ks && ks.some((v, i) => v !== K[i])) throw new RangeError(`${ctx.where}: 'kernel_shape' [${ks.join(',')}] does not match the weight ${shapeStr(w!.shape)}`);
+      const p = nd.autoPads(mode, pads, x!.shape.slice(2), K, s, d);
+      if (nsp === 2) {
+        return [conv2dAct('conv2d', x!, w!, b, { stride: [s[0], s[1]], dilation: [d[0], d[1]], groups: group, padding: [p[0], p[1], p[2], p[3]] }, 'none')];
+      }
+      if (nsp === 1) {
+        const [N, C, W] = x!.shape;
+        const x4 = x!.reshape([N, C, 1, W]), w4 = w!.reshape([w!.shape[0], w!.shape[1], 1, K[0]]);
+        const y = conv2dAct('conv2d', x4, w4, b, { stride: [1, s[0]], dilation: [1, d[0]], groups: group, padding: [0, p[0], 0, p[1]] }, 'none');
+        return [reshaped(y, [N, y.shape[1], y.shape[3]])];
+      }
+      return [nd.convNd(ctx.where, x!, w!, b, { strides: s, dilations: d, group, pads: p })];
+    },
+  };
+}
+
+const compileConvTranspose: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
+  arity(ctx, 2, 3);
+  const nsp0 = spatialRank(ctx, a);
+  if (nsp0 !== null && nsp0 < 1) fail(`${ctx.where}: the weight must have at least 3 dims [C, M/group, k...] (4-D for a 2-D transposed convolution)`);
+  const mode = autoPad(ctx, a);
+  const group = a.int('group', 1);
+  if (group < 1) fail(`${ctx.where} attribute 'group' must be positive, got ${group}`);
+  const geometry = spatialGeometry(nsp0, (n): nd.ConvTransposeSpec => ({
+    strides: perAxis(ctx, a, 'strides', 1, n, 1), dilations: perAxis(ctx, a, 'dilations', 1, n, 1),
+    pads: perAxis(ctx, a, 'pads', 0, n, 0, 2), outputPadding: perAxis(ctx, a, 'output_padding', 0, n, 0),
+    group, autoPad: mode, outputShape: null,
+  }));
+  // output_shape may list the spatial sizes only, or (as some exporters write) N and C too.
+  const os = a.ints('output_shape');
+  const ks = a.ints('kernel_shape');
+  return {
+    run: ([x, w, b]) => {
+      const [spec, nsp] = geometry(x!, ctx.where);
+      if (w!.rank !== nsp + 2) throw new RangeError(`${ctx.where}: weight ${shapeStr(w!.shape)} must be ${nsp + 2}-D`);
+      if (ks && ks.some((v, i) => v !== w!.shape[i + 2])) throw new RangeError(`${ctx.where}: 'kernel_shape' [${ks.join(',')}] does not match the weight ${shapeStr(w!.shape)}`);
+      const outputShape = os ? (os.length === nsp + 2 ? os.slice(2) : os) : null;
+      return [nd.convTransposeNd(ctx.where, x!, w!, b, { ...spec, outputShape })];
+    },
+  };
+};
+
+function compilePoolNd(ctx: CompileContext, a: Attrs, max: boolean, nsp: number, wantIndices: boolean): Compiled {
+  const k = perAxis(ctx, a, 'kernel_shape', 1, nsp, 1), s = perAxis(ctx, a, 'strides', 1, nsp, 1);
+  const d = perAxis(ctx, a, 'dilations', 1, nsp, 1), pads = perAxis(ctx, a, 'pads', 0, nsp, 0, 2);
+  const mode = autoPad(ctx, a), ceil = a.int('ceil_mode', 0) !== 0, includePad = a.int('count_include_pad', 0) !== 0;
+  const storageOrder = max ? a.int('storage_order', 0) : 0;
+  if (storageOrder !== 0 && storageOrder !== 1) fail(`${ctx.where} attribute 'storage_order' must be 0 or 1, got ${storageOrder}`);
+  return {
+    run: ([x]) => {
+      needRank(ctx.where, x!, nsp + 2);
+      const p = nd.autoPads(mode, pads, x!.shape.slice(2), k, s, d);
+      if (nsp === 1 && !wantIndices) {
+        const [N, C, W] = x!.shape;
+        const y = runPool(ctx.where, x!.reshape([N, C, 1, W]), max, {
+          k: as2d(k, 1), s: as2d(s, 1), d: as2d(d, 1), pads: [0, p[0], 0, p[1]], mode: 'NOTSET', ceil, includePad,
+        });
+        return [reshaped(y, [N, C, y.shape[3]])];
+      }
+      return nd.poolNd(ctx.where, x!, max, { k, s, d, pads: p, ceil, includePad, storageOrder }, wantIndices);
+    },
+  };
+}
+
+/** GlobalAverage/MaxPool on any rank >= 3 (4-D on the 2-D op). */
+function globalPool(mode: 'avg' | 'max'): Compiler {
+  return (ctx) => {
+    new Attrs(ctx.where, ctx.node.attribute, []);
+    arity(ctx, 1, 1);
+    return {
+      lowered: { op: { kind: 'globalPool', mode } },
+      run: ([x]) => {
+        if (x!.rank === 4) return [mode === 'avg' ? ops.globalAvgPool2d(x!) : ops.globalMaxPool2d(x!)];
+        if (x!.rank < 3) throw new RangeError(`${ctx.where}: input must be at least 3-D [N, C, ...], got shape ${shapeStr(x!.shape)}`);
+        return [nd.reduce(ctx.where, x!, mode === 'avg' ? 'mean' : 'max', x!.shape.map((_, i) => i < 2), true)];
+      },
+    };
+  };
+}
+
+const compileInstanceNorm: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['epsilon']);
+  arity(ctx, 3, 3);
+  const eps = a.float('epsilon', 1e-5);
+  return { run: ([x, scale, bias]) => [nd.instanceNormNd(ctx.where, x!, scale!, bias!, eps)] };
+};
+
+const compileLayerNorm: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['axis', 'epsilon', 'stash_type']);
+  arity(ctx, 2, 3, 3);
+  const axis = a.int('axis', -1), eps = a.float('epsilon', 1e-5);
+  const stash = a.int('stash_type', 1);
+  if (stash !== 1) fail(`${ctx.where} attribute 'stash_type' is ${stash}; only 1 (float32) is supported`);
+  const stats = ctx.node.output.slice(1).some((o) => o !== '');
+  return {
+    // Over the last axis with only Y wanted: the compiler's layerNorm step (it checks the scale and bias shapes).
+    ...(axis === -1 && !stats ? { lowered: { op: { kind: 'layerNorm', eps } as GraphOp, inputs: [ctx.node.input[0], ctx.node.input[1], ctx.node.input[2] ?? ''] } } : {}),
+    run: ([x, scale, bias]) => {
+      const ax = normAxis(ctx.where, axis, x!.rank);
+      const outs = nd.layerNormNd(ctx.where, x!, ax, scale, bias ?? null, eps);
+      return outs.slice(0, Math.max(1, ctx.node.output.length));
+    },
+  };
+};
+
+const compileLrn: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['alpha', 'beta', 'bias', 'size']);
+  arity(ctx, 1, 1);
+  if (!a.has('size')) fail(`${ctx.where} has no 'size' attribute`);
+  const size = a.int('size', 1);
+  if (size < 1) fail(`${ctx.where} attribute 'size' must be positive, got ${size}`);
+  const alpha = a.float('alpha', 1e-4), beta = a.float('beta', 0.75), bias = a.float('bias', 1);
+  return { run: ([x]) => [nd.lrn(ctx.where, x!, size, alpha, beta, bias)] };
+};
+
+/** Softmax and LogSoftmax: along `axis` from opset 13; before, over the 2-D coercion's whole tail. */
+function compileSoftmax(ctx: CompileContext, log: boolean): Compiled {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
+  arity(ctx, 1, 1);
+  const legacy = ctx.opset < 13;
+  const axis = a.int('axis', legacy ? 1 : -1);
+  const f = log ? ops.logSoftmax : ops.softmax;
+  return {
+    lowered: { op: { kind: 'softmax', axis, log, legacy } },
+    run: ([x]) => {
+      const ax = normAxis(ctx.where, axis, x!.rank);
+      if (!legacy || ax === x!.rank - 1) return [f(x!, ax)];
+      const flat = x!.reshape([prod(x!.shape.slice(0, ax)), prod(x!.shape.slice(ax))]);
+      const y = f(flat, 1);
+      flat.dispose();
+      return [reshaped(y, x!.shape)];
+    },
+  };
+}
+
+const compileHardmax: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
+  arity(ctx, 1, 1);
+  const legacy = ctx.opset < 13;
+  const axis = a.int('axis', legacy ? 1 : -1);
+  return {
+    run: ([x]) => {
+      const s = x!.shape, ax = normAxis(ctx.where, axis, x!.rank);
+      return [legacy ? nd.hardmax(x!, prod(s.slice(0, ax)), prod(s.slice(ax)), 1) : nd.hardmax(x!, prod(s.slice(0, ax)), s[ax], prod(s.slice(ax + 1)))];
+    },
+  };
+};
+
+/** An elementwise op computed on the JS thread (attributes read by `make`). */
+function unaryJs(attrs: string[], make: (a: Attrs) => (v: number) => number, ints = false): Compiler {
+  return (ctx) => {
+    const a = new Attrs(ctx.where, ctx.node.attribute, attrs);
+    arity(ctx, 1, 1);
+    const f = make(a);
+    return {
+      intOutput: ints && ctx.isInt(ctx.node.input[0]),
+      run: ([x]) => {
+        assertNotCapturing(`${ctx.where} (computed on the JS thread)`);
+        const src = x!.data, out = new Float32Array(src.length);
+        for (let i = 0; i < src.length; i++) out[i] = f(src[i]);
+        return [Tensor.wrap(out, x!.shape)];
+      },
+    };
+  };
+}
+
+const softplus = (v: number): number => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v)));
+
+/** Max, Min, Sum, Mean over any number of inputs, numpy-broadcast. Integer inputs give an integer result (not Mean). */
+function variadic(name: string, fn: (a: number, b: number) => number, mean = false): Compiler {
+  return (ctx) => {
+    new Attrs(ctx.where, ctx.node.attribute, ctx.opset < 8 ? ['consumed_inputs'] : []);
+    arity(ctx, 1, Number.MAX_SAFE_INTEGER);
+    if (ctx.node.input.some((i) => i === '')) fail(`${ctx.where} has an empty input name`);
+    const ints = ctx.node.input.map((i) => ctx.isInt(i));
+    if (ints.some((v) => v !== ints[0])) fail(`${ctx.where}: the inputs mix integer and float tensors`);
+    if (ints[0] && mean) fail(`${ctx.where}: integer inputs are not supported`);
+    return {
+      intOutput: ints[0],
+      run: (xs) => {
+        let acc = (xs[0] as Tensor).reshape(xs[0]!.shape);
+        for (let i = 1; i < xs.length; i++) {
+          const next = nd.broadcastMap(ctx.where, acc, xs[i]!, fn);
+          acc.dispose();
+          acc = next;
+        }
+        if (mean && xs.length > 1) {
+          const d = acc.data, n = xs.length;
+          for (let i = 0; i < d.length; i++) d[i] /= n;
+        }
+        return [acc];
+      },
+    };
+  };
+}
+
+const compilePRelu: Compiler = (ctx) => {
+  new Attrs(ctx.where, ctx.node.attribute, []);
+  arity(ctx, 2, 2);
+  return {
+    run: ([x, slope]) => {
+      const y = nd.broadcastMap(ctx.where, x!, slope!, (v, al) => (v < 0 ? v * al : v));
+      if (!sameShape(y.shape, x!.shape)) throw new RangeError(`${ctx.where}: slope ${shapeStr(slope!.shape)} does not broadcast to the input ${shapeStr(x!.shape)}`);
+      return [y];
+    },
+  };
+};
+
+/** An integer input's values: from a constant at load, else (a plan-time value) when running. */
+function intArg(ctx: CompileContext, slot: number, what: string): (t: Tensor | null) => number[] {
+  const name = ctx.node.input[slot];
+  if (!ctx.isInt(name)) fail(`${ctx.where}: the ${what} input '${name}' must be an INT64 tensor`);
+  return (t) => intsOf(ctx.where, what, t);
+}
+
+const compileSplit: Compiler = (ctx) => {
+  const old = ctx.opset < 13;
+  const a = new Attrs(ctx.where, ctx.node.attribute, old ? ['axis', 'split'] : ['axis']);
+  arity(ctx, 1, old ? 1 : 2, Number.MAX_SAFE_INTEGER);
+  const axis0 = a.int('axis', 0);
+  const n = ctx.node.output.length;
+  const attrSplit = old ? a.ints('split') : undefined;
+  const splitIn = !old && ctx.node.input[1] ? intArg(ctx, 1, 'split') : null;
+  return {
+    intOutput: ctx.isInt(ctx.node.input[0]),
+    run: ([x, sp]) => {
+      const ax = normAxis(ctx.where, axis0, x!.rank), dim = x!.shape[ax];
+      let sizes = attrSplit ?? (splitIn ? splitIn(sp ?? null) : null);
+      if (!sizes) {
+        if (dim % n !== 0) throw new RangeError(`${ctx.where}: axis ${ax} of ${shapeStr(x!.shape)} does not split into ${n} equal parts`);
+        sizes = new Array<number>(n).fill(dim / n);
+      }
+      if (sizes.length !== n) throw new RangeError(`${ctx.where}: ${sizes.length} split sizes for ${n} outputs`);
+      return nd.split(ctx.where, x!, ax, sizes);
+    },
+  };
+};
+
+const compileExpand: Compiler = (ctx) => {
+  new Attrs(ctx.where, ctx.node.attribute, []);
+  arity(ctx, 2, 2);
+  const shapeOf = intArg(ctx, 1, 'shape');
+  return { intOutput: ctx.isInt(ctx.node.input[0]), run: ([x, sh]) => [nd.expandTo(ctx.where, x!, shapeOf(sh))] };
+};
+
+const compileTile: Compiler = (ctx) => {
+  new Attrs(ctx.where, ctx.node.attribute, []);
+  arity(ctx, 2, 2);
+  const repeatsOf = intArg(ctx, 1, 'repeats');
+  return { intOutput: ctx.isInt(ctx.node.input[0]), run: ([x, r]) => [nd.tile(ctx.where, x!, repeatsOf(r))] };
+};
+
+const compileConstantOfShape: Compiler = (ctx) => {
+  const a = new Attrs(ctx.where, ctx.node.attribute, ['value']);
+  arity(ctx, 1, 1);
+  const shapeOf = intArg(ctx, 0, 'shape');
+  const v = a.tensor('value');
+  if (v && v.data.length !== 1) fail(`${ctx.where} attribute 'value' must hold one element, got dims [${v.dims.join(',')}]`);
+  const fill = v ? Number(v.data[0]) : 0;
+  return {
+    intOutput: v?.kind === 'int',
+    run: ([s]) => {
+      const dims = shapeOf(s);
+      if (dims.some((d) => d < 0)) throw new RangeError(`${ctx.where}: negative dims [${dims.join(',')}]`);
+      return [Tensor.wrap(new Float32Array(prod(dims)).fill(fill), dims)];
+    },
+  };
+};
+
+const compileRange: Compiler = (ctx) => {
+  new Attrs(ctx.where, ctx.node.attribute, []);
+  arity(ctx, 3, 3);
+  const ints = ctx.node.input.map((i) => ctx.isInt(i));
+  if (ints.some((v) => v !== ints[0])) fail(`${ctx.where}: start, limit and delta mix integer and float tensors`);
+  const scalar = (t: Tensor | null, what: string): number => {
+    if (!t || t.size !== 1) throw new RangeError(`${ctx.where}: '${what}' must be a scalar${t ? `, got shape ${shapeStr(t.shape)}` : ' known when planning'}`);
+    return t.data[0];
+  };
+  return {
+    intOutput: ints[0],
+    run: ([s0, l0, d0]) => {
+      const start = scalar(s0, 'start'), limit = scalar(l0, 'limit'), delta = scalar(d0, 'delta');
+      if (delta === 0) throw new RangeError(`${ctx.where}: delta is 0`);
+      const n = Math.max(Math.ceil((limit - start) / delta), 0);
+      if (n > 2 ** 28) throw new RangeError(`${ctx.where}: ${n} elements is too many`);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = start + i * delta;
+      return [Tensor.wrap(out, [n])];
+    },
+  };
+};
+
+const RESIZE_MODES = ['nearest', 'linear', 'cubic'];
+const COORD_MODES = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize'];
+const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+
+function oneOf<T extends string>(ctx: CompileContext, name: string, v: string, allowed: readonly string[]): T {
+  if (!allowed.includes(v)) fail(`${ctx.where} attribute '${name}' is '${v}', expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/**
+ * Resize (opset 10: X, scales; 11+: X, roi, scales, sizes) and Upsample (7: scales attribute; 9:
+ * input). Opset 10 Resize and Upsample map coordinates asymmetrically and nearest rounds down.
+ */
+function compileResize(ctx: CompileContext, upsample: boolean): Compiled {
+  const v10 = upsample || ctx.opset < 11;
+  const names = v10 ? ['mode', ...(upsample && ctx.opset < 9 ? ['scales'] : [])]
+    : ['coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'mode', 'nearest_mode'];
+  const a = new Attrs(ctx.where, ctx.node.attribute, names);
+  const attrScales = upsample && ctx.opset < 9 ? a.floats('scales') : undefined;
+  if (upsample && ctx.opset < 9) {
+    arity(ctx, 1, 1);
+    if (!attrScales) fail(`${ctx.where} has no 'scales' attribute`);
+  } else arity(ctx, v10 ? 2 : 1, v10 ? 2 : 4);
+  const mode = oneOf<nd.ResizeMode>(ctx, 'mode', a.string('mode', 'nearest'), v10 ? ['nearest', 'linear', 'bilinear'].slice(0, upsample ? 3 : 2) : RESIZE_MODES);
+  const spec: nd.ResizeSpec = {
+    mode: (mode as string) === 'bilinear' ? 'linear' : mode,
+    coord: v10 ? 'asymmetric' : oneOf<nd.CoordMode>(ctx, 'coordinate_transformation_mode', a.string('coordinate_transformation_mode', 'half_pixel'), COORD_MODES),
+    nearest: v10 ? 'floor' : oneOf<nd.NearestMode>(ctx, 'nearest_mode', a.string('nearest_mode', 'round_prefer_floor'), NEAREST_MODES),
+    cubicA: a.float('cubic_coeff_a', -0.75), excludeOutside: a.int('exclude_outside', 0) !== 0, extrapolation: a.float('extrapolation_value', 0),
+  };
+  const [roiSlot, scalesSlot, sizesSlot] = v10 ? [-1, 1, -1] : [1, 2, 3];
+  const floats = (t: Tensor | null | undefined): number[] | null => (t && t.size > 0 ? [...t.toArray()] : null);
+  if (sizesSlot > 0 && ctx.node.input[sizesSlot] && !ctx.isInt(ctx.node.input[sizesSlot])) fail(`${ctx.where}: the sizes input must be an INT64 tensor`);
+  for (let i = 0; i < ctx.node.input.length; i++) {
+    if (i !== sizesSlot && ctx.node.input[i] && ctx.isInt(ctx.node.input[i])) fail(`${ctx.where} input ${i} '${ctx.node.input[i]}' is an integer tensor; a float tensor is expected there`);
+  }
+  return {
+    run: (xs) => {
+      const x = xs[0]!, s = x.shape;
+      const sizes = sizesSlot > 0 && ctx.node.input[sizesSlot] ? floats(xs[sizesSlot]) : null;
+      let scales = attrScales ?? (ctx.node.input[scalesSlot] ? floats(xs[scalesSlot]) : null);
+      let out: number[];
+      if (sizes) {
+        if (scales) throw new RangeError(`${ctx.where}: both scales and sizes are given`);
+        if (sizes.length !== s.length) throw new RangeError(`${ctx.where}: ${sizes.length} sizes for an input of rank ${s.length} (${shapeStr(s)})`);
+        out = sizes;
+        scales = sizes.map((v, i) => v / s[i]);
+      } else {
+        if (!scales) throw new RangeError(`${ctx.where}: neither scales nor sizes is given`);
+        if (scales.length !== s.length) throw new RangeError(`${ctx.where}: ${scales.length} scales for an input of rank ${s.length} (${shapeStr(s)})`);
+        if (scales.some((v) => !(v > 0))) throw new RangeError(`${ctx.where}: scales [${scales.join(',')}] must be positive`);
+        out = scales.map((v, i) => Math.floor(s[i] * v));
+      }
+      const roi = roiSlot > 0 ? floats(xs[roiSlot]) : null;
+      if (spec.coord === 'tf_crop_and_resize' && (!roi || roi.length !== 2 * s.length)) {
+        throw new RangeError(`${ctx.where}: tf_crop_and_resize needs an roi of ${2 * s.length} values, got ${roi ? roi.length : 'none'}`);
+      }
+      return [nd.resize(ctx.where, x, scales, out, roi, spec)];
+    },
+  };
+}
+
 // ---- the op table --------------------------------------------------------------------------------
 
 type Compiler = (ctx: CompileContext) => Compiled;
@@ -568,6 +1011,9 @@ function binary(kind: BinKind): Compiler {
 const compileConv: Compiler = (ctx) => {
   const a = new Attrs(ctx.where, ctx.node.attribute, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
   arity(ctx, 2, 3);
+  const nsp = spatialRank(ctx, a);
+  // 2-D with the rank known at load: planned when the weights are constants (below).
+  if (nsp !== 2) return compileConvNd(ctx, a, nsp);
   const mode = autoPad(ctx, a);
   const s = pair(ctx, a, 'strides', 1), d = pair(ctx, a, 'dilations', 1), pads = pair(ctx, a, 'pads', 0, 4, 0);
   const ks = a.ints('kernel_shape');
@@ -602,17 +1048,38 @@ const compileConv: Compiler = (ctx) => {
 
 const compileBatchNorm: Compiler = (ctx) => {
   const a = new Attrs(ctx.where, ctx.node.attribute, ['epsilon', 'momentum', 'training_mode', 'spatial', 'is_test', 'consumed_inputs']);
-  arity(ctx, 5, 5);
+  const training = a.int('training_mode', 0) !== 0;
+  arity(ctx, 5, 5, training ? 3 : 1);
   const eps = a.float('epsilon', 1e-5);
-  if (a.int('training_mode', 0) !== 0) fail(`${ctx.where}: training_mode=1 is not supported (inference only)`);
   if (a.int('spatial', 1) !== 1) fail(`${ctx.where}: spatial=0 is not supported`);
-  a.float('momentum', 0.9);
+  const momentum = a.float('momentum', 0.9);
   if (!(eps >= 0)) fail(`${ctx.where}: 'epsilon' must be non-negative, got ${eps}`);
+  // Opset 14's training mode: normalised with the batch statistics (biased variance); the running
+  // mean and variance outputs are input * momentum + batch * (1 - momentum).
+  if (training) {
+    return {
+      run: ([x, scale, bias, mean, v]) => {
+        const t = x!;
+        if (t.rank < 2) throw new RangeError(`${ctx.where}: input must be at least 2-D [N, C, ...], got shape ${shapeStr(t.shape)}`);
+        const C = t.shape[1];
+        for (const [p, what] of [[scale, 'scale'], [bias, 'B'], [mean, 'input_mean'], [v, 'input_var']] as const) {
+          if (p!.size !== C) throw new RangeError(`${ctx.where}: ${what} ${shapeStr(p!.shape)} must have ${C} values`);
+        }
+        const keep = t.shape.map((_, i) => i === 1);
+        const bm = nd.reduce(ctx.where, t, 'mean', keep, false);
+        const centered = nd.broadcastMap(ctx.where, t, bm.reshape([C, ...t.shape.slice(2).map(() => 1)]), (p, q) => (p - q) * (p - q));
+        const bv = nd.reduce(ctx.where, centered, 'mean', keep, false);
+        const y = ops.batchNorm2d(t.reshape([t.shape[0], C, prod(t.shape.slice(2)), 1]), { runningMean: bm, runningVar: bv, weight: scale, bias, eps, training: false });
+        const run = (r: Tensor, b: Tensor): Tensor => Tensor.wrap(Float32Array.from(r.data, (val, i) => val * momentum + b.data[i] * (1 - momentum)), [C]);
+        return [y.reshape(t.shape), run(mean!, bm), run(v!, bv)];
+      },
+    };
+  }
   return {
     run: ([x, scale, bias, mean, v]) => {
       const t = x!;
-      if (t.rank < 2 || t.rank > 4) throw new RangeError(`${ctx.where}: input must be 2-D to 4-D, got shape ${shapeStr(t.shape)}`);
-      const x4 = t.rank === 4 ? t : t.reshape([t.shape[0], t.shape[1], t.rank === 3 ? t.shape[2] : 1, 1]);
+      if (t.rank < 2) throw new RangeError(`${ctx.where}: input must be at least 2-D [N, C, ...], got shape ${shapeStr(t.shape)}`);
+      const x4 = t.rank === 4 ? t : t.reshape([t.shape[0], t.shape[1], prod(t.shape.slice(2)), 1]);
       const y = ops.batchNorm2d(x4, { runningMean: mean!, runningVar: v!, weight: scale, bias, eps, training: false });
       return [t.rank === 4 ? y : y.reshape(t.shape)];
     },
@@ -776,7 +1243,19 @@ const compilePow: Compiler = (ctx) => {
   arity(ctx, 2, 2);
   // x ** 2 (LayerNorm's variance as exported) is x * x on the native kernel: the same rounding.
   const e = floatConst(ctx, 1);
-  const square = e !== undefined && e.data.length === 1 && e.data[0] === 2;
+  const square = e !== undefined && e.data.length === 1 && e.data[0] === 2 && !ctx.isInt(ctx.node.input[0]);
+  // The result has the base's type: an integer base gives an integer power (truncated).
+  if (ctx.isInt(ctx.node.input[0])) {
+    return {
+      intOutput: true,
+      run: ([x, y]) => {
+        const r = broadcastBinary('pow', x!, y!);
+        const d = r.data;
+        for (let i = 0; i < d.length; i++) d[i] = Math.trunc(d[i]);
+        return [r];
+      },
+    };
+  }
   return {
     run: ([x, y]) => [broadcastBinary('pow', x!, y!)],
     ...(square ? { lowered: { op: { kind: 'binary', op: 'mul' }, inputs: [ctx.node.input[0], ctx.node.input[0]] } } : {}),
@@ -1083,8 +1562,8 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
   },
   MaxPool: (ctx) => compilePool(ctx, true),
   AveragePool: (ctx) => compilePool(ctx, false),
-  GlobalAveragePool: unary((x) => ops.globalAvgPool2d(x), [], 0, () => ({ kind: 'globalPool', mode: 'avg' })),
-  GlobalMaxPool: unary((x) => ops.globalMaxPool2d(x), [], 0, () => ({ kind: 'globalPool', mode: 'max' })),
+  GlobalAveragePool: globalPool('avg'),
+  GlobalMaxPool: globalPool('max'),
   Gemm: compileGemm,
   MatMul: (ctx) => {
     new Attrs(ctx.where, ctx.node.attribute, []);
@@ -1117,24 +1596,9 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
   Sub: binary('sub'),
   Mul: binary('mul'),
   Div: binary('div'),
-  Softmax: (ctx) => {
-    const a = new Attrs(ctx.where, ctx.node.attribute, ['axis']);
-    arity(ctx, 1, 1);
-    const legacy = ctx.opset < 13;
-    const axis = a.int('axis', legacy ? 1 : -1);
-    return {
-      lowered: { op: { kind: 'softmax', axis, log: false, legacy } },
-      run: ([x]) => {
-        const ax = normAxis(ctx.where, axis, x!.rank);
-        if (!legacy || ax === x!.rank - 1) return [ops.softmax(x!, ax)];
-        // Before opset 13 the input is coerced to 2-D at axis and normalised over the whole tail.
-        const flat = x!.reshape([prod(x!.shape.slice(0, ax)), prod(x!.shape.slice(ax))]);
-        const y = ops.softmax(flat, 1);
-        flat.dispose();
-        return [reshaped(y, x!.shape)];
-      },
-    };
-  },
+  Softmax: (ctx) => compileSoftmax(ctx, false),
+  LogSoftmax: (ctx) => compileSoftmax(ctx, true),
+  Hardmax: compileHardmax,
   Dropout: (ctx) => {
     new Attrs(ctx.where, ctx.node.attribute, ['ratio', 'is_test', 'seed']);
     arity(ctx, 1, 3, 2);
@@ -1180,8 +1644,50 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
   Pow: compilePow,
   Sqrt: elementwise('Sqrt', Math.sqrt, 'sqrt'),
   Erf: elementwise('Erf', erfScalar, 'erf'),
+  ConvTranspose: compileConvTranspose,
+  InstanceNormalization: compileInstanceNorm,
+  LayerNormalization: compileLayerNorm,
+  LRN: compileLrn,
+  ReduceMax: (ctx) => compileReduce(ctx, 'max'),
+  ReduceMin: (ctx) => compileReduce(ctx, 'min'),
+  ReduceSum: (ctx) => compileReduce(ctx, 'sum'),
+  ReduceProd: (ctx) => compileReduce(ctx, 'prod'),
+  ReduceL2: (ctx) => compileReduce(ctx, 'l2'),
+  Max: variadic('Max', Math.max),
+  Min: variadic('Min', Math.min),
+  Sum: variadic('Sum', (x, y) => x + y),
+  Mean: variadic('Mean', (x, y) => x + y, true),
+  PRelu: compilePRelu,
+  Abs: unaryJs([], () => Math.abs, true),
+  Neg: unaryJs([], () => (v) => -v, true),
+  Exp: unaryJs([], () => Math.exp),
+  Log: unaryJs([], () => Math.log),
+  Reciprocal: unaryJs([], () => (v) => 1 / v),
+  Floor: unaryJs([], () => Math.floor),
+  Ceil: unaryJs([], () => Math.ceil),
+  Softplus: unaryJs([], () => softplus),
+  Softsign: unaryJs([], () => (v) => v / (1 + Math.abs(v))),
+  Elu: unaryJs(['alpha'], (a) => { const al = a.float('alpha', 1); return (v) => (v < 0 ? al * Math.expm1(v) : v); }),
+  Selu: unaryJs(['alpha', 'gamma'], (a) => {
+    const al = a.float('alpha', 1.67326319217681884765625), g = a.float('gamma', 1.05070102214813232421875);
+    return (v) => (v <= 0 ? g * al * Math.expm1(v) : g * v);
+  }),
+  Split: compileSplit,
+  Expand: compileExpand,
+  Tile: compileTile,
+  ConstantOfShape: compileConstantOfShape,
+  Range: compileRange,
+  Resize: (ctx) => compileResize(ctx, false),
+  Upsample: (ctx) => compileResize(ctx, true),
 };
+
+/**
+ * Inputs whose values (not only shapes) decide output shapes, by op: a graph input read there is
+ * bound when the model runs, like an integer input (model.ts).
+ */
+export const VALUE_INPUTS: Readonly<Record<string, readonly number[]>> = { Range: [0, 1, 2], Resize: [1, 2, 3], Upsample: [1] };
 
 /** Ops whose inputs may be integer tensors (the rest take float tensors only). */
 export const INT_INPUT_OPS: ReadonlySet<string> = new Set(['Shape', 'Gather', 'Cast', 'Unsqueeze', 'Squeeze', 'Transpose', 'Slice',
-  'Reshape', 'Concat', 'Identity', 'Add', 'Sub', 'Mul', 'Div']);
+  'Reshape', 'Concat', 'Identity', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Abs', 'Neg', 'Split', 'Expand', 'Tile',
+  'ConstantOfShape', 'Range', 'Resize']);
