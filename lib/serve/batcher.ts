@@ -26,8 +26,11 @@ export interface BatcherOptions {
   /** Most requests in one forward (default 8). A CompiledModule caps it at its compiled batch. */
   maxBatchSize?: number;
   /**
-   * How long the oldest waiting request may wait for others to join its batch, in ms (default 2).
-   * 0: a batch leaves as soon as the model is free (requests still gather while it is busy).
+   * How long the oldest waiting request may wait for others to join its batch while the model is
+   * free, in ms (default 0, as Triton's max_queue_delay_microseconds). With 0 a batch leaves as
+   * soon as the model is free, and requests still gather while it is busy: under load batches
+   * fill by themselves, and an idle server adds no delay. A few ms make fuller batches at
+   * moderate load at the cost of that much latency per request.
    */
   maxQueueDelayMs?: number;
   /** Requests that may wait (not counting those running); one more is rejected with QUEUE_FULL (default 256). */
@@ -80,7 +83,7 @@ function posInt(name: string, v: unknown, dflt: number): number {
  * Gathers concurrent single-sample requests into batched forwards.
  * @example
  * const net = models.lenet5().eval();
- * const batcher = new serve.Batcher(net, { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 256 });
+ * const batcher = new serve.Batcher(net, { maxBatchSize: 8, maxQueueDelayMs: 1, maxQueueSize: 256 });
  * const logits = await batcher.infer(tensor(pixels, [1, 1, 28, 28]), { timeoutMs: 1000 }); // [1, 10]
  * await batcher.close();
  */
@@ -105,7 +108,7 @@ export class Batcher {
     this.engine = engineFor(model);
     const fixed = this.engine.fixedBatch;
     this.maxBatchSize = Math.min(posInt('maxBatchSize', options.maxBatchSize, 8), fixed ?? Infinity);
-    const d = options.maxQueueDelayMs ?? 2;
+    const d = options.maxQueueDelayMs ?? 0;
     if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) {
       throw new RangeError(`Batcher: options.maxQueueDelayMs must be a finite number >= 0, got ${describe(d)}`);
     }

@@ -12,7 +12,7 @@ const USAGE = `usage: simdcnn-serve --model <file.onnx | lenet5 | resnet18> [opt
   --host HOST              listen address (default 127.0.0.1)
   --port N                 listen port (default 8000; 0: any free port)
   --max-batch N            rows per batched forward (default 8; 1: no batching)
-  --max-delay-ms N         longest wait for a batch to fill (default 2)
+  --max-delay-ms N         longest wait for a batch to fill while idle (default 0)
   --max-queue N            requests waiting before 503 (default 256)
   --workers N              worker threads running forwards (default 0: in-process)
   --engine simdcnn|ort     compute engine (ort: onnxruntime-node, for comparisons)

@@ -38,7 +38,7 @@ export interface ServerOptions {
   port?: number;
   /** Batcher: rows per forward (default 8; 1 turns batching off). */
   maxBatchSize?: number;
-  /** Batcher: how long the oldest request waits for company, ms (default 2). */
+  /** Batcher: how long the oldest request waits for company while the model is idle, ms (default 0). */
   maxQueueDelayMs?: number;
   /** Batcher: requests waiting; more get 503 (default 256). */
   maxQueueSize?: number;
@@ -495,7 +495,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   });
   const batcher = new Batcher(engine, {
-    maxBatchSize: options.maxBatchSize ?? 8, maxQueueDelayMs: options.maxQueueDelayMs ?? 2, maxQueueSize: options.maxQueueSize ?? 256,
+    maxBatchSize: options.maxBatchSize ?? 8, maxQueueDelayMs: options.maxQueueDelayMs ?? 0, maxQueueSize: options.maxQueueSize ?? 256,
     onBatch: (b) => { batchSize.observe(b.size); batchSeconds.observe(b.seconds); },
   });
   new client.Gauge({ name: 'simdcnn_queue_depth', help: 'Requests waiting for a batch', registers: [registry], collect() { this.set(batcher.queueDepth); } });
