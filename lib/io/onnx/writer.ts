@@ -8,10 +8,13 @@ import { describe } from '../../errors';
 import { Writer } from './protobuf';
 import { AttrType, DataType } from './proto';
 
-/** An attribute value. Plain numbers are INT when integral, except for the names in FLOAT_ATTRS. */
+/**
+ * An attribute value. Plain numbers are INT when integral, except for the names in FLOAT_ATTRS.
+ * `{ t }` takes any initializer form (a Constant's int64 shape, say).
+ */
 export type OnnxAttr =
   | number | number[] | string | Tensor
-  | { f: number } | { i: number } | { s: string } | { t: Tensor } | { floats: number[] } | { ints: number[] };
+  | { f: number } | { i: number } | { s: string } | { t: OnnxInitializer } | { floats: number[] } | { ints: number[] };
 
 export interface OnnxNodeSpec {
   op: string;
