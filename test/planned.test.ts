@@ -1,12 +1,13 @@
 /**
- * Planned inference end to end (lib/nn/fuse.ts): eval() + noGrad forwards fold batch norm, fuse
+ * Planned inference end to end (lib/nn/planned.ts: the module lowered into the graph compiler):
+ * eval() + noGrad forwards fold batch norm, fuse
  * ReLU and the residual add into the convolution epilogue, and run on weights prepared once
  * (Winograd-transformed or panel-packed convolutions, packed dense layers). Compared against the
  * same model with setFastInference(false), i.e. every op computed exactly as `ops.*` does (which
  * test/kernels/ops.test.ts checks against the float64 reference).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tensor, models, nn, noGrad, tidy, randn, rand, manualSeed, setBackend, memory } from '../lib/index';
+import { Tensor, models, nn, ops, noGrad, tidy, randn, rand, manualSeed, setBackend, memory } from '../lib/index';
 import { loadAddon } from '../lib/backend/loader';
 import { firstBitDifference } from './reference/check';
 
@@ -40,7 +41,7 @@ function randomizeBatchNorms(m: nn.Module, seed: number): void {
 /** Counts calls of the addon's planned kernels while fn runs. */
 function countCalls(fn: () => void): Record<string, number> {
   const addon = loadAddon() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const names = ['conv2d', 'conv2dWinograd', 'conv2dPacked', 'linearPacked', 'binary', 'unary'];
+  const names = ['conv2d', 'conv2dWinograd', 'conv2dPacked', 'linearPacked', 'binary', 'unary', 'batchNorm2d'];
   const counts: Record<string, number> = {};
   const saved = names.map((n) => addon[n]);
   names.forEach((n, i) => {
@@ -153,5 +154,53 @@ describe('planned inference', () => {
     m.dispose();
     xi.dispose();
     expect(memory().bytes).toBeLessThan(start);
+  });
+  it('a replaced layer is seen: the next forward lowers the new tree', () => {
+    manualSeed(33);
+    const m = models.resnet18({ numClasses: 10 });
+    randomizeBatchNorms(m, 300);
+    m.eval();
+    const xi = randn([1, 3, 64, 64], { seed: 4 });
+    expect(forward(m, xi).length).toBe(10);
+    const old = m.fc;
+    m.fc = new nn.Linear(512, 7);
+    const got = forward(m, xi);
+    expect(got.length).toBe(7);
+    expect(relErr(got, exact(m, xi))).toBeLessThan(1e-4);
+    old.dispose();
+    xi.dispose();
+    m.dispose();
+  });
+
+  it('a layer the front end cannot lower splits a Sequential into planned runs around it', () => {
+    manualSeed(34);
+    // A user-defined module (no lowering): the runs before and after it are still planned, batch
+    // norm folded into the first convolution.
+    class Squash extends nn.Module {
+      forward(x: Tensor): Tensor { return ops.sigmoid(x); }
+    }
+    const bn = new nn.BatchNorm2d(8);
+    const seq = new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), bn, new nn.ReLU(), new Squash(),
+      new nn.Conv2d(8, 4, 3, { padding: 1 }), new nn.ReLU());
+    randomizeBatchNorms(seq, 400);
+    for (const t of [bn.runningMean, bn.runningVar, bn.weight!, bn.bias!]) {
+      const u = noGrad(() => rand(t.shape, { seed: 7 }));
+      t.data.set(u.data.map((v) => (t === bn.runningVar || t === bn.weight ? 0.5 + v : v - 0.5)));
+      t.version++;
+      u.dispose();
+    }
+    seq.eval();
+    const xi = randn([2, 3, 12, 12], { seed: 8 });
+    const ref = exact(seq, xi);
+    let got = new Float32Array(0);
+    const calls = countCalls(() => { got = forward(seq, xi); });
+    expect(calls.batchNorm2d, 'batch norm folded into the convolution').toBe(0);
+    expect(calls.conv2dPacked + calls.conv2dWinograd, JSON.stringify(calls)).toBe(2);
+    expect(calls.unary, 'ReLUs in the epilogues: only the custom layer\'s sigmoid is a unary op').toBe(1);
+    expect(relErr(got, ref)).toBeLessThan(1e-5);
+    // The same result again from the kept plans.
+    expect(firstBitDifference(forward(seq, xi), got)).toBe(-1);
+    xi.dispose();
+    seq.dispose();
   });
 });

@@ -61,7 +61,7 @@ export interface NativeAddon {
   crossEntropy(logits: Float32Array, targets: Int32Array, dims: IntArg): number;
   mseLoss(a: Float32Array, b: Float32Array): number;
 
-  // Planned-inference convolutions with weights prepared once and cached by the caller (lib/nn/fuse.ts).
+  // Planned-inference convolutions with weights prepared once and cached by the caller (lib/graph/plan.ts).
   // geom as conv2d's. residual (same shape as out, or null) is added before the activation:
   //   out = act(conv(x) + b + residual).
   /** True when Winograd F(4x4,3x3) is expected to beat the direct path for this layer shape (ignores N). */

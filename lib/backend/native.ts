@@ -47,27 +47,35 @@ function convGeom(g: Conv2dGeom): Int32Array | number[] {
 }
 
 export function makeNativeBackend(addon: NativeAddon): Backend {
+  /** The prepared form for a layer: Winograd where the addon prefers it (never where it cannot run), else packed. */
+  const preparedAlgo = (g: Conv2dGeom, opts?: { winograd?: boolean }): 'winograd' | 'packed' | null => {
+    if (g.groups !== 1) return null;
+    const geom = convGeom(g);
+    if (opts?.winograd !== false && addon.winogradPreferred && addon.winogradWeights && addon.winogradWeightsSize &&
+      addon.winogradPreferred(geom)) return 'winograd';
+    return addon.conv2dPackedSize && addon.conv2dPackWeights ? 'packed' : null;
+  };
   return {
     name: 'native',
     conv2d(x, w, b, g, out, act = 'none') {
       addon.conv2d(f32(x, 'x'), f32(w, 'weight'), f32OrNull(b, 'bias'), f32(out, 'out'), convGeom(g), ...actArgs(act));
     },
     prepareConv2d(w, g, opts) {
-      if (g.groups !== 1) return null;
+      const algo = preparedAlgo(g, opts);
+      if (!algo) return null;
       const geom = convGeom(g);
-      // winogradPreferred is false for every layer the Winograd kernel cannot run.
-      if (opts?.winograd !== false && addon.winogradPreferred && addon.winogradWeights && addon.winogradWeightsSize &&
-        addon.winogradPreferred(geom)) {
-        const u = new Float32Array(addon.winogradWeightsSize(geom));
-        addon.winogradWeights(f32(w, 'weight'), u, geom);
-        return { algo: 'winograd', data: u };
+      if (algo === 'winograd') {
+        const u = new Float32Array(addon.winogradWeightsSize!(geom));
+        addon.winogradWeights!(f32(w, 'weight'), u, geom);
+        return { algo, data: u };
       }
-      if (addon.conv2dPackedSize && addon.conv2dPackWeights) {
-        const packed = new Float32Array(addon.conv2dPackedSize(geom));
-        addon.conv2dPackWeights(f32(w, 'weight'), packed, geom);
-        return { algo: 'packed', data: packed };
-      }
-      return null;
+      const packed = new Float32Array(addon.conv2dPackedSize!(geom));
+      addon.conv2dPackWeights!(f32(w, 'weight'), packed, geom);
+      return { algo, data: packed };
+    },
+    preparedConv2dForm(g, opts) {
+      const algo = preparedAlgo(g, opts);
+      return algo === 'winograd' ? `winograd ${addon.winogradWeightsSize!(convGeom(g))}` : algo;
     },
     conv2dPrepared(x, p, b, residual, g, out, act) {
       const fn = p.algo === 'winograd' ? addon.conv2dWinograd : addon.conv2dPacked;

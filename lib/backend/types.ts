@@ -68,6 +68,13 @@ export interface Backend {
    * not keep it.
    */
   prepareConv2d?(w: FArray, g: Conv2dGeom, opts?: { winograd?: boolean }): PreparedConv2d | null;
+  /**
+   * Optional (native, with prepareConv2d): what prepareConv2d would make for this shape, as a key
+   * ('packed', or 'winograd' with its size), null for nothing. Two shapes of a layer with the same
+   * form share one prepared copy (packed weights do not depend on the input's size; Winograd's
+   * depend on its tile size only).
+   */
+  preparedConv2dForm?(g: Conv2dGeom, opts?: { winograd?: boolean }): string | null;
   /** out = act(conv(x, prepared) + b + residual); residual has out's shape or is null. */
   conv2dPrepared?(x: FArray, p: PreparedConv2d, b: FArray | null, residual: FArray | null, g: Conv2dGeom,
     out: FArray, act: FusedActivation): void;

@@ -24,6 +24,13 @@ export interface PlanOptions {
   /** Prepared (packed / Winograd) kernels and fused epilogues; false: every node's exact kernel. */
   fast: boolean;
   winograd: boolean;
+  /**
+   * A plan made inside an open capture (a forwardAsync or Module.compile recording a forward that
+   * contains this graph) for that one recording: its arena comes from the buffer pool, so the
+   * recording traces and owns it, and its input and output copies are native calls the capture
+   * records. It is never recorded as a plan of its own.
+   */
+  transient?: boolean;
 }
 
 interface PlanAddon {
@@ -35,7 +42,7 @@ interface PlanAddon {
   planDispose(plan: unknown): void;
 }
 
-/** Prepared weights, owned by the model and shared by its plans (keyed by node and input size). */
+/** Prepared weights, owned by the model and shared by its plans (keyed by node and prepared form). */
 export class PreparedCache {
   private readonly convs = new Map<string, { prepared: PreparedConv2d | null; holder: Tensor | null }>();
   private readonly dense = new Map<string, Tensor>();
@@ -392,6 +399,11 @@ export class ExecPlan {
   /** Bytes of the arena, and of the intermediates it holds were each given its own buffer. */
   readonly arenaBytes: number;
   readonly bufferBytes: number;
+  /**
+   * The constants the steps read when the plan runs. The others (weights only read to make their
+   * prepared copies) may be dropped once every plan that needs them is made.
+   */
+  readonly runConstants: ReadonlySet<string>;
   private readonly arena: Tensor;
   /** Values computed from the input shapes (constants of this plan). */
   private readonly known: Tensor[];
@@ -424,7 +436,10 @@ export class ExecPlan {
         const w = g.constants.get(n.inputs[1]);
         if (!w || !be.prepareConv2d || !be.conv2dPrepared || n.op.pack === false) continue;
         const winograd = opts.winograd && n.op.winograd !== false;
-        const key = `${n.label}|${n.inputs[1]}|${geom.H}x${geom.W}|${be.name}|${winograd}`;
+        // Keyed by the prepared form, not the input size: plans for other sizes share the copy.
+        const form = be.preparedConv2dForm ? be.preparedConv2dForm(geom, { winograd }) : `${geom.H}x${geom.W}|${winograd}`;
+        if (form === null) continue;
+        const key = `${n.label}|${n.inputs[1]}|${be.name}|${form}`;
         const p = cache.conv(key, () => be.prepareConv2d!(w.data, geom, { winograd }));
         if (p) prepared.set(n, p);
       }
@@ -497,11 +512,14 @@ export class ExecPlan {
     const arenaSize = allocate(buffers);
     this.arenaBytes = 4 * Math.max(arenaSize, 1);
     this.bufferBytes = 4 * buffers.reduce((a, b) => a + b.size, 0);
-    this.arena = persist(Tensor.wrap(new Float32Array(Math.max(arenaSize, 1)), [Math.max(arenaSize, 1)]));
+    const arenaData = opts.transient ? allocOutput(Math.max(arenaSize, 1)) : new Float32Array(Math.max(arenaSize, 1));
+    this.arena = persist(Tensor.wrap(arenaData, [arenaData.length]));
     const A = this.arena.data;
+    const runConstants = new Set<string>();
     const view = (name: string): Float32Array => {
       const s = slots.get(name);
       if (!s) throw new Error(`internal: value '${name}' has no slot`);
+      if (s.root.constant) runConstants.add(name);
       const base = s.root.constant ?? A.subarray(s.root.at, s.root.at + s.root.size);
       return base.subarray(s.offset, s.offset + s.size);
     };
@@ -514,20 +532,46 @@ export class ExecPlan {
       summary.push({ node: n.label, algo });
     }
     this.steps = stepsOf.map((f) => f());
+    this.runConstants = runConstants;
     this.summary = summary;
     this.captured = this.capture();
+    // The steps' closures keep this constructor's scope alive (through view and buildSteps' own
+    // scope): empty what they need no longer, so a constant only read to make a prepared copy can
+    // be freed by its owner (the steps hold the arrays they read themselves).
+    slots.clear();
+    g.constants.clear();
+    g.nodes = [];
+    prepared.clear();
   }
 
   get disposed(): boolean {
     return this.disposedFlag;
   }
 
-  /** Copies the inputs in, runs the steps (or the recorded plan), copies the outputs out. */
+  /**
+   * Copies the inputs in, runs the steps (or the recorded plan), copies the outputs out. Inside an
+   * open capture (a transient plan) every step, the copies included, is recorded instead.
+   */
   run(inputs: Map<string, Tensor>): Record<string, Tensor> {
+    if (captureState.active) return this.record(inputs);
     this.load(inputs);
     if (this.handle) (getAddon() as unknown as PlanAddon).planRun(this.handle);
     else for (const s of this.steps) s();
     return this.results();
+  }
+
+  private record(inputs: Map<string, Tensor>): Record<string, Tensor> {
+    if (this.handle) throw new Error('internal: a recorded plan run inside a capture');
+    const be = backend();
+    for (const [name, v] of this.inputViews) be.copyStrided(inputs.get(name)!.data, v, v.length, []);
+    for (const s of this.steps) s();
+    const out: Record<string, Tensor> = {};
+    for (const [name, v] of this.outputViews) {
+      const a = allocOutput(v.length);
+      be.copyStrided(v, a, v.length, []);
+      out[name] = Tensor.wrap(a, this.outputShapes.get(name)!);
+    }
+    return out;
   }
 
   /** run() on a worker thread; only for captured plans. The caller keeps the plan busy meanwhile. */
@@ -700,29 +744,33 @@ function buildSteps(n: GraphNode, g: Graph, sh: Shaped, be: Backend, view: (name
     case 'conv': {
       const geom = sh.convGeom.get(n)!;
       const x = view(n.inputs[0]);
-      const w = view(n.inputs[1]);
       const b = n.inputs[2] ? view(n.inputs[2]) : null;
       const res = op.residual >= 0 ? view(n.inputs[op.residual]) : null;
       const act = epilogue(op.act);
       const p = prepared.get(n);
-      if (p) push(() => () => be.conv2dPrepared!(x, p, b, res, geom, out!, act));
-      else push(() => () => be.conv2d(x, w, b, geom, out!, act));
+      if (p) {
+        // The weights are not read at run time (ExecPlan.runConstants): only their prepared copy.
+        push(() => () => be.conv2dPrepared!(x, p, b, res, geom, out!, act));
+      } else {
+        const w = view(n.inputs[1]);
+        push(() => () => be.conv2d(x, w, b, geom, out!, act));
+      }
       return `${p ? p.algo : geom.groups === geom.C && geom.groups > 1 ? 'depthwise' : 'direct'} ${geom.kH}x${geom.kW}/${geom.strideH}` +
         `${op.act ? ` +${op.act.kind}` : ''}${res ? ' +residual' : ''}`;
     }
     case 'dense': {
       const x = view(n.inputs[0]);
-      const wt = g.constants.get(n.inputs[1])!;
       const b = n.inputs[2] ? view(n.inputs[2]) : null;
       const xs = shapeOf(n.inputs[0]);
       const N = prod(xs.slice(0, -1)), inF = xs[xs.length - 1];
-      const outF = wt.shape[0];
+      const outF = g.constants.get(n.inputs[1])!.shape[0];
       if (be.prepareLinear && be.linearPrepared && op.pack !== false && opts.fast) {
-        const packed = cache.linear(`${n.inputs[1]}|${be.name}`, () => be.prepareLinear!(wt.data, inF, outF));
+        const packed = cache.linear(`${n.inputs[1]}|${be.name}`, () => be.prepareLinear!(g.constants.get(n.inputs[1])!.data, inF, outF));
         const act = epilogue(op.act);
         push(() => () => be.linearPrepared!(x, packed, b, N, inF, outF, out!, act));
       } else {
-        push(() => () => be.linear(x, wt.data, b, N, inF, outF, out!));
+        const w = view(n.inputs[1]);
+        push(() => () => be.linear(x, w, b, N, inF, outF, out!));
         if (op.act) push(() => actStep(be, op.act!, out!, out!));
       }
       return `dense${op.act ? ` +${op.act.kind}` : ''}`;

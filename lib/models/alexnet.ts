@@ -1,6 +1,7 @@
 import { Tensor } from '../tensor';
 import { flatten } from '../ops/shape';
 import { Module } from '../nn/module';
+import { plannedForward } from '../nn/planned';
 import { Sequential } from '../nn/container';
 import { Conv2d } from '../nn/conv';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/pool';
@@ -40,7 +41,7 @@ export class AlexNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(flatten(this.avgpool.call(this.features.call(x)), 1));
+    return plannedForward(this, x, () => this.classifier.call(flatten(this.avgpool.call(this.features.call(x)), 1)));
   }
 }
 

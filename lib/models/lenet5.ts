@@ -2,6 +2,7 @@ import { Tensor } from '../tensor';
 import { flatten } from '../ops/shape';
 import { outputSize } from '../ops/output-size';
 import { Module } from '../nn/module';
+import { plannedForward } from '../nn/planned';
 import { Sequential } from '../nn/container';
 import { Conv2d } from '../nn/conv';
 import { AvgPool2d, MaxPool2d } from '../nn/pool';
@@ -63,7 +64,7 @@ export class LeNet5 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.call(flatten(this.features.call(x), 1));
+    return plannedForward(this, x, () => this.classifier.call(flatten(this.features.call(x), 1)));
   }
 }
 

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor';
-import { canFuse, convBnAct, plannedConv } from '../nn/fuse';
+import { plannedForward } from '../nn/planned';
 import { add } from '../ops/elementwise';
 import { flatten } from '../ops/shape';
 import { Module } from '../nn/module';
@@ -38,16 +38,11 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (canFuse(this)) {
-      // relu(bn2(conv2(.)) + identity) is one convolution with the add and ReLU in its epilogue.
-      const identity = this.downsample ? this.downsample.call(x) : x;
-      const h = convBnAct(this.conv1, this.bn1, true, x);
-      const y = plannedConv(this.conv2, this.bn2, true, h, identity);
-      // Intermediates go straight back to the buffer pool (no tape holds them).
-      h.dispose();
-      if (identity !== x) identity.dispose();
-      return y;
-    }
+    // Planned: relu(bn2(conv2(.)) + identity) is one convolution with the add and ReLU in its epilogue.
+    return plannedForward(this, x, () => this.exactForward(x));
+  }
+
+  private exactForward(x: Tensor): Tensor {
     let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
     out = this.bn2.call(this.conv2.call(out));
     const identity = this.downsample ? this.downsample.call(x) : x;
@@ -99,10 +94,11 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const plan = canFuse(this);
-    const stem = plan ? convBnAct(this.conv1, this.bn1, true, x) : this.relu.call(this.bn1.call(this.conv1.call(x)));
-    let y = this.maxpool.call(stem);
-    if (plan) stem.dispose();
+    return plannedForward(this, x, () => this.exactForward(x));
+  }
+
+  private exactForward(x: Tensor): Tensor {
+    let y = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
     y = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(y))));
     return this.fc.call(flatten(this.avgpool.call(y), 1));
   }

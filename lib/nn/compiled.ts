@@ -28,6 +28,7 @@ import type { Module } from './module';
 import type { Graph } from '../graph/ir';
 import { optimize } from '../graph/passes';
 import { ExecPlan, PreparedCache } from '../graph/plan';
+import { lowerModule, switchesOf } from './planned';
 
 interface PlanAddon {
   beginCapture(): void;
@@ -36,20 +37,6 @@ interface PlanAddon {
   planRun(plan: unknown): void;
   planRunAsync(plan: unknown): Promise<void>;
   planDispose(plan: unknown): void;
-}
-
-/** What a recording depends on besides the structure: each module's switches. */
-function switchesOf(m: Module): boolean[] {
-  return [m.training, m.fastInference, m.packWeights, m.winograd];
-}
-
-/**
- * The nn front end (lib/nn/lower.ts), registered by it when it loads: it imports every layer class,
- * which import Module, which imports this file, so this file cannot import it.
- */
-let lowerModule: ((m: Module) => Graph | null) | null = null;
-export function registerModuleLowering(f: (m: Module) => Graph | null): void {
-  lowerModule = f;
 }
 
 /** A forward for the compiled input shape, replayed by one addon call. */
@@ -74,7 +61,7 @@ class GraphRecording implements Recording {
   static build(module: Module, modules: Module[], shape: readonly number[]): GraphRecording | null {
     const fast = modules[0].fastInference;
     if (modules.some((m) => m.fastInference !== fast)) return null;
-    const graph = lowerModule ? lowerModule(module) : null;
+    const graph = lowerModule(module);
     if (!graph) return null;
     const owned: Tensor[] = [];
     const cache = new PreparedCache();

@@ -1,11 +1,7 @@
 import { Tensor } from '../tensor';
 import { add } from '../ops/elementwise';
 import { Module } from './module';
-import { Conv2d } from './conv';
-import { BatchNorm2d } from './norm';
-import { Linear } from './linear';
-import { ReLU } from './activation';
-import { canFuse, convBnAct, plannedConv, plannedLinear } from './fuse';
+import { lowerable, planning, plannedForward, plannedRun } from './planned';
 import { describe } from '../errors';
 
 /**
@@ -60,8 +56,16 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return plannedForward(this, x, () => this.forwardChildren(x));
+  }
+
+  /**
+   * The children one after another. In planned inference (a child has no lowering, so the whole
+   * cannot be one graph) each run of consecutive children that can be lowered is one graph.
+   */
+  private forwardChildren(x: Tensor): Tensor {
     const mods = [...this._modules.values()];
-    const plan = canFuse(this);
+    const plan = planning(this);
     let y = x;
     // Planned inference frees each intermediate as soon as the next layer has consumed it, so the
     // buffer pool hands the same (cache-warm) arrays to the following layers instead of a forward's
@@ -70,29 +74,16 @@ export class Sequential extends Module {
       if (plan && y !== x && next !== y && y instanceof Tensor && !y.disposed && !y.persistent) y.dispose();
       y = next;
     };
-    for (let i = 0; i < mods.length; i++) {
-      const m = mods[i], next = mods[i + 1];
-      // Planned inference: conv -> batch norm (-> ReLU) runs as one convolution.
-      if (plan && m instanceof Conv2d && next instanceof BatchNorm2d && canFuse(m, next) &&
-          next.numFeatures === m.outChannels) {
-        const relu = mods[i + 2] instanceof ReLU;
-        step(convBnAct(m, next, relu, y));
-        i += relu ? 2 : 1;
-        continue;
+    for (let i = 0; i < mods.length;) {
+      let j = i;
+      if (plan) while (j < mods.length && lowerable(mods[j])) j++;
+      const r = j > i ? plannedRun(this, mods, i, j, y) : null;
+      if (r) {
+        step(r);
+        i = j;
+      } else {
+        for (const end = Math.max(j, i + 1); i < end; i++) step(mods[i].call(y));
       }
-      // linear -> ReLU as one dense layer with the ReLU in its epilogue.
-      if (plan && m instanceof Linear && next instanceof ReLU && canFuse(m, next)) {
-        step(plannedLinear(m, true, y));
-        i += 1;
-        continue;
-      }
-      // conv -> ReLU likewise (AlexNet, LeNet-5).
-      if (plan && m instanceof Conv2d && next instanceof ReLU && canFuse(m, next)) {
-        step(plannedConv(m, null, true, y));
-        i += 1;
-        continue;
-      }
-      step(m.call(y));
     }
     return y;
   }
@@ -119,7 +110,6 @@ export class Residual extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.body.call(x);
-    return add(y, this.shortcut ? this.shortcut.call(x) : x);
+    return plannedForward(this, x, () => add(this.body.call(x), this.shortcut ? this.shortcut.call(x) : x));
   }
 }

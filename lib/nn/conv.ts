@@ -1,7 +1,7 @@
 import { Tensor } from '../tensor';
 import { conv2d, convPadding, type Padding } from '../ops/conv2d';
 import { Module } from './module';
-import { canFuse, plannedConv, releaseFold } from './fuse';
+import { plannedForward } from './planned';
 import { uniform } from './init';
 import { boolOpt, options, pair, posInt } from './args';
 
@@ -53,13 +53,9 @@ export class Conv2d extends Module {
     this.bias = boolOpt(L, 'bias', o.bias, true) ? this.param('bias', uniform([this.outChannels], bound)) : this.noParam('bias');
   }
 
-  protected override releaseCaches(): void {
-    releaseFold(this);
-  }
-
   forward(x: Tensor): Tensor {
-    if (canFuse(this) && x instanceof Tensor && !x.disposed && x.rank === 4) return plannedConv(this, null, false, x);
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return plannedForward(this, x, () =>
+      conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }));
   }
 
   protected override extraRepr(): string {

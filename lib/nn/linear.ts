@@ -2,7 +2,7 @@ import { Tensor } from '../tensor';
 import { linear } from '../ops/linear';
 import { flatten } from '../ops/shape';
 import { Module } from './module';
-import { canFuse, plannedLinear, releaseFold } from './fuse';
+import { plannedForward } from './planned';
 import { uniform } from './init';
 import { boolOpt, options, posInt } from './args';
 import { describe } from '../errors';
@@ -29,13 +29,8 @@ export class Linear extends Module {
     this.bias = boolOpt(L, 'bias', o.bias, true) ? this.param('bias', uniform([this.outFeatures], bound)) : this.noParam('bias');
   }
 
-  protected override releaseCaches(): void {
-    releaseFold(this);
-  }
-
   forward(x: Tensor): Tensor {
-    if (canFuse(this) && x instanceof Tensor && !x.disposed) return plannedLinear(this, false, x);
-    return linear(x, this.weight, this.bias);
+    return plannedForward(this, x, () => linear(x, this.weight, this.bias));
   }
 
   protected override extraRepr(): string {

@@ -23,7 +23,7 @@ import { Dropout } from './dropout';
 import { BasicBlock, ResNet } from '../models/resnet';
 import { LeNet5 } from '../models/lenet5';
 import { AlexNet } from '../models/alexnet';
-import { registerModuleLowering } from './compiled';
+import { registerModuleLowering } from './planned';
 
 class Lowering {
   readonly graph: Graph = { nodes: [], inputs: ['input'], outputs: [], constants: new Map() };
@@ -170,11 +170,22 @@ function flatten(L: Lowering, m: Module, x: string, startDim: number): string {
  * has no lowering. The graph's constants are the module's own tensors.
  */
 export function lowerModule(m: Module): Graph | null {
-  const L = new Lowering(new Map(m.namedModules().map(([p, mod]) => [mod, p])));
-  const y = lower(L, m, 'input');
-  if (y === null) return null;
+  return lowerChain(m, [m]);
+}
+
+/**
+ * Modules applied one after another (a run of a Sequential's children), named by their paths in
+ * root, as one graph; null when one of them has no lowering.
+ */
+export function lowerChain(root: Module, chain: readonly Module[]): Graph | null {
+  const L = new Lowering(new Map(root.namedModules().map(([p, mod]) => [mod, p])));
+  let y: string | null = 'input';
+  for (const m of chain) {
+    y = lower(L, m, y);
+    if (y === null) return null;
+  }
   L.graph.outputs = [y];
   return L.graph;
 }
 
-registerModuleLowering(lowerModule);
+registerModuleLowering(lowerModule, lowerChain);

@@ -10,6 +10,7 @@ import { CompiledModule } from './compiled';
 import { Tensor, persist, tidy, zeros } from '../tensor';
 import { noGrad } from '../autograd/tape';
 import { runOffThread } from '../async';
+import { plannedForwardAsync, releasePlanned } from './planned';
 import { concat } from '../ops/shape';
 import { describe, shapeStr } from '../errors';
 
@@ -88,7 +89,7 @@ export abstract class Module {
   forwardAsync(x: Tensor): Promise<Tensor> {
     if (!(x instanceof Tensor)) return Promise.reject(new TypeError(`forwardAsync: x must be a Tensor, got ${describe(x)}`));
     if (x.disposed) return Promise.reject(new Error(`forwardAsync: x (shape ${shapeStr(x.shape)}) is disposed`));
-    return runOffThread(() => this.forward(x));
+    return plannedForwardAsync(this, x) ?? runOffThread(() => this.forward(x));
   }
 
   /**
@@ -161,6 +162,37 @@ export abstract class Module {
     return this.namedModules().map(([, m]) => m);
   }
 
+  /**
+   * Internal (lib/nn/planned.ts, on every planned forward): visits this module and every
+   * descendant in namedModules() order, each once, with its own parameters and buffers, building no
+   * names. False as soon as a visitor returns false.
+   */
+  visitState(onModule: (m: Module) => boolean, onTensor: (t: Tensor) => boolean, seen = new Set<Module>()): boolean {
+    if (seen.has(this)) return true;
+    seen.add(this);
+    if (!onModule(this)) return false;
+    const self = this as Record<string, unknown>;
+    for (const k of this._paramKeys) {
+      const v = self[k];
+      if (v instanceof Tensor && !onTensor(v)) return false;
+    }
+    for (const [, prop] of this._bufferKeys) {
+      const v = self[prop];
+      if (v instanceof Tensor && !onTensor(v)) return false;
+    }
+    for (const m of this._modules.values()) if (!m.visitState(onModule, onTensor, seen)) return false;
+    for (const key of Object.keys(this)) {
+      if (key.startsWith('_') || this._modules.has(key)) continue;
+      const v = self[key];
+      if (isModule(v)) {
+        if (!v.visitState(onModule, onTensor, seen)) return false;
+      } else if (Array.isArray(v) && v.length > 0 && v.every(isModule)) {
+        for (const m of v) if (!m.visitState(onModule, onTensor, seen)) return false;
+      }
+    }
+    return true;
+  }
+
   /** This module's own parameters (not its children's), skipping absent ones. */
   protected ownParams(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
@@ -229,8 +261,10 @@ export abstract class Module {
     return this;
   }
 
-  /** Frees derived caches (folded inference weights); called by dispose(). */
-  protected releaseCaches(): void {}
+  /** Frees derived caches (the planned forward's lowerings, plans and prepared weights); called by dispose(). */
+  protected releaseCaches(): void {
+    releasePlanned(this);
+  }
 
   /** Whether eval()+noGrad forwards may use planned fast paths (see setFastInference). */
   fastInference = true;
