@@ -431,7 +431,8 @@ export function hardmax(x: Tensor, outer: number, n: number, inner: number): Ten
 
 export type ResizeMode = 'nearest' | 'linear' | 'cubic';
 export type CoordMode = 'half_pixel' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn' | 'tf_crop_and_resize';
-export type NearestMode = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
+/** 'simple': Resize-10's rule (as onnxruntime and ONNX's opset-10 tests): ceil when the axis shrinks, floor otherwise. */
+export type NearestMode = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil' | 'simple';
 
 export interface ResizeSpec {
   mode: ResizeMode; coord: CoordMode; nearest: NearestMode;
@@ -525,6 +526,7 @@ function axisTaps(i: number, inW: number, outW: number, scale: number, roi: numb
     if (whole) right = true;
     else if (o.nearest === 'round_prefer_floor') right = ratio > 0.5;
     else if (o.nearest === 'round_prefer_ceil') right = ratio >= 0.5;
+    else if (o.nearest === 'simple') right = scale < 1;
     else right = o.nearest === 'ceil';
     return { idx: [clamp(right ? left + 1 : left)], w: [1] };
   }

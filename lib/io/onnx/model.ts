@@ -9,7 +9,7 @@ import { Tensor, persist, captureState } from '../../tensor';
 import { describe, shapeStr } from '../../errors';
 import { decodeModel, DataType, type Dim, type NodeProto, type TensorData, type ValueInfo } from './proto';
 import { fail } from './protobuf';
-import { COMPILERS, INT_INPUT_OPS, VALUE_INPUTS } from './ops';
+import { COMPILERS, INT_INPUT_OPS, PLAN_TIME_INPUTS, VALUE_INPUTS } from './ops';
 
 /** Ops whose output has their inputs' element type. */
 const PASS_TYPE_OPS: ReadonlySet<string> = new Set(['Concat', 'Identity']);
@@ -181,6 +181,20 @@ export class OnnxModel {
       this.inputs = Object.freeze(allInputs.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
       this.outputs = Object.freeze(g.output.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
       return;
+    }
+
+    // Values known when a plan is made: constants (bound inputs among them), Shape's output, and
+    // what nodes compute from those alone. Shape-deciding inputs must be such values.
+    const planKnown = new Set<string>(consts.keys());
+    for (const i of order) {
+      const n = g.node[i];
+      for (const slot of PLAN_TIME_INPUTS[n.opType] ?? []) {
+        const name = n.input[slot];
+        if (name && !planKnown.has(name)) {
+          fail(`${nodeLabel(n, i)} input ${slot} '${name}' decides the output shape but is computed from tensor data; it must be a constant or computed from input shapes`);
+        }
+      }
+      if (n.opType === 'Shape' || n.input.every((name) => name === '' || planKnown.has(name))) for (const o of n.output) if (o) planKnown.add(o);
     }
 
     // Lower the nodes in order; Constant nodes are folded into the constant table.

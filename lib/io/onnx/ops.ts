@@ -313,7 +313,8 @@ function compilePool(ctx: CompileContext, max: boolean): Compiled {
     pads: pair(ctx, a, 'pads', 0, 4, 0), mode: autoPad(ctx, a), ceil: a.int('ceil_mode', 0) !== 0,
     includePad: a.int('count_include_pad', 0) !== 0,
   };
-  if (max) a.int('storage_order', 0);
+  const order = max ? a.int('storage_order', 0) : 0;
+  if (order !== 0 && order !== 1) fail(`${ctx.where} attribute 'storage_order' must be 0 or 1, got ${order}`);
   return {
     run: ([x]) => [runPool(ctx.where, x!, max, spec)],
     lowered: { op: { kind: 'pool', mode: max ? 'max' : 'avg', k: spec.k, s: spec.s, d: spec.d, pads: spec.pads, autoPad: spec.mode,
@@ -688,10 +689,10 @@ const compileInstanceNorm: Compiler = (ctx) => {
 
 const compileLayerNorm: Compiler = (ctx) => {
   const a = new Attrs(ctx.where, ctx.node.attribute, ['axis', 'epsilon', 'stash_type']);
-  arity(ctx, 2, 3, 3);
-  const axis = a.int('axis', -1), eps = a.float('epsilon', 1e-5);
   const stash = a.int('stash_type', 1);
   if (stash !== 1) fail(`${ctx.where} attribute 'stash_type' is ${stash}; only 1 (float32) is supported`);
+  arity(ctx, 2, 3, 3);
+  const axis = a.int('axis', -1), eps = a.float('epsilon', 1e-5);
   const stats = ctx.node.output.slice(1).some((o) => o !== '');
   return {
     // Over the last axis with only Y wanted: the compiler's layerNorm step (it checks the scale and bias shapes).
@@ -918,7 +919,7 @@ function compileResize(ctx: CompileContext, upsample: boolean): Compiled {
   const spec: nd.ResizeSpec = {
     mode: (mode as string) === 'bilinear' ? 'linear' : mode,
     coord: v10 ? 'asymmetric' : oneOf<nd.CoordMode>(ctx, 'coordinate_transformation_mode', a.string('coordinate_transformation_mode', 'half_pixel'), COORD_MODES),
-    nearest: v10 ? 'floor' : oneOf<nd.NearestMode>(ctx, 'nearest_mode', a.string('nearest_mode', 'round_prefer_floor'), NEAREST_MODES),
+    nearest: v10 ? (upsample ? 'floor' : 'simple') : oneOf<nd.NearestMode>(ctx, 'nearest_mode', a.string('nearest_mode', 'round_prefer_floor'), NEAREST_MODES),
     cubicA: a.float('cubic_coeff_a', -0.75), excludeOutside: a.int('exclude_outside', 0) !== 0, extrapolation: a.float('extrapolation_value', 0),
   };
   const [roiSlot, scalesSlot, sizesSlot] = v10 ? [-1, 1, -1] : [1, 2, 3];
@@ -942,6 +943,11 @@ function compileResize(ctx: CompileContext, upsample: boolean): Compiled {
         if (!scales) throw new RangeError(`${ctx.where}: neither scales nor sizes is given`);
         if (scales.length !== s.length) throw new RangeError(`${ctx.where}: ${scales.length} scales for an input of rank ${s.length} (${shapeStr(s)})`);
         if (scales.some((v) => !(v > 0))) throw new RangeError(`${ctx.where}: scales [${scales.join(',')}] must be positive`);
+        if (upsample && scales.some((v) => v < 1)) throw new RangeError(`${ctx.where}: Upsample scales [${scales.join(',')}] must be >= 1`);
+        // Opset 10 left linear downsampling's coordinates unspecified (runtimes differ): refused, not guessed.
+        if (v10 && !upsample && spec.mode === 'linear' && scales.some((v) => v < 1)) {
+          throw new RangeError(`${ctx.where}: Resize-10 linear with a scale below 1 ([${scales.join(',')}]) is not supported (use opset >= 11)`);
+        }
         out = scales.map((v, i) => Math.floor(s[i] * v));
       }
       const roi = roiSlot > 0 ? floats(xs[roiSlot]) : null;
@@ -1686,6 +1692,15 @@ export const COMPILERS: Readonly<Record<string, Compiler>> = {
  * bound when the model runs, like an integer input (model.ts).
  */
 export const VALUE_INPUTS: Readonly<Record<string, readonly number[]>> = { Range: [0, 1, 2], Resize: [1, 2, 3], Upsample: [1] };
+
+/**
+ * Inputs that must be known when a plan is made (constants, bound graph inputs, or values computed
+ * from Shape and constants): output shapes depend on them, and a plan infers shapes before any data
+ * exists. A file reading data-dependent values there is refused at load, naming the node.
+ */
+export const PLAN_TIME_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  ...VALUE_INPUTS, Expand: [1], Tile: [1], ConstantOfShape: [0], Split: [1], Reshape: [1], Slice: [1, 2, 3, 4],
+};
 
 /** Ops whose inputs may be integer tensors (the rest take float tensors only). */
 export const INT_INPUT_OPS: ReadonlySet<string> = new Set(['Shape', 'Gather', 'Cast', 'Unsqueeze', 'Squeeze', 'Transpose', 'Slice',
