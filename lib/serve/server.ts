@@ -430,6 +430,7 @@ interface Metrics {
 /**
  * Starts a server: loads the model (and the pool's workers), runs one warm-up forward to learn the
  * output shape, then listens.
+ * @example const server = await serve.startServer({ model: 'resnet18', port: 8000, maxBatchSize: 8, workers: 2 });
  */
 export async function startServer(options: ServerOptions): Promise<InferenceServer> {
   if (options === null || typeof options !== 'object') throw new TypeError(`serve.startServer: options must be an object, got ${String(options)}`);
@@ -532,10 +533,17 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     imageLimits: { ...DEFAULT_IMAGE_LIMITS, ...options.imageLimits },
     log,
   }, metadata, registry, metrics);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8000, options.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8000, options.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    });
+  } catch (e) {
+    // EADDRINUSE and the like: the workers and the model go too, or the process would hang on them.
+    await batcher.close();
+    await engineClose();
+    throw new Error(`serve: cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8000}: ${(e as Error).message}`);
+  }
   log(`serving '${name}' (${platform}, input [N, ${sig.sampleShape.join(', ')}], output [N, ${outputShape.join(', ')}]) on ${inst.url}`);
   return inst;
 }

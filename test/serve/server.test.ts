@@ -235,6 +235,27 @@ describe('simdcnn-serve in-process (Open Inference Protocol)', () => {
   });
 });
 
+describe('the engine is pluggable', () => {
+  it("engine 'ort': the same protocol on onnxruntime-node, the same logits within 1e-5 of the largest", async () => {
+    const s = await serve.startServer({ model: 'lenet5', port: 0, engine: 'ort' });
+    try {
+      expect((await request(s.url, 'GET', '/v2/models/lenet5')).json().platform).toBe('onnxruntime');
+      const r = await postJson(s.url, '/v2/models/lenet5/infer', good());
+      expect(r.status, r.text).toBe(200);
+      const got = r.json().outputs[0].data as number[];
+      const scale = Math.max(...expected.map(Math.abs));
+      expect(Math.max(...got.map((v, i) => Math.abs(v - expected[i]))) / scale).toBeLessThan(1e-5);
+      expect((await postJson(s.url, '/v2/models/lenet5/infer', good(pixels.slice(1)))).status).toBe(400);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a port in use fails startServer with the reason (and releases the model)', async () => {
+    await expect(serve.startServer({ model: 'lenet5', port: server.port })).rejects.toThrow(/cannot listen on 127.0.0.1:\d+: .*EADDRINUSE/);
+  });
+});
+
 describe('simdcnn-serve as a process', () => {
   it('SIGTERM: the in-flight request completes, a new one gets 503, readiness 503, exit code 0', async () => {
     expect(fs.existsSync(BIN)).toBe(true);
