@@ -188,6 +188,17 @@ describe('simdcnn-serve in-process (Open Inference Protocol)', () => {
     expect(jb.status, jb.text).toBe(413);
   });
 
+  it('an image of the model\'s size is the tensor the JSON endpoint would get: (p / 255 - 0.1307) / 0.3081', async () => {
+    const v = (x: number, y: number) => (x * 7 + y * 13) % 256;
+    const r = await request(base, 'POST', '/v2/models/lenet5/classify?top_k=10', { headers: { 'content-type': 'image/png' }, body: png(28, 28, v) });
+    expect(r.status, r.text).toBe(200);
+    const data = Array.from({ length: 784 }, (_, i) => Math.fround((v(i % 28, Math.floor(i / 28)) / 255 - 0.1307) / 0.3081));
+    const logits = (await postJson(base, '/v2/models/lenet5/infer', good(data))).json().outputs[0].data as number[];
+    const top = r.json().top as { index: number; logit: number }[];
+    expect(top.map((t) => t.logit)).toEqual(top.map((t) => logits[t.index]));
+    expect(top.map((t) => t.index)).toEqual(Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]));
+  });
+
   it('slow clients: headers and body deadlines answer 408 and close the socket', async () => {
     const headers = await rawExchange('127.0.0.1', server.port, 'POST /v2/models/lenet5/infer HTTP/1.1\r\nHost: x\r\n', 5000);
     expect(headers.text).toMatch(/^HTTP\/1.1 408/);
@@ -221,7 +232,8 @@ describe('simdcnn-serve in-process (Open Inference Protocol)', () => {
     const s = await serve.startServer({ model: 'lenet5', port: 0, maxQueueSize: 1, maxQueueDelayMs: 400, inferTimeoutMs: 200 });
     try {
       const first = postJson(s.url, '/v2/models/lenet5/infer', good());
-      await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && s.batcher.queueDepth < 1; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(s.batcher.queueDepth).toBe(1);
       const second = await postJson(s.url, '/v2/models/lenet5/infer', good());
       expect(second.status).toBe(503);
       expect(second.headers['retry-after']).toBe('1');
@@ -262,7 +274,10 @@ describe('simdcnn-serve as a process', () => {
     const { child, url, exit } = await spawnServer(['--model', 'lenet5', '--port', '0', '--max-delay-ms', '1500']);
     try {
       const inflight = postJson(url, '/v2/models/lenet5/infer', good());
-      await new Promise((r) => setTimeout(r, 300));
+      // SIGTERM once the request is waiting in the server's queue (its 1.5 s batch delay).
+      for (let i = 0; i < 100 && !/^simdcnn_queue_depth 1$/m.test((await request(url, 'GET', '/metrics')).text); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 200));
       const refused = await postJson(url, '/v2/models/lenet5/infer', good());
