@@ -124,6 +124,13 @@ export class InferenceServer {
     this.metadata = metadata;
     this.registry = registry;
     http.on('request', (req, res) => { this.handle(req, res); });
+    // `Expect: 100-continue` (curl sends it above 1 KiB): the body is invited only when its
+    // declared length fits; otherwise the 413 goes out before the client sends a byte of it.
+    http.on('checkContinue', (req, res) => {
+      const n = Number(req.headers['content-length']);
+      if (!(n > this.opts.bodyLimitBytes)) res.writeContinue();
+      this.handle(req, res);
+    });
     http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
   }
 

@@ -143,6 +143,13 @@ describe('simdcnn-serve in-process (Open Inference Protocol)', () => {
     expect(declared.text).toMatch(/^HTTP\/1.1 413/);
     expect(declared.text).toMatch(/"error":"the body is 10000000 bytes; the limit is 65536"/);
     expect(performance.now() - t0).toBeLessThan(250);
+    // Expect: 100-continue with a length over the limit: 413 instead of 100, nothing else is read.
+    const expect100 = await rawExchange('127.0.0.1', server.port,
+      'POST /v2/models/lenet5/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n', 5000);
+    expect(expect100.text).toMatch(/^HTTP\/1.1 413/);
+    const fits = await rawExchange('127.0.0.1', server.port,
+      `POST /v2/models/lenet5/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`, 300);
+    expect(fits.text).toMatch(/^HTTP\/1.1 100 Continue/);
     // Chunked, no length: counted while it streams.
     const chunks = Array.from({ length: 40 }, () => Buffer.alloc(4096, 0x20));
     const chunked = await request(base, 'POST', '/v2/models/lenet5/infer', { headers: { 'content-type': 'application/json' }, chunks }).catch((e: Error) => e);
