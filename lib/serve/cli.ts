@@ -16,7 +16,8 @@ const USAGE = `usage: simdcnn-serve --model <file.onnx | lenet5 | resnet18> [opt
   --max-queue N            requests waiting before 503 (default 256)
   --workers N              worker threads running forwards (default 0: in-process)
   --engine simdcnn|ort     compute engine (ort: onnxruntime-node, for comparisons)
-  --threads N              intra-op threads (default: the cores)
+  --threads N              intra-op threads (in-process default: the cores;
+                           with --workers, per worker: cores / workers)
   --seed N                 seed of a built-in model's random weights (default 0)
   --input-shape C,H,W      sample shape when the ONNX file leaves dims free
   --body-limit-bytes N     largest request body (default 16777216)
@@ -27,8 +28,8 @@ const USAGE = `usage: simdcnn-serve --model <file.onnx | lenet5 | resnet18> [opt
 `;
 
 /** Options from argv; throws with the reason on a bad flag. */
-export function parseArgs(argv: string[]): ServerOptions & { threads?: number; help?: boolean } {
-  const o: ServerOptions & { threads?: number; help?: boolean } = { model: '' };
+export function parseArgs(argv: string[]): ServerOptions & { help?: boolean } {
+  const o: ServerOptions & { help?: boolean } = { model: '' };
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (v === undefined || v.trim() === '' || !Number.isFinite(n)) throw new Error(`${flag} needs a number, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
@@ -90,7 +91,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const log = (line: string): void => { process.stdout.write(`simdcnn-serve: ${line}\n`); };
   try {
-    if (opts.threads !== undefined) setNumThreads(opts.threads);
+    if (opts.threads !== undefined && !opts.workers) setNumThreads(opts.threads);
     const server = await startServer({ ...opts, log });
     let stopping = false;
     const stop = (signal: string): void => {

@@ -44,6 +44,11 @@ export interface ServerOptions {
   maxQueueSize?: number;
   /** Worker threads running forwards (0, the default: forwardAsync in this process). */
   workers?: number;
+  /**
+   * Intra-op threads: of each worker's forwards (default max(1, cores / workers)), or of
+   * onnxruntime-node (default the cores). In-process simdcnn uses setNumThreads (the CLI's --threads).
+   */
+  threads?: number;
   /** 'simdcnn' (default) or 'ort': the same server on onnxruntime-node, for comparisons. */
   engine?: 'simdcnn' | 'ort';
   /** Seed of a built-in model's weights (default 0). */
@@ -458,7 +463,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   let sig: Omit<ModelSignature, 'outputName'> & { outputName: string };
   let platform: string;
   if (workers > 0) {
-    const pool = await Pool.create({ model: options.model, workers, seed: options.seed, inputShape: options.inputShape });
+    const pool = await Pool.create({ model: options.model, workers, seed: options.seed, inputShape: options.inputShape, threads: options.threads });
     engine = pool;
     engineClose = () => pool.close();
     sig = { inputName: pool.inputName, outputName: pool.outputName, sampleShape: pool.sampleShape.slice() };
@@ -467,7 +472,7 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     const s: Servable = loadServable(options.model, { seed: options.seed, inputShape: options.inputShape });
     sig = { inputName: s.inputName, outputName: s.outputName, sampleShape: s.sampleShape };
     if (engineKind === 'ort') {
-      const ort = await OrtEngine.create(s.onnxBytes(), { sampleShape: s.sampleShape });
+      const ort = await OrtEngine.create(s.onnxBytes(), { sampleShape: s.sampleShape, threads: options.threads });
       s.model.dispose();
       engine = ort;
       engineClose = () => ort.close();
