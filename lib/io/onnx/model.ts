@@ -188,14 +188,16 @@ export class OnnxModel {
     const planKnown = new Set<string>(consts.keys());
     for (const i of order) {
       const n = g.node[i];
+      if (n.opType === 'Shape' || n.input.every((name) => name === '' || planKnown.has(name))) for (const o of n.output) if (o) planKnown.add(o);
+    }
+    const needPlanKnown = (n: NodeProto, label: string): void => {
       for (const slot of PLAN_TIME_INPUTS[n.opType] ?? []) {
         const name = n.input[slot];
         if (name && !planKnown.has(name)) {
-          fail(`${nodeLabel(n, i)} input ${slot} '${name}' decides the output shape but is computed from tensor data; it must be a constant or computed from input shapes`);
+          fail(`${label} input ${slot} '${name}' decides the output shape but is computed from tensor data; it must be a constant or computed from input shapes`);
         }
       }
-      if (n.opType === 'Shape' || n.input.every((name) => name === '' || planKnown.has(name))) for (const o of n.output) if (o) planKnown.add(o);
-    }
+    };
 
     // Lower the nodes in order; Constant nodes are folded into the constant table.
     this.owned = [];
@@ -230,6 +232,7 @@ export class OnnxModel {
         if (source && node.output.length === 1 && node.output[0]) { consts.set(node.output[0], source); continue; }
         const isInt = (name: string): boolean => intValues.has(name) || consts.get(name)?.kind === 'int';
         const compiled = COMPILERS[node.opType]({ node, where: label, opset, constant: (name) => consts.get(name), own, isInt });
+        needPlanKnown(node, label);
         if (node.opType === 'Constant') { consts.set(node.output[0], compiled.constantValue!); continue; }
         const statics = new Set(compiled.staticInputs ?? []);
         const inputs = node.input.map((name, slot) => {

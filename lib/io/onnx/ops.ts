@@ -768,6 +768,18 @@ function unaryJs(attrs: string[], make: (a: Attrs) => (v: number) => number, int
 
 const softplus = (v: number): number => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v)));
 
+/**
+ * Integers travel as float32 values, exact up to 2^24: a larger integer result is refused rather
+ * than rounded.
+ */
+function exactInts(where: string, t: Tensor): Tensor {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!(Math.abs(d[i]) <= 2 ** 24)) throw new RangeError(`${where}: integer result ${d[i]} is beyond 2^24, where float32 holds integers exactly`);
+  }
+  return t;
+}
+
 /** Max, Min, Sum, Mean over any number of inputs, numpy-broadcast. Integer inputs give an integer result (not Mean). */
 function variadic(name: string, fn: (a: number, b: number) => number, mean = false): Compiler {
   return (ctx) => {
@@ -790,7 +802,7 @@ function variadic(name: string, fn: (a: number, b: number) => number, mean = fal
           const d = acc.data, n = xs.length;
           for (let i = 0; i < d.length; i++) d[i] /= n;
         }
-        return [acc];
+        return [ints[0] ? exactInts(ctx.where, acc) : acc];
       },
     };
   };
@@ -1258,7 +1270,7 @@ const compilePow: Compiler = (ctx) => {
         const r = broadcastBinary('pow', x!, y!);
         const d = r.data;
         for (let i = 0; i < d.length; i++) d[i] = Math.trunc(d[i]);
-        return [r];
+        return [exactInts(ctx.where, r)];
       },
     };
   }
