@@ -38,7 +38,10 @@
       "sources": ["<@(simdcnn_binding)"],
       "dependencies": ["simdcnn_isa"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: an error thrown while the env is stopping (worker.terminate())
+      # is dropped instead of rethrown into Node-API, which would abort the process (native/binding/defer.cc).
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
+                  "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "libraries": ["-lpthread"]
     }
   ],

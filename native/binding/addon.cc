@@ -6,6 +6,14 @@
 #include <cstdlib>
 #include <string>
 
+#if defined(_WIN32)
+#define NOMINMAX
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#endif
+
 #include "binding/args.h"
 #include "binding/defer.h"
 #include "binding/registry.h"
@@ -19,6 +27,24 @@ namespace binding {
 namespace {
 
 bool g_forced = false;
+
+// Keeps this image loaded for the life of the process. Node unloads an addon (dlclose) when the
+// last env that loaded it goes away, e.g. the only worker_thread that required simdcnn exits. The
+// intra-op pool's threads and the scratch cache are process-wide and never destroyed (kernels may
+// run during static teardown), so after an unload the pool's sleeping threads woke up in unmapped
+// code (SIGSEGV), and every reload started another pool and another cache. Pinned, a later load
+// reuses them.
+void pin_image() {
+#if defined(_WIN32)
+  HMODULE self = nullptr;
+  GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                     reinterpret_cast<LPCWSTR>(&pin_image), &self);
+#else
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&pin_image), &info) && info.dli_fname)
+    dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);  // never closed
+#endif
+}
 
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -77,6 +103,8 @@ void register_core(Napi::Env env, Napi::Object exports) {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace simdcnn;
+  static bool pinned = (binding::pin_image(), true);
+  (void)pinned;
   const char* forced = std::getenv("SIMDCNN_ISA");
   if (forced && *forced) {
     Isa isa;
