@@ -14,6 +14,8 @@
  *   --failures     list every simdcnn failure with its reason (default: on)
  *   --json FILE    every test's result as JSON
  *
+ * Tests older than opset 7 (PyTorch's opset-6 exports) are run by simdcnn alone and counted apart.
+ *
  * Each test is a directory with model.onnx and test_data_set_N/{input_K,output_K}.pb (TensorProto);
  * a test passes when every data set's every output matches. Integer inputs are passed to simdcnn as
  * float32 tensors holding the values (API.md), to ORT as int64.
@@ -90,8 +92,8 @@ function primaryOp(name: string, ops: string[]): string {
   return best || ops.find((o) => o !== 'Constant') || ops[0] || '?';
 }
 
-/** The selected tests, sorted by suite and name. */
-export function selectCases(root: string): ConformanceCase[] {
+/** The selected tests, sorted by suite and name (`minOpset`: MIN_OPSET unless given). */
+export function selectCases(root: string, minOpset = MIN_OPSET): ConformanceCase[] {
   const out: ConformanceCase[] = [];
   for (const suite of SUITES) {
     const sdir = path.join(root, suite);
@@ -114,7 +116,7 @@ export function selectCases(root: string): ConformanceCase[] {
       const ends = [...g.input.filter((v) => !inits.has(v.name)), ...g.output];
       if (ends.some((v) => v.elemType === null || !TYPES_OK.has(v.elemType))) continue;
       const opset = m.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
-      if (opset < MIN_OPSET) continue;
+      if (opset < minOpset) continue;
       out.push({ name, suite, dir, op: primaryOp(name, ops), ops, opset });
     }
   }
@@ -319,6 +321,12 @@ async function main(): Promise<void> {
     const o = useOrt ? await runOrt(c) : null;
     rows.push({ case: c, simdcnn, ort: o });
   }
+  // Files older than MIN_OPSET (PyTorch's opset-6 exports: Conv1d/3d, pools, BatchNorm3d...):
+  // simdcnn only, onnxruntime-node 1.30 having no kernels for them.
+  let older = selectCases(root, 1).filter((c) => c.opset < MIN_OPSET);
+  if (args.only.length) older = older.filter((c) => args.only.some((s) => c.name.includes(s)));
+  const olderRows: Row[] = [];
+  for (const c of older) olderRows.push({ case: c, simdcnn: await runSimdcnn(c, args.exact ? { fuse: false } : undefined), ort: null });
   const seconds = (Date.now() - t0) / 1000;
   const table = perOp(rows);
   const w = Math.max(4, ...table.map((r) => r.op.length));
@@ -333,6 +341,9 @@ async function main(): Promise<void> {
     console.log(`\nsimdcnn failures (${fails.length}):`);
     for (const r of fails) console.log(`  ${r.case.suite}/${r.case.name}: ${r.simdcnn.reason}`);
   }
+  const olderPass = olderRows.filter((r) => r.simdcnn.pass).length;
+  console.log(`\nopset < ${MIN_OPSET} (simdcnn only; onnxruntime-node runs none of them): ${olderRows.length} tests, simdcnn passes ${olderPass}`);
+  for (const r of olderRows.filter((x) => !x.simdcnn.pass)) console.log(`  ${r.case.suite}/${r.case.name} (opset ${r.case.opset}): ${r.simdcnn.reason}`);
   const oFails = rows.filter((r) => r.ort && !r.ort.pass);
   if (oFails.length) {
     console.log(`\nonnxruntime-node failures (${oFails.length}):`);
@@ -346,6 +357,10 @@ async function main(): Promise<void> {
       perOp: table,
       cases: rows.map((r) => ({ name: r.case.name, suite: r.case.suite, op: r.case.op, ops: r.case.ops, opset: r.case.opset,
         simdcnn: r.simdcnn, ort: r.ort })),
+      older: {
+        tests: olderRows.length, simdcnn: olderPass,
+        cases: olderRows.map((r) => ({ name: r.case.name, suite: r.case.suite, op: r.case.op, opset: r.case.opset, simdcnn: r.simdcnn })),
+      },
     };
     fs.writeFileSync(args.json, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`wrote ${args.json}`);

@@ -811,10 +811,16 @@ function variadic(name: string, fn: (a: number, b: number) => number, mean = fal
 const compilePRelu: Compiler = (ctx) => {
   new Attrs(ctx.where, ctx.node.attribute, []);
   arity(ctx, 2, 2);
+  // Before opset 7 a 1-D slope of C values is per channel (axis 1), as PyTorch's opset-6 exports mean.
+  const legacy = ctx.opset < 7;
   return {
-    run: ([x, slope]) => {
-      const y = nd.broadcastMap(ctx.where, x!, slope!, (v, al) => (v < 0 ? v * al : v));
-      if (!sameShape(y.shape, x!.shape)) throw new RangeError(`${ctx.where}: slope ${shapeStr(slope!.shape)} does not broadcast to the input ${shapeStr(x!.shape)}`);
+    run: ([x, slope0]) => {
+      let slope = slope0!;
+      if (legacy && slope.rank === 1 && x!.rank >= 2 && slope.size === x!.shape[1] && slope.size > 1) {
+        slope = slope.reshape([slope.size, ...x!.shape.slice(2).map(() => 1)]);
+      }
+      const y = nd.broadcastMap(ctx.where, x!, slope, (v, al) => (v < 0 ? v * al : v));
+      if (!sameShape(y.shape, x!.shape)) throw new RangeError(`${ctx.where}: slope ${shapeStr(slope0!.shape)} does not broadcast to the input ${shapeStr(x!.shape)}`);
       return [y];
     },
   };
