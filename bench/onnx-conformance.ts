@@ -74,9 +74,10 @@ const TYPES_OK = new Set<number>([DataType.FLOAT, DataType.INT64]);
 
 /**
  * The op a test counts under: the longest of the model's op names found in the test's name
- * (underscores and an `_expanded` suffix dropped, case ignored), else the longest listed op name
- * found there (test_layer_normalization_4d_axis0_expanded is LayerNormalization though the
- * expanded model has no such node), else the model's first op other than Constant.
+ * (underscores and an `_expanded` suffix dropped, case ignored), else (or when it is part of it)
+ * the longest listed op name found there (test_layer_normalization_4d_axis0_expanded is
+ * LayerNormalization though the expanded model has no such node), else the model's first op
+ * other than Constant.
  */
 function primaryOp(name: string, ops: string[]): string {
   const n = name.replace(/^test_/, '').replace(/_expanded$/, '').replace(/_/g, '').toLowerCase();
@@ -85,8 +86,10 @@ function primaryOp(name: string, ops: string[]): string {
     for (const op of list) if (n.includes(op.toLowerCase()) && op.length > b.length) b = op;
     return b;
   };
-  // The model's own ops first (test_resize_upsample_* is Resize, not Upsample).
-  let best = longest(ops) || longest(CONFORMANCE_OPS);
+  // The model's own ops first (test_resize_upsample_* is Resize, not Upsample), unless a listed op
+  // named in the test contains the model's (test_logsoftmax_*_expanded is LogSoftmax, not Log).
+  const named = longest(CONFORMANCE_OPS), own = longest(ops);
+  let best = own && !named.toLowerCase().includes(own.toLowerCase()) ? own : named;
   const alias: Record<string, string> = { batchnorm: 'BatchNormalization', instancenorm: 'InstanceNormalization' };
   for (const [k, v] of Object.entries(alias)) if (n.includes(k) && k.length >= best.length) best = v;
   return best || ops.find((o) => o !== 'Constant') || ops[0] || '?';
