@@ -11,6 +11,7 @@ import { loadOnnx, buildOnnxModel } from '../lib/io/onnx/index';
 import type { OnnxNodeSpec, OnnxInitializer } from '../lib/io/onnx/index';
 import { Tensor, randn } from '../lib/tensor';
 import * as ops from '../lib/ops/index';
+import * as nd from '../lib/ops/nd';
 
 let seed = 7000;
 const rn = (shape: number[]): Tensor => randn(shape, { seed: seed++ });
@@ -132,6 +133,28 @@ describe('N-D convolution', () => {
       }
     });
   }
+
+  it('2-D ConvTranspose on the native convolution matches the direct scatter (pads beyond the kernel, output_padding, output_shape)', async () => {
+    const x = rn([2, 4, 5, 6]), w = rn([4, 3, 2, 3]), b = rn([6]);
+    const specs: Record<string, number | number[]>[] = [
+      { strides: [3, 2], pads: [3, 0, 1, 4], output_padding: [2, 1], group: 2 },
+      { strides: [2, 2], dilations: [2, 3], pads: [0, 5, 2, 0], group: 2 },
+      { strides: [2, 3], output_shape: [9, 20], group: 1 },
+    ];
+    for (const attrs of specs) {
+      const group = attrs.group as number;
+      const wt = group === 1 ? rn([4, 6, 2, 3]) : w;
+      const bias = group === 1 ? rn([6]) : b;
+      const n = (name: string, def: number, len: number): number[] => (attrs[name] as number[] | undefined) ?? new Array<number>(len).fill(def);
+      const want = nd.convTransposeNd('ref', x, wt, bias, {
+        strides: n('strides', 1, 2), dilations: n('dilations', 1, 2), pads: n('pads', 0, 4), outputPadding: n('output_padding', 0, 2),
+        group, autoPad: 'NOTSET', outputShape: (attrs.output_shape as number[] | undefined) ?? null,
+      });
+      const outs = await runBoth({ nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs }],
+        initializers: { w: wt, b: bias }, inputs: ['x'], outputs: ['y'] }, { x });
+      for (const o of outs) expectClose(o.y, want);
+    }
+  });
 
   it('ConvTranspose output_shape and SAME_UPPER put the extra padding where ONNX says', async () => {
     const x = rn([1, 1, 3, 3]), w = rn([1, 2, 3, 3]);

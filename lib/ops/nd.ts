@@ -188,10 +188,15 @@ export interface ConvTransposeSpec {
  * position of input i and tap k is i * stride + k * dilation - pad_begin; positions outside the
  * output are dropped.
  */
-export function convTransposeNd(where: string, x: Tensor, w: Tensor, b: Tensor | null, o: ConvTransposeSpec): Tensor {
+/**
+ * A transposed convolution's shape checks and geometry: output channels M, per-group sizes, the
+ * output's spatial size O and the padding `begin` subtracted from each output position.
+ */
+export function convTransposeGeometry(where: string, x: Tensor, w: Tensor, b: Tensor | null, o: ConvTransposeSpec):
+  { M: number; Mg: number; Cg: number; O: number[]; begin: number[] } {
   const nsp = x.rank - 2;
   if (nsp < 1 || w.rank !== x.rank) throw new RangeError(`${where}: input ${shapeStr(x.shape)} and weight ${shapeStr(w.shape)} must have the same rank >= 3`);
-  const [N, C] = x.shape, S = x.shape.slice(2), K = w.shape.slice(2);
+  const C = x.shape[1], S = x.shape.slice(2), K = w.shape.slice(2);
   const g = o.group;
   if (w.shape[0] !== C || C % g !== 0) throw new RangeError(`${where}: input ${shapeStr(x.shape)} does not match the weight ${shapeStr(w.shape)} with group ${g}`);
   const Mg = w.shape[1], M = Mg * g, Cg = C / g;
@@ -211,6 +216,44 @@ export function convTransposeNd(where: string, x: Tensor, w: Tensor, b: Tensor |
     O = full.map((v, i) => v - p[i] - p[i + nsp]);
   }
   if (O.some((v) => v < 1)) throw new RangeError(`${where}: output would be empty for input ${shapeStr(x.shape)} and weight ${shapeStr(w.shape)}`);
+  return { M, Mg, Cg, O, begin };
+}
+
+/**
+ * The transposed convolution as a stride-1 convolution (for the native 2-D kernel): x with
+ * stride-1 zeros between its elements, padded by d(K-1) - begin in front (cropped where that is
+ * negative) and as much behind as the output size needs, convolved with dilation d by the weight
+ * flipped along every spatial axis and transposed per group to [M, C/group, K...]. Returns the
+ * prepared input, the weight and the output's spatial size; the caller runs conv(u, w', groups).
+ */
+export function convTransposeAsConv(where: string, x: Tensor, w: Tensor, b: Tensor | null, o: ConvTransposeSpec): { u: Tensor; w: Tensor; O: number[] } {
+  const { M, Mg, Cg, O, begin } = convTransposeGeometry(where, x, w, b, o);
+  const [N, C] = x.shape, S = x.shape.slice(2), K = w.shape.slice(2), nsp = S.length, g = o.group;
+  assertNotCapturing(`${where} (computed on the JS thread)`);
+  // u's extent per axis: conv output O needs (O - 1) + d(K - 1) + 1 input positions.
+  const U = O.map((v, i) => v + o.dilations[i] * (K[i] - 1));
+  const front = begin.map((p, i) => o.dilations[i] * (K[i] - 1) - p);
+  const u = new Float32Array(N * C * prod(U)), xd = x.data, sU = strides(U), nS = prod(S), nU = prod(U);
+  forEachIndex(S, (si, sf) => {
+    let at = 0;
+    for (let i = 0; i < nsp; i++) {
+      const p = si[i] * o.strides[i] + front[i];
+      if (p < 0 || p >= U[i]) return;
+      at += p * sU[i];
+    }
+    for (let nc = 0; nc < N * C; nc++) u[nc * nU + at] = xd[nc * nS + sf];
+  });
+  const nK = prod(K), wd = w.data, wt = new Float32Array(M * Cg * nK);
+  for (let gi = 0; gi < g; gi++) for (let c = 0; c < Cg; c++) for (let m = 0; m < Mg; m++) {
+    const src = ((gi * Cg + c) * Mg + m) * nK, dst = ((gi * Mg + m) * Cg + c) * nK;
+    for (let t = 0; t < nK; t++) wt[dst + t] = wd[src + nK - 1 - t];
+  }
+  return { u: Tensor.wrap(u, [N, C, ...U]), w: Tensor.wrap(wt, [M, Cg, ...K]), O };
+}
+
+export function convTransposeNd(where: string, x: Tensor, w: Tensor, b: Tensor | null, o: ConvTransposeSpec): Tensor {
+  const { M, Mg, Cg, O, begin } = convTransposeGeometry(where, x, w, b, o);
+  const [N, C] = x.shape, S = x.shape.slice(2), K = w.shape.slice(2), nsp = S.length;
   assertNotCapturing(`${where} (computed on the JS thread)`);
   const xd = x.data, wd = w.data, nS = prod(S), nK = prod(K), nO = prod(O), sO = strides(O);
   const out = new Float64Array(N * M * nO);

@@ -637,7 +637,15 @@ const compileConvTranspose: Compiler = (ctx) => {
       if (w!.rank !== nsp + 2) throw new RangeError(`${ctx.where}: weight ${shapeStr(w!.shape)} must be ${nsp + 2}-D`);
       if (ks && ks.some((v, i) => v !== w!.shape[i + 2])) throw new RangeError(`${ctx.where}: 'kernel_shape' [${ks.join(',')}] does not match the weight ${shapeStr(w!.shape)}`);
       const outputShape = os ? (os.length === nsp + 2 ? os.slice(2) : os) : null;
-      return [nd.convTransposeNd(ctx.where, x!, w!, b, { ...spec, outputShape })];
+      const full = { ...spec, outputShape };
+      if (nsp > 2) return [nd.convTransposeNd(ctx.where, x!, w!, b, full)];
+      // 1-D and 2-D on the native convolution: a stride-1 convolution of the zero-interleaved input.
+      const { u, w: wc } = nd.convTransposeAsConv(ctx.where, x!, w!, b, full);
+      const d = spec.dilations;
+      const u4 = nsp === 1 ? u.reshape([u.shape[0], u.shape[1], 1, u.shape[2]]) : u;
+      const w4 = nsp === 1 ? wc.reshape([wc.shape[0], wc.shape[1], 1, wc.shape[2]]) : wc;
+      const y = conv2dAct('conv2d', u4, w4, b, { dilation: nsp === 1 ? [1, d[0]] : [d[0], d[1]], groups: spec.group }, 'none');
+      return [nsp === 1 ? reshaped(y, [y.shape[0], y.shape[1], y.shape[3]]) : y];
     },
   };
 };
