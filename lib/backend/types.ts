@@ -42,6 +42,11 @@ export type UnaryKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
 export type InferenceUnaryKind = 'clip' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'sqrt' | 'erf' | 'gelu';
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
 export interface CopyAxis { count: number; xStride: number; outStride: number }
+/**
+ * What a planner tells prepareConv2d about a layer: winograd false keeps it on direct algorithms;
+ * residual: the output feeds an Add the prepared kernel's epilogue can take (conv2d has none).
+ */
+export interface PrepareConv2dOptions { winograd?: boolean; residual?: boolean }
 /** 'same': b has a's shape; 'channel': b is [1, C, 1, 1] broadcast over [N, C, inner]. */
 export type BroadcastMode = 'same' | 'channel';
 /**
@@ -67,14 +72,14 @@ export interface Backend {
    * choice depends on the shape only, never on N. w may be a transient buffer: the result must
    * not keep it.
    */
-  prepareConv2d?(w: FArray, g: Conv2dGeom, opts?: { winograd?: boolean }): PreparedConv2d | null;
+  prepareConv2d?(w: FArray, g: Conv2dGeom, opts?: PrepareConv2dOptions): PreparedConv2d | null;
   /**
    * Optional (native, with prepareConv2d): what prepareConv2d would make for this shape, as a key
    * ('packed', or 'winograd' with its size), null for nothing. Two shapes of a layer with the same
    * form share one prepared copy (packed weights do not depend on the input's size; Winograd's
    * depend on its tile size only).
    */
-  preparedConv2dForm?(g: Conv2dGeom, opts?: { winograd?: boolean }): string | null;
+  preparedConv2dForm?(g: Conv2dGeom, opts?: PrepareConv2dOptions): string | null;
   /** out = act(conv(x, prepared) + b + residual); residual has out's shape or is null. */
   conv2dPrepared?(x: FArray, p: PreparedConv2d, b: FArray | null, residual: FArray | null, g: Conv2dGeom,
     out: FArray, act: FusedActivation): void;

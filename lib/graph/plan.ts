@@ -31,6 +31,8 @@ export interface PlanOptions {
    * records. It is never recorded as a plan of its own.
    */
   transient?: boolean;
+  /** false: never recorded as one native plan (bench/profile.ts times the steps one by one). */
+  record?: boolean;
 }
 
 interface PlanAddon {
@@ -408,6 +410,8 @@ export class ExecPlan {
   /** Values computed from the input shapes (constants of this plan). */
   private readonly known: Tensor[];
   private readonly steps: Step[];
+  /** For each step, the index in summary of the node it computes. */
+  private readonly stepNodes: number[];
   private readonly inputViews: Map<string, Float32Array>;
   private readonly outputViews: Map<string, Float32Array>;
   private handle: unknown = null;
@@ -430,17 +434,18 @@ export class ExecPlan {
     // convolutions whose kernel has a residual epilogue, then activations after them.
     const prepared = new Map<GraphNode, PreparedConv2d>();
     if (opts.fast) {
+      const addends = residualAddends(g, sh);
       for (const n of g.nodes) {
         if (n.op.kind !== 'conv') continue;
         const geom = sh.convGeom.get(n)!;
         const w = g.constants.get(n.inputs[1]);
         if (!w || !be.prepareConv2d || !be.conv2dPrepared || n.op.pack === false) continue;
-        const winograd = opts.winograd && n.op.winograd !== false;
+        const o = { winograd: opts.winograd && n.op.winograd !== false, residual: addends.has(n) };
         // Keyed by the prepared form, not the input size: plans for other sizes share the copy.
-        const form = be.preparedConv2dForm ? be.preparedConv2dForm(geom, { winograd }) : `${geom.H}x${geom.W}|${winograd}`;
+        const form = be.preparedConv2dForm ? be.preparedConv2dForm(geom, o) : `${geom.H}x${geom.W}|${o.winograd}`;
         if (form === null) continue;
         const key = `${n.label}|${n.inputs[1]}|${be.name}|${form}`;
-        const p = cache.conv(key, () => be.prepareConv2d!(w.data, geom, { winograd }));
+        const p = cache.conv(key, () => be.prepareConv2d!(w.data, geom, o));
         if (p) prepared.set(n, p);
       }
       fuseResidualAdds(g, sh, prepared);
@@ -527,14 +532,17 @@ export class ExecPlan {
     this.outputViews = new Map(g.outputs.map((o) => [o, view(o)]));
     this.outputShapes = new Map(g.outputs.map((o) => [o, Object.freeze(shapeOf(o).slice())]));
 
+    const stepNodes: number[] = [];
     for (const n of g.nodes) {
       const algo = buildSteps(n, g, sh, be, view, prepared, cache, inPlace, stepsOf, opts);
       summary.push({ node: n.label, algo });
+      while (stepNodes.length < stepsOf.length) stepNodes.push(summary.length - 1);
     }
     this.steps = stepsOf.map((f) => f());
+    this.stepNodes = stepNodes;
     this.runConstants = runConstants;
     this.summary = summary;
-    this.captured = this.capture();
+    this.captured = this.capture(opts);
     // The steps' closures keep this constructor's scope alive (through view and buildSteps' own
     // scope): empty what they need no longer, so a constant only read to make a prepared copy can
     // be freed by its owner (the steps hold the arrays they read themselves).
@@ -605,9 +613,25 @@ export class ExecPlan {
     return out;
   }
 
+  /**
+   * For bench/profile.ts (a plan made with record: false): loads the inputs, runs the steps one by
+   * one and returns each node's seconds (summed over its steps) by the clock given.
+   */
+  timeSteps(inputs: Map<string, Tensor>, clock: () => number): number[] {
+    if (this.handle) throw new Error('internal: timeSteps on a recorded plan (make it with record: false)');
+    this.load(inputs);
+    const t = new Array<number>(this.summary.length).fill(0);
+    this.steps.forEach((s, i) => {
+      const t0 = clock();
+      s();
+      t[this.stepNodes[i]] += clock() - t0;
+    });
+    return t;
+  }
+
   /** Records the steps as one native plan; false when a step needs the JS thread. */
-  private capture(): boolean {
-    if (backend().name !== 'native' || captureState.active) return false;
+  private capture(opts: PlanOptions): boolean {
+    if (backend().name !== 'native' || captureState.active || opts.record === false) return false;
     const addon = getAddon() as unknown as PlanAddon;
     addon.beginCapture();
     captureState.active = true;
@@ -623,6 +647,23 @@ export class ExecPlan {
     this.handle = addon.capturePlan();
     return true;
   }
+}
+
+/** Convolutions whose output only an Add of two same-shaped values reads (fuseResidualAdds' candidates). */
+function residualAddends(g: Graph, sh: Shaped): Set<GraphNode> {
+  const readers = readerCounts(g);
+  const prod0 = producers(g);
+  const out = new Set<GraphNode>();
+  for (const n of g.nodes) {
+    if (n.op.kind !== 'binary' || n.op.op !== 'add' || n.inputs[0] === n.inputs[1]) continue;
+    const sa = sh.shapes.get(n.inputs[0]), sb = sh.shapes.get(n.inputs[1]);
+    if (!sa || !sb || sa.join() !== sb.join()) continue;
+    for (const x of n.inputs) {
+      const c = prod0.get(x);
+      if (c && c.op.kind === 'conv' && c.op.act === null && readers.get(x) === 1) out.add(c);
+    }
+  }
+  return out;
 }
 
 /**
