@@ -334,6 +334,19 @@ describe('refusals name the node, the op and the attribute or input', () => {
     await expect(one('MaxPool', { kernel_shape: [2, 2], storage_order: 2 })).rejects.toThrow(/node 'n1' \(MaxPool\) attribute 'storage_order'/);
   });
 
+  it('ops outside the list: the op types, and the first node of each', async () => {
+    const bytes = buildOnnxModel({
+      nodes: [
+        { op: 'Relu', name: 'r', inputs: ['x'], outputs: ['a'] },
+        { op: 'NonMaxSuppression', name: 'nms', inputs: ['a'], outputs: ['b'] },
+        { op: 'RoiAlign', inputs: ['b'], outputs: ['c'] },  // the writer names it RoiAlign_2
+        { op: 'NonMaxSuppression', name: 'nms2', inputs: ['c'], outputs: ['y'] },
+      ],
+      inputs: ['x'], outputs: ['y'],
+    });
+    await expect(loadOnnx(bytes)).rejects.toThrow(/^loadOnnx: node 'nms' \(NonMaxSuppression\), node 'RoiAlign_2' \(RoiAlign\): unsupported op type\(s\): NonMaxSuppression, RoiAlign$/);
+  });
+
   it('a shape-deciding input computed from tensor data is refused at load', async () => {
     const bytes = buildOnnxModel({
       nodes: [

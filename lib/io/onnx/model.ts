@@ -81,12 +81,17 @@ export class OnnxModel {
     if (g.sparseInitializers) fail('sparse initializers are not supported');
 
     // Unknown ops are reported together, before anything else about the nodes.
-    const unknown = new Set<string>();
-    for (const n of g.node) {
-      if (n.domain !== '' && n.domain !== 'ai.onnx') unknown.add(`${n.domain}.${n.opType}`);
-      else if (!Object.prototype.hasOwnProperty.call(COMPILERS, n.opType)) unknown.add(n.opType);
+    // The message ends with the list (tools parse it); the first node of each type is named before it.
+    const unknown = new Map<string, string>();
+    g.node.forEach((n, i) => {
+      const type = n.domain !== '' && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}`
+        : Object.prototype.hasOwnProperty.call(COMPILERS, n.opType) ? null : n.opType;
+      if (type !== null && !unknown.has(type)) unknown.set(type, n.name ? `node '${n.name}'` : `node #${i}`);
+    });
+    if (unknown.size) {
+      const first = [...unknown].slice(0, 3).map(([t, where]) => `${where} (${t})`).join(', ');
+      fail(`${first}${unknown.size > 3 ? ` and ${unknown.size - 3} more` : ''}: unsupported op type(s): ${[...unknown.keys()].join(', ')}`);
     }
-    if (unknown.size) fail(`unsupported op type(s): ${[...unknown].join(', ')}`);
 
     // Names: initializers, graph inputs, node outputs are defined exactly once.
     const consts = new Map<string, TensorData>();
