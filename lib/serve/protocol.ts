@@ -35,6 +35,22 @@ export interface InferRequest {
   id?: string;
   batch: number;
   data: Float32Array;
+  /** The client asked for the output as binary data (Triton's binary tensor data extension). */
+  binaryOutput: boolean;
+}
+
+/** A `parameters` object: absent, or an object (its own fields are checked where they are read). */
+function params(v: unknown, where: string): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, `${where}.parameters must be an object, got ${kind(v)}`);
+  return v as Record<string, unknown>;
+}
+
+function flag(p: Record<string, unknown>, key: string, where: string): boolean {
+  const v = p[key];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new HttpError(400, `${where}.parameters.${key} must be a boolean, got ${kind(v)}`);
+  return v;
 }
 
 const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}` : typeof v);
@@ -66,8 +82,14 @@ export function parseJsonBody(body: Buffer, maxDepth = 32): unknown {
  * Validates `{ id?, inputs: [{ name, shape, datatype: 'FP32', data }], outputs?: [{ name }] }`
  * against the model: one input of the model's name, shape [N, ...sampleShape] with 1 <= N <=
  * maxBatch, data a flat or nested array of exactly N * prod(sampleShape) finite numbers.
+ *
+ * With `binary` (the bytes after the JSON header of Triton's binary tensor data extension), the
+ * input has `parameters: { binary_data_size }` instead of `data`, and those bytes are its
+ * little-endian FP32 values: the size must be N * prod(sampleShape) * 4 and take all of `binary`.
+ * `parameters.binary_data_output` (request) or `outputs[i].parameters.binary_data` asks for the
+ * output the same way.
  */
-export function parseInferRequest(body: unknown, sig: ModelSignature, maxBatch: number): InferRequest {
+export function parseInferRequest(body: unknown, sig: ModelSignature, maxBatch: number, binary: Buffer | null = null): InferRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, `the request must be a JSON object, got ${kind(body)}`);
   const b = body as Record<string, unknown>;
   let id: string | undefined;
@@ -104,16 +126,32 @@ export function parseInferRequest(body: unknown, sig: ModelSignature, maxBatch: 
   const per = sig.sampleShape.reduce((a, c) => a * c, 1);
   const n = batch * per;
   const out = new Float32Array(n);
-  fill(t.data, shape as number[], out);
+  const size = params(t.parameters, 'inputs[0]').binary_data_size;
+  if (size !== undefined) {
+    if (binary === null) throw new HttpError(400, 'inputs[0].parameters.binary_data_size needs the binary tensor data extension (an Inference-Header-Content-Length header)');
+    if (t.data !== undefined) throw new HttpError(400, 'inputs[0] has both data and parameters.binary_data_size');
+    if (size !== n * 4) throw new HttpError(400, `inputs[0].parameters.binary_data_size must be ${n * 4} (${n} FP32 values for shape [${shape.join(', ')}]), got ${kind(size) === 'number' ? size : kind(size)}`);
+    if (binary.length !== size) throw new HttpError(400, `the binary data after the JSON header is ${binary.length} bytes; inputs[0].parameters.binary_data_size says ${size}`);
+    // The bytes may sit at any offset of the body: copy them into an aligned array (little-endian host).
+    new Uint8Array(out.buffer).set(binary);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(out[i])) throw new HttpError(400, `inputs[0] binary value ${i} is ${out[i]}; finite numbers only`);
+    }
+  } else {
+    if (binary !== null && binary.length > 0) throw new HttpError(400, `${binary.length} bytes follow the JSON header, but no input has parameters.binary_data_size`);
+    fill(t.data, shape as number[], out);
+  }
+  let binaryOutput = flag(params(b.parameters, 'the request'), 'binary_data_output', 'the request');
   if (b.outputs !== undefined) {
     if (!Array.isArray(b.outputs)) throw new HttpError(400, `'outputs' must be an array, got ${kind(b.outputs)}`);
     for (const [i, o] of b.outputs.entries()) {
       const name = (o as Record<string, unknown> | null)?.name;
       if (o === null || typeof o !== 'object' || typeof name !== 'string') throw new HttpError(400, `outputs[${i}] must be an object with a string 'name'`);
       if (name !== sig.outputName) throw new HttpError(400, `unknown output ${JSON.stringify(name.slice(0, 100))}; the model's output is '${sig.outputName}'`);
+      binaryOutput = flag(params((o as Record<string, unknown>).parameters, `outputs[${i}]`), 'binary_data', `outputs[${i}]`) || binaryOutput;
     }
   }
-  return { id, batch, data: out };
+  return { id, batch, data: out, binaryOutput };
 }
 
 /** Copies data (flat, or nested to the shape) into out, checking every element and every length. */

@@ -11,6 +11,8 @@ export interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
+  /** The body's bytes (text is them decoded as UTF-8). */
+  raw: Buffer;
   json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -21,8 +23,9 @@ export function request(base: string, method: string, p: string, opts: { headers
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        const raw = Buffer.concat(parts);
+        const text = raw.toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, raw, json: () => JSON.parse(text) });
       });
       res.on('error', reject);
     });

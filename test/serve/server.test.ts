@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { manualSeed, models, noGrad, randn, serve } from '../../lib/index';
-import { BIN, postJson, rawExchange, request, spawnServer } from './helpers';
+import { BIN, postJson, rawExchange, request, spawnServer, type Reply } from './helpers';
 
 const LIMIT = 64 * 1024;
 let server: serve.InferenceServer;
@@ -83,6 +83,50 @@ describe('simdcnn-serve in-process (Open Inference Protocol)', () => {
     const two = await postJson(base, '/v2/models/lenet5/infer', good([...pixels, ...pixels], [2, 1, 28, 28]));
     expect(two.json().outputs[0].shape).toEqual([2, 10]);
     expect(two.json().outputs[0].data.map(Math.fround)).toEqual([...expected, ...expected]);
+  });
+
+  it("binary tensor data (Triton's extension): raw FP32 in and out, bit-identical; its hostile forms refused", async () => {
+    const raw = Buffer.from(new Float32Array(pixels).buffer);
+    const bin = (head: unknown, bytes: Buffer = raw, headers: Record<string, string | number> = {}) => {
+      const h = Buffer.from(JSON.stringify(head));
+      return request(base, 'POST', '/v2/models/lenet5/infer', {
+        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': h.length, ...headers }, body: Buffer.concat([h, bytes]),
+      });
+    };
+    const input = { name: 'input', shape: [1, 1, 28, 28], datatype: 'FP32', parameters: { binary_data_size: 3136 } };
+    const r = await bin({ inputs: [input], outputs: [{ name: 'output', parameters: { binary_data: true } }] });
+    expect(r.status, r.text).toBe(200);
+    expect(r.headers['content-type']).toBe('application/octet-stream');
+    const n = Number(r.headers['inference-header-content-length']);
+    const head = JSON.parse(r.raw.subarray(0, n).toString('utf8'));
+    expect(head.outputs[0]).toEqual({ name: 'output', shape: [1, 10], datatype: 'FP32', parameters: { binary_data_size: 40 } });
+    expect(r.raw.length).toBe(n + 40);
+    const logits = Array.from({ length: 10 }, (_, i) => r.raw.readFloatLE(n + 4 * i));
+    expect(logits).toEqual(expected);
+    // The request-level flag asks for the same.
+    const q = await bin({ inputs: [input], parameters: { binary_data_output: true } });
+    expect(q.raw.subarray(Number(q.headers['inference-header-content-length']))).toEqual(r.raw.subarray(n));
+    // Binary in, JSON out.
+    const j = await bin({ inputs: [input] });
+    expect(j.json().outputs[0].data.map(Math.fround)).toEqual(expected);
+    const nan = Buffer.from(raw);
+    nan.writeFloatLE(NaN, 8);
+    const cases: [string, Promise<Reply>, number, RegExp][] = [
+      ['header longer than the body', bin({ inputs: [input] }, raw, { 'inference-header-content-length': 999999 }), 400, /Inference-Header-Content-Length is 999999, but the body is/],
+      ['header not a count', bin({ inputs: [input] }, raw, { 'inference-header-content-length': '-5' }), 400, /must be a byte count, got "-5"/],
+      ['size vs shape', bin({ inputs: [{ ...input, parameters: { binary_data_size: 3000 } }] }, raw.subarray(0, 3000)), 400, /binary_data_size must be 3136 \(784 FP32 values/],
+      ['bytes vs size', bin({ inputs: [input] }, raw.subarray(0, 3132)), 400, /binary data after the JSON header is 3132 bytes; .* says 3136/],
+      ['NaN in binary', bin({ inputs: [input] }, nan), 400, /binary value 2 is NaN; finite numbers only/],
+      ['bytes but no binary input', bin(good(), raw), 400, /3136 bytes follow the JSON header, but no input has parameters.binary_data_size/],
+      ['binary_data not a boolean', bin({ inputs: [input], outputs: [{ name: 'output', parameters: { binary_data: 'yes' } }] }), 400, /outputs\[0\].parameters.binary_data must be a boolean/],
+      ['binary_data_size without the header', postJson(base, '/v2/models/lenet5/infer', { inputs: [input] }), 400, /needs the binary tensor data extension/],
+      ['text/plain', bin({ inputs: [input] }, raw, { 'content-type': 'text/plain' }), 415, /application\/octet-stream or application\/json/],
+    ];
+    for (const [what, p, status, re] of cases) {
+      const h = await p;
+      expect(h.status, `${what}: ${h.text}`).toBe(status);
+      expect(h.json().error, what).toMatch(re);
+    }
   });
 
   it('hostile JSON requests: 4xx with a JSON reason', async () => {
