@@ -9,6 +9,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { selectCases, runSimdcnn, testdataRoot, type ConformanceCase } from '../bench/onnx-conformance';
+import { memory } from '../lib/index';
 
 /** `name` for the node suite, `suite/name` otherwise; test_ prefixes dropped. */
 const EXPECTED_PASS: readonly string[] = [
@@ -193,6 +194,7 @@ describe.skipIf(!root)('ONNX backend node tests (libonnx-testdata)', () => {
   for (const [mode, opts] of [['planned', undefined], ['exact kernels', { fuse: false }]] as const) {
     it(`every expected test passes, every known failure fails for its reason (${mode})`, async () => {
       const regressions: string[] = [], fixed: string[] = [], wrongReason: string[] = [];
+      const before = memory();
       for (const c of cases) {
         const k = key(c);
         const r = await runSimdcnn(c, opts);
@@ -205,6 +207,9 @@ describe.skipIf(!root)('ONNX backend node tests (libonnx-testdata)', () => {
       expect(regressions, 'expected to pass').toEqual([]);
       expect(fixed, 'known failures that now pass: move them to EXPECTED_PASS').toEqual([]);
       expect(wrongReason, 'known failures failing for another reason').toEqual([]);
+      // Every model, plan and intermediate is freed (the runner disposes what it made).
+      const after = memory();
+      expect({ tensors: after.tensors, bytes: after.bytes }).toEqual({ tensors: before.tensors, bytes: before.bytes });
     });
   }
 });
