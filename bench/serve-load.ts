@@ -11,7 +11,10 @@
  *
  *   npx tsc -p tsconfig.json && npm run bench:serve -- [--models lenet5,resnet18] [--concurrency 1,8,64]
  *     [--seconds 10] [--rounds 3] [--engines batched,unbatched,ort] [--max-batch 8] [--max-delay-ms 0]
- *     [--json out.json] [--soak-seconds N]
+ *     [--protocol binary|json] [--json out.json] [--soak-seconds N]
+ * --protocol binary (default): Triton's binary tensor data extension, raw FP32 after a JSON header;
+ * json: the data as JSON numbers (a ResNet-18 sample is ~1 MB of JSON, 25 ms to parse on the
+ * server's one JS thread: that, not the engine, is then what a ResNet-18 run measures).
  * --soak-seconds N: instead, one simdcnn batched server under concurrency 64 for N seconds, its RSS
  * sampled every second (from its own /metrics).
  */
@@ -77,8 +80,8 @@ async function stopServer(s: Server): Promise<void> {
   await done;
 }
 
-async function post(url: string, body: string): Promise<{ status: number; data: number[] }> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+async function post(url: string, p: Payload): Promise<{ status: number; data: number[] }> {
+  const r = await fetch(url, { method: 'POST', headers: p.headers, body: p.body });
   const j = await r.json() as { outputs?: { data: number[] }[]; error?: string };
   if (r.status !== 200) throw new Error(`${url}: ${r.status} ${j.error}`);
   return { status: r.status, data: j.outputs![0].data };
@@ -96,8 +99,14 @@ function environment(): Record<string, unknown> {
   };
 }
 
-/** The ONNX file of a seeded built-in model and a JSON request for it (values rounded to 3 decimals: smaller bodies). */
-function prepare(name: string, dir: string): { file: string; body: string; sampleShape: number[] } {
+interface Payload { body: string | Buffer; headers: Record<string, string> }
+
+/**
+ * The ONNX file of a seeded built-in model and the request for it: JSON (values rounded to 3
+ * decimals: smaller bodies), or Triton's binary tensor data (the JSON header, then raw FP32; the
+ * output asked for as binary too). `check` is the same input with a JSON answer, for the agreement check.
+ */
+function prepare(name: string, dir: string, protocol: string): { file: string; load: Payload; check: Payload; sampleShape: number[] } {
   manualSeed(0);
   const net = name === 'lenet5' ? models.lenet5().eval() : models.resnet18().eval();
   const bytes = name === 'lenet5' ? io.onnxFromStateDict.lenet5(net.stateDict()) : io.onnxFromStateDict.resnet18(net.stateDict(), { inputSize: 224 });
@@ -108,13 +117,21 @@ function prepare(name: string, dir: string): { file: string; body: string; sampl
   const x = randn([1, ...sampleShape], { seed: 1 });
   const data = Array.from(x.toArray(), (v) => Math.round(v * 1000) / 1000);
   x.dispose();
-  const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, ...sampleShape], datatype: 'FP32', data }] });
-  return { file, body, sampleShape };
+  const shape = [1, ...sampleShape];
+  const json: Payload = { body: JSON.stringify({ inputs: [{ name: 'input', shape, datatype: 'FP32', data }] }), headers: { 'content-type': 'application/json' } };
+  if (protocol === 'json') return { file, load: json, check: json, sampleShape };
+  const raw = Buffer.from(new Float32Array(data).buffer);
+  const binary = (out: boolean): Payload => {
+    const head = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape, datatype: 'FP32', parameters: { binary_data_size: raw.length } }],
+      ...(out ? { parameters: { binary_data_output: true } } : {}) }));
+    return { body: Buffer.concat([head, raw]), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.length) } };
+  };
+  return { file, load: binary(true), check: binary(false), sampleShape };
 }
 
-async function cell(url: string, model: string, body: string, connections: number, seconds: number): Promise<AutocannonResult> {
+async function cell(url: string, model: string, p: Payload, connections: number, seconds: number): Promise<AutocannonResult> {
   return autocannon({
-    url: `${url}/v2/models/${model}/infer`, method: 'POST', headers: { 'content-type': 'application/json' }, body,
+    url: `${url}/v2/models/${model}/infer`, method: 'POST', headers: p.headers, body: p.body,
     connections, duration: seconds, timeout: 30,
   });
 }
@@ -128,22 +145,25 @@ async function loadTest(): Promise<void> {
   const maxBatch = nums(arg('max-batch', '8'))[0];
   const delay = arg('max-delay-ms', '0');
   const jsonOut = arg('json', '');
+  const protocol = arg('protocol', 'binary');
+  if (protocol !== 'json' && protocol !== 'binary') throw new Error(`serve-load: --protocol must be json or binary, got ${protocol}`);
   for (const e of engines) if (!ENGINES[e]) throw new Error(`serve-load: unknown engine ${e} (batched, unbatched, ort)`);
   for (const m of modelsArg) if (m !== 'lenet5' && m !== 'resnet18') throw new Error(`serve-load: unknown model ${m} (lenet5, resnet18)`);
   const env = environment();
   console.log('environment:', JSON.stringify(env));
   const total = modelsArg.length * concurrency.length * engines.length * rounds * (seconds + 0.5);
+  console.log(`protocol: ${protocol === 'binary' ? "Triton's binary tensor data (raw FP32 after a JSON header)" : 'JSON'}`);
   console.log(`cells: ${modelsArg.length} models x ${concurrency.length} concurrencies x ${engines.length} engines x ${rounds} rounds x ${seconds} s (+0.5 s warm-up): about ${Math.ceil(total)} s`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdcnn-serve-load-'));
   const results: Record<string, unknown>[] = [];
   try {
     for (const model of modelsArg) {
-      const { file, body } = prepare(model, dir);
+      const { file, load, check } = prepare(model, dir, protocol);
       const servers: Record<string, Server> = {};
       try {
         for (const e of engines) servers[e] = await startServer(['--model', file, '--name', model, '--max-delay-ms', delay, ...ENGINES[e].args(maxBatch)]);
         // The engines must agree before they are timed.
-        const outs = await Promise.all(engines.map((e) => post(`${servers[e].url}/v2/models/${model}/infer`, body)));
+        const outs = await Promise.all(engines.map((e) => post(`${servers[e].url}/v2/models/${model}/infer`, check)));
         const refOut = outs[0].data;
         const scale = Math.max(...refOut.map(Math.abs)) || 1;
         for (const [i, o] of outs.entries()) {
@@ -156,8 +176,8 @@ async function loadTest(): Promise<void> {
           for (const c of concurrency) {
             const order = engines.map((_, i) => engines[(i + r) % engines.length]);
             for (const e of order) {
-              await cell(servers[e].url, model, body, c, 0.5);
-              const res = await cell(servers[e].url, model, body, c, seconds);
+              await cell(servers[e].url, model, load, c, 0.5);
+              const res = await cell(servers[e].url, model, load, c, seconds);
               const key = `${c}|${e}`;
               if (!samples.has(key)) samples.set(key, []);
               samples.get(key)!.push(res);
@@ -193,7 +213,7 @@ async function loadTest(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   if (jsonOut) {
-    fs.writeFileSync(jsonOut, JSON.stringify({ environment: env, settings: { models: modelsArg, concurrency, seconds, rounds, engines, maxBatch, maxDelayMs: Number(delay) }, results }, null, 2));
+    fs.writeFileSync(jsonOut, JSON.stringify({ environment: env, settings: { models: modelsArg, concurrency, seconds, rounds, engines, maxBatch, maxDelayMs: Number(delay), protocol }, results }, null, 2));
     console.log(`wrote ${jsonOut}`);
   }
 }
@@ -205,7 +225,7 @@ async function soak(secondsTotal: number): Promise<void> {
   const env = environment();
   console.log('environment:', JSON.stringify(env));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdcnn-serve-soak-'));
-  const { file, body } = prepare(model, dir);
+  const { file, load } = prepare(model, dir, arg('protocol', 'binary'));
   const server = await startServer(['--model', file, '--name', model, '--max-batch', arg('max-batch', '8')]);
   const samples: { t: number; rssMiB: number; tensors: number; nativeBytes: number }[] = [];
   const t0 = Date.now();
@@ -220,7 +240,7 @@ async function soak(secondsTotal: number): Promise<void> {
   try {
     await scrape();
     const timer = setInterval(() => { void scrape(); }, 1000);
-    const res = await cell(server.url, model, body, 64, secondsTotal);
+    const res = await cell(server.url, model, load, 64, secondsTotal);
     clearInterval(timer);
     await scrape();
     const tenth = samples[Math.max(1, Math.floor(samples.length / 10))];
