@@ -262,6 +262,15 @@ describe('simdcnn-serve in-process (Open Inference Protocol)', () => {
     expect(body.elapsed).toBeLessThan(3000);
   });
 
+  it('malformed HTTP and oversized headers: 400 and 431 as JSON, from Node\'s parser', async () => {
+    const garbage = await rawExchange('127.0.0.1', server.port, 'HELLO\r\n\r\n', 2000);
+    expect(garbage.text).toMatch(/^HTTP\/1.1 400/);
+    expect(garbage.text).toMatch(/\{"error":"malformed HTTP request \(HPE_/);
+    const big = await rawExchange('127.0.0.1', server.port, `GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`, 2000);
+    expect(big.text).toMatch(/^HTTP\/1.1 431/);
+    expect(big.text).toMatch(/"error":"the request headers are too large"/);
+  });
+
   it('after all of that it still serves, and /metrics counts it', async () => {
     const r = await postJson(base, '/v2/models/lenet5/infer', good());
     expect(r.status).toBe(200);
