@@ -37,6 +37,14 @@ export interface BatcherOptions {
   maxQueueSize?: number;
   /** Batches in flight at once (default: the engine's concurrency, 1 for an in-process model). */
   concurrency?: number;
+  /**
+   * The batch sizes the model is run at (ascending, e.g. [1, 2, 4, 8]): a batch of n rows is padded
+   * with zeros to the smallest listed size >= n, and maxBatchSize is capped at the largest. Every
+   * batch size is an input shape the model plans for (an nn Module keeps plans for 4 shapes, an
+   * OnnxModel for 8), so a short list keeps a server from rebuilding plans as its batches vary;
+   * rows are independent, so padding never changes a result. Default: every size up to maxBatchSize.
+   */
+  batchSizes?: readonly number[];
   /** Called after every forward: rows it carried, rows it ran (with padding), seconds, success. */
   onBatch?(info: BatchInfo): void;
 }
@@ -92,6 +100,8 @@ export class Batcher {
   readonly maxQueueDelayMs: number;
   readonly maxQueueSize: number;
   readonly concurrency: number;
+  /** The sizes batches are padded to (null: none, every batch runs at its own size). */
+  readonly batchSizes: readonly number[] | null;
   private readonly engine: BatchEngine;
   private readonly onBatch: ((info: BatchInfo) => void) | null;
   private queue: Pending[] = [];
@@ -107,7 +117,14 @@ export class Batcher {
     if (options === null || typeof options !== 'object') throw new TypeError(`Batcher: options must be an object, got ${describe(options)}`);
     this.engine = engineFor(model);
     const fixed = this.engine.fixedBatch;
-    this.maxBatchSize = Math.min(posInt('maxBatchSize', options.maxBatchSize, 8), fixed ?? Infinity);
+    const sizes = options.batchSizes;
+    if (sizes !== undefined && (!Array.isArray(sizes) || sizes.length === 0 ||
+      !sizes.every((v, i) => Number.isInteger(v) && v >= 1 && (i === 0 || v > sizes[i - 1])))) {
+      throw new RangeError(`Batcher: options.batchSizes must be an ascending list of positive integers, got ${Array.isArray(sizes) ? `[${sizes.join(', ')}]` : describe(sizes)}`);
+    }
+    this.batchSizes = sizes && fixed === null ? Object.freeze(sizes.slice()) : null;
+    const cap = fixed ?? (this.batchSizes ? this.batchSizes[this.batchSizes.length - 1] : Infinity);
+    this.maxBatchSize = Math.min(posInt('maxBatchSize', options.maxBatchSize, 8), cap);
     const d = options.maxQueueDelayMs ?? 0;
     if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) {
       throw new RangeError(`Batcher: options.maxQueueDelayMs must be a finite number >= 0, got ${describe(d)}`);
@@ -294,7 +311,7 @@ export class Batcher {
 
   private async forward(items: Pending[]): Promise<void> {
     const n = items.length;
-    const rows = Math.max(n, this.engine.fixedBatch ?? 0);
+    const rows = this.engine.fixedBatch ?? this.batchSizes?.find((b) => b >= n) ?? n;
     const per = items[0].data.length;
     // A fresh array (never a pooled one): an engine may transfer it to another thread.
     const data = new Float32Array(rows * per);

@@ -14,6 +14,8 @@ const USAGE = `usage: simdcnn-serve --model <file.onnx | lenet5 | resnet18> [opt
   --max-batch N            rows per batched forward (default 8; 1: no batching)
   --max-delay-ms N         longest wait for a batch to fill while idle (default 0)
   --max-queue N            requests waiting before 503 (default 256)
+  --batch-sizes LIST|any   sizes batches are padded to (default: powers of two
+                           up to --max-batch; any: no padding)
   --workers N              worker threads running forwards (default 0: in-process)
   --engine simdcnn|ort     compute engine (ort: onnxruntime-node, for comparisons)
   --threads N              intra-op threads (in-process default: the cores;
@@ -60,6 +62,14 @@ export function parseArgs(argv: string[]): ServerOptions & { help?: boolean } {
         const e = val();
         if (e !== 'simdcnn' && e !== 'ort') throw new Error(`--engine must be simdcnn or ort, got ${JSON.stringify(e)}`);
         o.engine = e;
+        break;
+      }
+      case '--batch-sizes': {
+        const v = val() ?? '';
+        if (v === 'any') { o.batchSizes = 'any'; break; }
+        const sizes = v.split(',').map(Number);
+        if (!sizes.every((d) => Number.isInteger(d) && d > 0)) throw new Error(`--batch-sizes must be positive integers like 1,2,4,8 or any, got ${JSON.stringify(v)}`);
+        o.batchSizes = sizes;
         break;
       }
       case '--input-shape': {

@@ -42,6 +42,13 @@ export interface ServerOptions {
   maxQueueDelayMs?: number;
   /** Batcher: requests waiting; more get 503 (default 256). */
   maxQueueSize?: number;
+  /**
+   * Batcher: the batch sizes forwards run at (partial batches padded with zeros). Default: the
+   * powers of two up to maxBatchSize, and maxBatchSize (1, 2, 4, 8): few shapes, so the model's
+   * plan cache (4 shapes for an nn Module, 8 for an ONNX file) never has to rebuild under load.
+   * 'any': every batch at its own size.
+   */
+  batchSizes?: readonly number[] | 'any';
   /** Worker threads running forwards (0, the default: forwardAsync in this process). */
   workers?: number;
   /**
@@ -533,8 +540,10 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
     name: 'simdcnn_batch_duration_seconds', help: 'Time of one batched forward', registers: [registry],
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   });
+  const maxBatchSize = options.maxBatchSize ?? 8;
+  const batchSizes = options.batchSizes === 'any' ? undefined : options.batchSizes ?? powersOfTwo(maxBatchSize);
   const batcher = new Batcher(engine, {
-    maxBatchSize: options.maxBatchSize ?? 8, maxQueueDelayMs: options.maxQueueDelayMs ?? 0, maxQueueSize: options.maxQueueSize ?? 256,
+    maxBatchSize, maxQueueDelayMs: options.maxQueueDelayMs ?? 0, maxQueueSize: options.maxQueueSize ?? 256, batchSizes,
     onBatch: (b) => { batchSize.observe(b.size); batchSeconds.observe(b.seconds); },
   });
   new client.Gauge({ name: 'simdcnn_queue_depth', help: 'Requests waiting for a batch', registers: [registry], collect() { this.set(batcher.queueDepth); } });
@@ -584,6 +593,14 @@ export async function startServer(options: ServerOptions): Promise<InferenceServ
   }
   log(`serving '${name}' (${platform}, input [N, ${sig.sampleShape.join(', ')}], output [N, ${outputShape.join(', ')}]) on ${inst.url}`);
   return inst;
+}
+
+/** 1, 2, 4, ... up to n, and n itself. */
+function powersOfTwo(n: number): number[] {
+  const out: number[] = [];
+  for (let b = 1; b < n; b *= 2) out.push(b);
+  if (Number.isInteger(n) && n >= 1) out.push(n);
+  return out;
 }
 
 function defaultName(model: string): string {

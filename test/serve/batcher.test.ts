@@ -95,6 +95,26 @@ describe('serve.Batcher', () => {
     onnx.dispose();
   });
 
+  it('batchSizes pads a batch to the next listed size (bounded plan shapes); rows are unchanged', async () => {
+    const c = counted();
+    try {
+      const b = new serve.Batcher(net, { maxBatchSize: 16, maxQueueDelayMs: 20, batchSizes: [1, 2, 4, 8] });
+      expect(b.maxBatchSize).toBe(8);
+      const sizes: number[] = [];
+      const b2 = new serve.Batcher(net, { maxBatchSize: 8, maxQueueDelayMs: 20, batchSizes: [1, 4], onBatch: (i) => sizes.push(i.size, i.padded) });
+      expect(rows(await Promise.all(xs.slice(0, 11).map((x) => b.infer(x))))).toEqual(refs.slice(0, 11).map((r) => Array.from(r)));
+      expect(c.sizes).toEqual([8, 4]); // 8 rows, then 3 padded to 4
+      expect(b.stats.rows).toBe(11);
+      expect(b2.maxBatchSize).toBe(4);
+      expect(rows(await Promise.all(xs.slice(0, 2).map((x) => b2.infer(x))))).toEqual(refs.slice(0, 2).map((r) => Array.from(r)));
+      expect(sizes).toEqual([2, 4]);
+      expect(() => new serve.Batcher(net, { batchSizes: [4, 2] })).toThrow(/ascending list of positive integers, got \[4, 2\]/);
+      await Promise.all([b.close(), b2.close()]);
+    } finally {
+      c.restore();
+    }
+  });
+
   it('a full queue rejects at once with QUEUE_FULL; close() rejects the queued with CLOSED and refuses new work', async () => {
     const b = new serve.Batcher(net, { maxBatchSize: 8, maxQueueDelayMs: 10_000, maxQueueSize: 2 });
     const a1 = code(b.infer(xs[0]));
