@@ -78,6 +78,17 @@ describe('N-D convolution', () => {
       initializers: { w, b }, inputs: ['x'], outputs: ['y'],
     }, { x });
     for (const o of outs) expectClose(o.y, { shape: [N, M, OD, OH, OW], data: want });
+    // The N-D reference kernel (direct loops) agrees.
+    expectClose(nd.convNd('ref', x, w, b, { strides: s, dilations: d, group: 2, pads: p }), { shape: [N, M, OD, OH, OW], data: want });
+  });
+
+  it('3-D Conv where output planes read only padding (depth pads beyond the kernel) is the bias there', async () => {
+    const x = rn([1, 2, 3, 4, 4]), w = rn([3, 2, 1, 3, 3]), b = rn([3]);
+    const attrs = { pads: [2, 1, 1, 2, 1, 1] };
+    const want = nd.convNd('ref', x, w, b, { strides: [1, 1, 1], dilations: [1, 1, 1], group: 1, pads: attrs.pads });
+    expect(want.shape).toEqual([1, 3, 7, 4, 4]);
+    const outs = await runBoth({ nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs }], initializers: { w, b }, inputs: ['x'], outputs: ['y'] }, { x });
+    for (const o of outs) expectClose(o.y, want);
   });
 
   it('1-D Conv with SAME_LOWER (stride 2) and asymmetric pads runs as the 2-D convolution of a height-1 image', async () => {

@@ -610,9 +610,61 @@ function compileConvNd(ctx: CompileContext, a: Attrs, nsp0: number | null): Comp
         const y = conv2dAct('conv2d', x4, w4, b, { stride: [1, s[0]], dilation: [1, d[0]], groups: group, padding: [0, p[0], 0, p[1]] }, 'none');
         return [reshaped(y, [N, y.shape[1], y.shape[3]])];
       }
+      if (nsp === 3) return [conv3dOn2d(ctx.where, x!, w!, b, s, d, p, group)];
       return [nd.convNd(ctx.where, x!, w!, b, { strides: s, dilations: d, group, pads: p })];
     },
   };
+}
+
+/** Depth plane z of a [N, C, D, H, W] tensor as [N, C, H, W]. */
+function depthPlane(t: Tensor, z: number): Tensor {
+  const [N, C, D, H, W] = t.shape, hw = H * W, src = t.data, out = new Float32Array(N * C * hw);
+  for (let nc = 0; nc < N * C; nc++) out.set(src.subarray((nc * D + z) * hw, (nc * D + z + 1) * hw), nc * hw);
+  return Tensor.wrap(out, [N, C, H, W]);
+}
+
+/**
+ * 3-D convolution on the native 2-D kernel: output plane od is the sum over the depth taps kd of
+ * conv2d(input plane od * stride - pad + kd * dilation, weight plane kd), plus the bias.
+ */
+function conv3dOn2d(where: string, x: Tensor, w: Tensor, b: Tensor | null, s: number[], d: number[], p: number[], group: number): Tensor {
+  const [N, C, D] = x.shape, [M, Cg, kD] = w.shape;
+  if (Cg * group !== C || M % group !== 0) throw new RangeError(`${where}: input ${shapeStr(x.shape)} does not match the weight ${shapeStr(w.shape)} with group ${group}`);
+  if (b && b.size !== M) throw new RangeError(`${where}: bias ${shapeStr(b.shape)} does not match ${M} output channels`);
+  const OD = outputSizeRaw(D, kD, s[0], p[0], p[3], d[0], false);
+  if (OD < 1) throw new RangeError(`${where}: output would be empty for input ${shapeStr(x.shape)} and weight ${shapeStr(w.shape)}`);
+  assertNotCapturing(`${where} (3-D convolution, computed on the JS thread)`);
+  const planes = new Map<number, Tensor>(), taps = Array.from({ length: kD }, (_, k) => depthPlane(w, k));
+  const plane = (z: number): Tensor => { let t = planes.get(z); if (!t) { t = depthPlane(x, z); planes.set(z, t); } return t; };
+  const o2 = { stride: [s[1], s[2]] as [number, number], dilation: [d[1], d[2]] as [number, number], groups: group,
+    padding: [p[1], p[2], p[4], p[5]] as [number, number, number, number] };
+  let out: Float32Array | null = null, OH = 0, OW = 0;
+  for (let od = 0; od < OD; od++) {
+    for (let kd = 0; kd < kD; kd++) {
+      const z = od * s[0] - p[0] + kd * d[0];
+      if (z < 0 || z >= D) continue;
+      const y = conv2dAct('conv2d', plane(z), taps[kd], null, o2, 'none');
+      if (!out) { [, , OH, OW] = y.shape; out = new Float32Array(N * M * OD * OH * OW); }
+      const hw = OH * OW, yd = y.data;
+      for (let nm = 0; nm < N * M; nm++) {
+        const dst = (nm * OD + od) * hw;
+        for (let i = 0; i < hw; i++) out[dst + i] += yd[nm * hw + i];
+      }
+      y.dispose();
+    }
+  }
+  if (!out) {
+    // Every output plane reads only padding: the output is the bias (2-D sizes from an empty plane's geometry).
+    const y = conv2dAct('conv2d', plane(0), taps[0], null, o2, 'none');
+    [, , OH, OW] = y.shape;
+    y.dispose();
+    out = new Float32Array(N * M * OD * OH * OW);
+  }
+  if (b) {
+    const hw = OD * OH * OW;
+    for (let nm = 0; nm < N * M; nm++) { const v = b.data[nm % M]; for (let i = 0; i < hw; i++) out[nm * hw + i] += v; }
+  }
+  return Tensor.wrap(out, [N, M, OD, OH, OW]);
 }
 
 const compileConvTranspose: Compiler = (ctx) => {
