@@ -24,11 +24,18 @@ export interface OrtEngineOptions {
   sampleShape: readonly number[];
   /** intraOpNumThreads (default: the cores, as simdcnn's default). */
   threads?: number;
+  /**
+   * Whether ORT's intra-op workers spin after each run (ORT's own default: true). Default false
+   * here: in a server the spinning workers take the cores the HTTP thread (and, on one machine,
+   * the load generator) needs between runs.
+   */
+  spinning?: boolean;
 }
 
 /**
  * A BatchEngine running an ONNX model on onnxruntime-node (CPU execution provider, graph
- * optimisation 'all', sequential execution): how every bench here configures ORT.
+ * optimisation 'all', sequential execution: how every bench here configures ORT), its intra-op
+ * workers not spinning between runs unless `spinning` is set.
  * @example const engine = await serve.OrtEngine.create(bytes, { sampleShape: [1, 28, 28] }); new serve.Batcher(engine);
  */
 export class OrtEngine implements BatchEngine {
@@ -50,6 +57,7 @@ export class OrtEngine implements BatchEngine {
     const session = await ort.InferenceSession.create(onnx, {
       intraOpNumThreads: options.threads ?? os.availableParallelism(), interOpNumThreads: 1,
       executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential',
+      ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     });
     if (session.inputNames.length !== 1 || session.outputNames.length !== 1) {
       await session.release();
