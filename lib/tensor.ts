@@ -200,7 +200,11 @@ export class Tensor {
     track(this);
   }
 
-  /** Copies `data` into a new tensor of the given shape. */
+  /**
+   * Copies `data` (a typed array, or an array of numbers: NaN and Infinity included) into a new
+   * tensor of the given shape. Any other element is a TypeError naming its index.
+   * @example const t = Tensor.from([1, 2, 3, 4], [2, 2]);
+   */
   static from(data: Float32Array | ArrayLike<number>, shape: readonly number[]): Tensor {
     const dims = checkShape('Tensor.from', shape);
     const n = dims.reduce((a, b) => a * b, 1);
@@ -211,8 +215,24 @@ export class Tensor {
       throw new RangeError(`Tensor.from: data has ${data.length} elements but shape ${shapeStr(dims)} needs ${n}`);
     }
     const copy = new Float32Array(n);
-    if (data instanceof Float32Array) copy.set(data);
-    else for (let i = 0; i < n; i++) copy[i] = Number(data[i]);
+    const view: unknown = data;
+    if (ArrayBuffer.isView(view)) {
+      // A typed array holds numbers by construction: one bulk conversion, no per-element check.
+      // The 64-bit integer arrays hold BigInts, which set() cannot mix with floats.
+      if (view instanceof BigInt64Array || view instanceof BigUint64Array) {
+        throw new TypeError(`Tensor.from: data must hold numbers, got a ${view.constructor.name} (convert it with Number() first)`);
+      }
+      copy.set(data);
+    } else {
+      // Number(x) would turn 'a' and {} into NaN (and '' or null into 0) without a word.
+      for (let i = 0; i < n; i++) {
+        const v = data[i];
+        if (typeof v !== 'number') {
+          throw new TypeError(`Tensor.from: data[${i}] must be a number, got ${describeElement(v)}`);
+        }
+        copy[i] = v;
+      }
+    }
     return new Tensor(new Storage(copy), dims);
   }
 
@@ -329,6 +349,16 @@ export function setBackwardImpl(fn: (t: Tensor, grad?: Tensor) => void): void {
 }
 
 // ---- shape helpers ----------------------------------------------------------------------------
+
+/** An array element that is not a number, for Tensor.from's message. */
+function describeElement(v: unknown): string {
+  if (typeof v === 'string') return `the string '${v.length > 32 ? `${v.slice(0, 32)}...` : v}'`;
+  if (typeof v === 'boolean') return `the boolean ${v}`;
+  if (typeof v === 'bigint') return `the bigint ${v}n`;
+  if (Array.isArray(v)) return `${describe(v)} (nested arrays are not flattened: pass the flat data and the shape)`;
+  if (typeof v === 'object' && v !== null) return `an object (${describe(v)})`;
+  return describe(v);
+}
 
 export function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array of integers, got ${describe(shape)}`);

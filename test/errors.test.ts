@@ -5,7 +5,7 @@
  * directly with hostile arguments: it must throw TypeError/RangeError, never crash.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ops, tensor, Tensor, setBackend, setNumThreads, getNumThreads } from '../lib/index';
+import { nn, ops, tensor, Tensor, setBackend, setNumThreads, getNumThreads } from '../lib/index';
 import { getAddon } from '../lib/backend/index';
 import { normalF32, prod } from './reference/data';
 
@@ -78,6 +78,11 @@ const CONV: Case[] = [
   c('bias an Array', TypeError, ['conv2d', "'bias'", 'Array'], conv(X4, W4, undefined, [1, 2, 3, 4])),
   c('empty output (2x2 input, 3x3 kernel)', RangeError, ['conv2d', 'empty', '[1,3,2,2]', '[4,3,3,3]'], conv([1, 3, 2, 2], W4)),
   c('empty output (dilation 3 on 5x5)', RangeError, ['conv2d', 'empty', '[1,3,5,5]', '7x7'], conv([1, 3, 5, 5], W4, { dilation: 3 })),
+  // An output past 2^31-1 elements is refused before anything is allocated, naming the shape and the count.
+  c('padding 1e6: output too large', RangeError, ['conv2d', 'output shape [1,4,2000005,2000005]', '16000080000100 elements', '2^31-1', '[1,3,7,7]'], conv(X4, W4, { padding: 1e6 })),
+  c('padding 2^30: output too large', RangeError, ['conv2d', 'output shape [1,4,2147483653,2147483653]', '18446744159608897636 elements'], conv(X4, W4, { padding: 2 ** 30 })),
+  c('padding [2^30, 0]: output too large', RangeError, ['conv2d', 'output shape [1,4,2147483653,5]', '42949673060 elements', '[1073741824,0,1073741824,0]'], conv(X4, W4, { padding: [2 ** 30, 0] })),
+  c('padding [0, 0, 0, 1e9]: output too large', RangeError, ['conv2d', 'output shape [1,4,5,1000000005]', '20000000100 elements'], conv(X4, W4, { padding: [0, 0, 0, 1e9] })),
   c('zero batch', RangeError, ['conv2d', '[0,3,7,7]'], conv([0, 3, 7, 7], W4)),
   c('weight zero outC', RangeError, ['conv2d', 'weight', '[0,3,3,3]'], conv(X4, [0, 3, 3, 3])),
   c('x an Array', TypeError, ['conv2d', "'x'", 'Array'], () => { const w = X(W4); return { inputs: [w], call: () => ops.conv2d(any([1, 2, 3]), w) }; }),
@@ -109,6 +114,8 @@ const POOL: Case[] = POOLS.flatMap(([name, fn]) => [
   c(`${name}: padding -1`, RangeError, [name, "'padding'"], pool(fn, P4, { kernelSize: 2, padding: -1 })),
   c(`${name}: padding 2 over half of kernel 2`, RangeError, [name, "'padding'", 'half'], pool(fn, P4, { kernelSize: 2, padding: 2 })),
   c(`${name}: padding [0,2] over half of kernel 3`, RangeError, [name, "'padding'", 'half'], pool(fn, P4, { kernelSize: 3, padding: [0, 2] })),
+  c(`${name}: padding 1e6 over half of kernel 3`, RangeError, [name, "'padding'", '[1000000,1000000]', 'half'], pool(fn, P4, { kernelSize: 3, padding: 1e6 })),
+  c(`${name}: padding 2^30 over half of kernel 2`, RangeError, [name, "'padding'", '[1073741824,1073741824]', 'half'], pool(fn, P4, { kernelSize: 2, padding: 2 ** 30 })),
   c(`${name}: empty output (2x2 input, kernel 3)`, RangeError, [name, 'empty', '[1,1,2,2]'], pool(fn, [1, 1, 2, 2], { kernelSize: 3 })),
   c(`${name}: ceilMode 'yes'`, TypeError, [name, "'ceilMode'"], pool(fn, P4, { kernelSize: 2, ceilMode: 'yes' })),
   c(`${name}: x an Array`, TypeError, [name, "'x'", 'Array'], () => ({ inputs: [], call: () => fn(any([[1, 2], [3, 4]]), any({ kernelSize: 2 })) })),
@@ -163,6 +170,10 @@ const NORM: Case[] = [
   c('instanceNorm2d: bias [3,1]', RangeError, ['instanceNorm2d', "'bias'", '[3,1]'], () => { const x = X([1, 3, 4, 4]), b = X([3, 1]); return { inputs: [x, b], call: () => ops.instanceNorm2d(x, null, b) }; }),
   c('instanceNorm2d: eps -1', RangeError, ['instanceNorm2d', "'eps'"], () => { const x = X([1, 3, 4, 4]); return { inputs: [x], call: () => ops.instanceNorm2d(x, null, null, -1) }; }),
   c('instanceNorm2d: x a string', TypeError, ['instanceNorm2d', "'x'"], () => ({ inputs: [], call: () => ops.instanceNorm2d(any('x')) })),
+  // One value per plane: PyTorch refuses ("Expected more than 1 spatial element"); it used to give zeros.
+  c('instanceNorm2d: 1x1 spatial map', RangeError, ['instanceNorm2d', 'more than 1 spatial element', '[2,3,1,1]'], () => { const x = X([2, 3, 1, 1]); return { inputs: [x], call: () => ops.instanceNorm2d(x) }; }),
+  c('instanceNorm2d: 1x1 spatial map with affine', RangeError, ['instanceNorm2d', 'more than 1 spatial element', '[1,3,1,1]'], () => { const x = X([1, 3, 1, 1]), w = X([3]), b = X([3]); return { inputs: [x, w, b], call: () => ops.instanceNorm2d(x, w, b) }; }),
+  c('nn.InstanceNorm2d: 1x1 spatial map (eval)', RangeError, ['instanceNorm2d', 'more than 1 spatial element', '[4,2,1,1]'], () => { const x = X([4, 2, 1, 1]); const m = new nn.InstanceNorm2d(2, { affine: true }).eval(); return { inputs: [x], call: () => m.call(x) }; }),
 ];
 
 // ---- linear / matmul / activations / softmax / elementwise / losses / shape ----------------------
@@ -227,6 +238,16 @@ const OTHER: Case[] = [
   c('Tensor.from: length mismatch', RangeError, ['Tensor.from', '3 elements', '[2,2]'], () => ({ inputs: [], call: () => Tensor.from([1, 2, 3], [2, 2]) })),
   c('tensor: negative dim', RangeError, ['Tensor.from', '[2,-2]'], () => ({ inputs: [], call: () => tensor([1, 2, 3, 4], [2, -2]) })),
   c('tensor: data a string', TypeError, ['Tensor.from', 'data'], () => ({ inputs: [], call: () => tensor(any('1234'), [4]) })),
+  // Non-numeric elements used to become NaN (or 0) silently.
+  c('Tensor.from: a string element', TypeError, ['Tensor.from', 'data[1]', "string 'a'"], () => ({ inputs: [], call: () => Tensor.from(any([1, 'a', 3]), [3]) })),
+  c('Tensor.from: an object element', TypeError, ['Tensor.from', 'data[1]', 'an object (Object)'], () => ({ inputs: [], call: () => Tensor.from(any([1, {}, 3]), [3]) })),
+  c('Tensor.from: a numeric string element', TypeError, ['Tensor.from', 'data[0]', "string '1'"], () => ({ inputs: [], call: () => Tensor.from(any(['1', 2]), [2]) })),
+  c('Tensor.from: a null element', TypeError, ['Tensor.from', 'data[2]', 'null'], () => ({ inputs: [], call: () => Tensor.from(any([1, 2, null]), [3]) })),
+  c('Tensor.from: a hole', TypeError, ['Tensor.from', 'data[1]', 'undefined'], () => ({ inputs: [], call: () => Tensor.from(any([1, , 3]), [3]) })),
+  c('Tensor.from: a boolean element', TypeError, ['Tensor.from', 'data[0]', 'boolean true'], () => ({ inputs: [], call: () => Tensor.from(any([true, 0]), [2]) })),
+  c('Tensor.from: nested arrays', TypeError, ['Tensor.from', 'data[0]', 'nested'], () => ({ inputs: [], call: () => Tensor.from(any([[1, 2], [3, 4]]), [2]) })),
+  c('Tensor.from: a BigInt64Array', TypeError, ['Tensor.from', 'BigInt64Array'], () => ({ inputs: [], call: () => Tensor.from(any(BigInt64Array.of(1n, 2n)), [2]) })),
+  c('tensor: an object element', TypeError, ['Tensor.from', 'data[3]', 'an object (Date)'], () => ({ inputs: [], call: () => tensor(any([1, 2, 3, new Date(0)]), [2, 2]) })),
   c('outputSize: kernel 0', RangeError, ['outputSize', "'kernelSize'"], () => ({ inputs: [], call: () => ops.outputSize(7, 0) })),
   c('outputSize: input 0', RangeError, ['outputSize', "'inputSize'"], () => ({ inputs: [], call: () => ops.outputSize(0, 3) })),
   c('outputSize: empty output', RangeError, ['outputSize', 'empty'], () => ({ inputs: [], call: () => ops.outputSize(2, 3) })),
@@ -380,5 +401,39 @@ describe('addon called directly with hostile arguments throws TypeError/RangeErr
     expect(() => setNumThreads(1.5)).toThrow(RangeError);
     expect(() => setNumThreads(any('2'))).toThrow(TypeError);
     expect(getNumThreads()).toBe(n);
+  });
+});
+
+// ---- what the input checks still accept --------------------------------------------------------
+describe('Tensor.from, conv2d and instanceNorm2d still accept what they should', () => {
+  it('Tensor.from keeps NaN, Infinity and -0 as numbers, and converts other typed arrays', () => {
+    const t = Tensor.from([NaN, Infinity, -Infinity, -0, 1.5], [5]);
+    const a = t.toArray();
+    expect(Number.isNaN(a[0])).toBe(true);
+    expect(Array.from(a.slice(1))).toEqual([Infinity, -Infinity, -0, 1.5]);
+    expect(Object.is(a[3], -0)).toBe(true);
+    expect(Array.from(tensor(Float64Array.of(0.5, -2, 1e40), [3]).toArray())).toEqual([0.5, -2, Infinity]);
+    expect(Array.from(tensor(Int32Array.of(-3, 7), [2]).toArray())).toEqual([-3, 7]);
+    expect(Array.from(tensor(Uint8Array.of(255, 0, 1), [3]).toArray())).toEqual([255, 0, 1]);
+    const f = Float32Array.of(1, NaN, 3);
+    const g = Tensor.from(f, [3]).toArray();
+    expect(g).not.toBe(f);  // copied
+    expect(Array.from(g)).toEqual([1, NaN, 3]);
+    // An array-like object of numbers goes through the element checks too.
+    expect(Array.from(Tensor.from({ length: 2, 0: 4, 1: 5 } as ArrayLike<number>, [2]).toArray())).toEqual([4, 5]);
+  });
+
+  it('conv2d with a large but representable padding still runs', () => {
+    const x = tensor(new Float32Array(1).fill(2), [1, 1, 1, 1]);
+    const w = tensor(new Float32Array(1).fill(3), [1, 1, 1, 1]);
+    const y = ops.conv2d(x, w, null, { padding: [0, 0, 0, 20000] });  // [1,1,1,20001]
+    expect(y.shape).toEqual([1, 1, 1, 20001]);
+    expect(y.data[0]).toBe(6);
+    expect(y.data[20000]).toBe(0);
+  });
+
+  it('instanceNorm2d on the smallest plane (1x2) normalises it', () => {
+    const y = ops.instanceNorm2d(tensor([1, 3, -5, 5], [1, 2, 1, 2]), null, null, 0);
+    expect(Array.from(y.toArray())).toEqual([-1, 1, -1, 1]);
   });
 });

@@ -4,7 +4,7 @@ import { gradKernels } from '../backend/grad';
 import { backend } from '../backend/index';
 import type { Conv2dGeom, FusedActivation } from '../backend/types';
 import { describe, shapeStr } from '../errors';
-import { assertOptionalTensor, assertOptions, assertRank, assertTensor, int, intPair, outputSizeRaw } from './validate';
+import { assertOptionalTensor, assertOptions, assertOutputSize, assertRank, assertTensor, int, intPair, outputSizeRaw } from './validate';
 
 export type Padding = number | [number, number] | [number, number, number, number] | 'same' | 'valid';
 
@@ -71,6 +71,7 @@ export function conv2dGeom(op: string, x: Tensor, weight: Tensor, bias: Tensor |
   if (OH < 1 || OW < 1) {
     throw new RangeError(`${op}: output would be empty: input ${shapeStr(x.shape)} padded by [${padTop},${padLeft},${padBottom},${padRight}] is smaller than the dilated kernel ${dilationH * (kH - 1) + 1}x${dilationW * (kW - 1) + 1} (weight ${shapeStr(weight.shape)})`);
   }
+  assertOutputSize(op, [N, outC, OH, OW], `input ${shapeStr(x.shape)} padded by [${padTop},${padLeft},${padBottom},${padRight}], weight ${shapeStr(weight.shape)}, stride [${strideH},${strideW}], dilation [${dilationH},${dilationW}]`);
   return { N, C, H, W, outC, kH, kW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW, groups, OH, OW };
 }
 

@@ -127,13 +127,21 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor 
   });
 }
 
-/** Instance normalisation: each (n, c) plane over H x W; optional affine weight/bias [C]. */
+/**
+ * Instance normalisation: each (n, c) plane over H x W (more than one element, as in PyTorch);
+ * optional affine weight/bias [C].
+ */
 export function instanceNorm2d(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, epsV = 1e-5): Tensor {
   const op = 'instanceNorm2d';
   assertTensor(op, 'x', x);
   assertRank(op, 'x', x, 4, 'NCHW');
   const [N, C, H, W] = x.shape;
   if (H * W < 1) throw new RangeError(`${op}: input x must have no zero dimension, got shape ${shapeStr(x.shape)}`);
+  // One value per (n, c) plane has variance 0: every output would be the bias (zeros without one).
+  // PyTorch refuses it too ("Expected more than 1 spatial element when training").
+  if (H * W === 1) {
+    throw new RangeError(`${op}: expected more than 1 spatial element (H x W) per channel, got input shape ${shapeStr(x.shape)}`);
+  }
   const w = assertOptionalTensor(op, 'weight', weight);
   const b = assertOptionalTensor(op, 'bias', bias);
   checkPerChannel(op, 'weight', w, C);

@@ -63,6 +63,24 @@ export function bool(op: string, name: string, v: unknown): boolean {
   return v;
 }
 
+/** The most elements one tensor may hold: the native core's limit (kMaxElements in native/core/shape.h), as checkShape enforces. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * Throws a RangeError naming the op, the output shape and its element count when an output would hold
+ * more than MAX_ELEMENTS, before anything is allocated: an absurd padding (1e6, 2^30) used to reach
+ * `new Float32Array` and fail there as a bare "Invalid typed array length". `what` says where the
+ * shape came from (the input, the geometry).
+ */
+export function assertOutputSize(op: string, shape: readonly number[], what: string): void {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n <= MAX_ELEMENTS) return;
+  // Exact even past 2^53, where the float product rounds.
+  const exact = shape.reduce((a, d) => a * BigInt(d), 1n);
+  throw new RangeError(`${op}: output shape ${shapeStr(shape)} would have ${exact} elements, more than a tensor can hold (2^31-1 = ${MAX_ELEMENTS}); ${what}`);
+}
+
 /**
  * Output size per spatial dim, as PyTorch computes it:
  * floor((I + padBegin + padEnd - dilation*(K-1) - 1) / S) + 1, or ceil with ceilMode, minus one
