@@ -4,9 +4,10 @@
 // closes it with runCaptureAsync(), which returns a Promise. While a capture is open, every binding
 // validates its arguments exactly as in a synchronous call, then, instead of running its kernel,
 // appends the kernel call to the capture and pins the JS objects it borrows (typed arrays) with
-// references. runCaptureAsync() runs the list in order on a libuv worker thread (Napi::AsyncWorker),
+// references. runCaptureAsync() runs the list in order on a libuv worker thread (napi async work),
 // so the event loop stays free, then releases the references and settles the Promise. Bindings
-// that return a value to JS (losses) cannot be deferred and throw while a capture is open.
+// that return a value to JS (losses) cannot be deferred and throw while a capture is open. Safe
+// under worker.terminate(): see the top of defer.cc.
 #pragma once
 #include <napi.h>
 
