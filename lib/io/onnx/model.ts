@@ -5,9 +5,12 @@
  * by one addon call where every step is native.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Tensor, persist, captureState } from '../../tensor';
 import { describe, shapeStr } from '../../errors';
-import { decodeModel, DataType, type Dim, type NodeProto, type TensorData, type ValueInfo } from './proto';
+import { decodeModel, DataType, type DecodeContext, type Dim, type NodeProto, type TensorData, type ValueInfo } from './proto';
+import { MemoryBudget, guardExact } from './limits';
+import { ExternalData } from './external';
 import { fail } from './protobuf';
 import { COMPILERS, INT_INPUT_OPS, PLAN_TIME_INPUTS, VALUE_INPUTS } from './ops';
 
@@ -27,6 +30,18 @@ export interface LoadOnnxOptions {
   fuse?: boolean;
   /** Winograd for the 3x3 stride-1 convolutions where it wins (default true; needs fuse). */
   winograd?: boolean;
+  /**
+   * Memory budget in bytes (default: max(64 MiB, 4 x the file size, external data included)): the
+   * tensors decoded at load must fit in it, and each plan's arena and op outputs in it plus 64 x
+   * the bytes of the inputs fed. A file that asks for more is refused with an Error.
+   */
+  maxBytes?: number;
+  /**
+   * The directory external tensor data (TensorProto data_location EXTERNAL) is read from
+   * (default: the model file's directory; loaded from bytes, external data is refused unless
+   * baseDir is given). Locations that are absolute, contain '..' or resolve outside it are refused.
+   */
+  baseDir?: string;
 }
 
 export interface OnnxValueInfo {
@@ -66,11 +81,13 @@ export class OnnxModel {
    */
   private readonly intInputs: ReadonlyMap<string, 'int' | 'float'> | null = null;
   private readonly specialized = new Map<string, OnnxModel>();
-  private readonly source: { bytes: Uint8Array; opts: LoadOnnxOptions } | null = null;
+  private readonly source: { bytes: Uint8Array; opts: LoadOnnxOptions; ctx: DecodeContext } | null = null;
+  private readonly budget: MemoryBudget;
 
   /** @internal use loadOnnx */
-  constructor(bytes: Uint8Array, opts: LoadOnnxOptions = {}, bound?: ReadonlyMap<string, TensorData>) {
-    const m = decodeModel(bytes);
+  constructor(bytes: Uint8Array, opts: LoadOnnxOptions = {}, bound?: ReadonlyMap<string, TensorData>, ctx: DecodeContext = decodeContext(bytes, opts, null)) {
+    this.budget = ctx.budget;
+    const m = decodeModel(bytes, ctx);
     const g = m.graph;
     if (!g) fail('the model has no graph');
     const def = m.opsetImport.filter((o) => o.domain === '' || o.domain === 'ai.onnx');
@@ -118,7 +135,7 @@ export class OnnxModel {
       if (!v.name) fail('a graph input has no name');
       if (seenInputs.has(v.name)) fail(`graph input '${v.name}' is listed twice`);
       seenInputs.add(v.name);
-      if (consts.has(v.name)) continue; // IR < 4 lists initializers as inputs too
+      if (consts.has(v.name)) { checkInitializerInput(v, consts.get(v.name)!); continue; } // IR < 4 lists initializers as inputs too
       const isInt = v.elemType === DataType.INT64 || v.elemType === DataType.INT32;
       if (v.elemType !== null && v.elemType !== DataType.FLOAT && !isInt) {
         fail(`graph input '${v.name}' has element type ${v.elemType}; only FLOAT, INT64 and INT32 inputs are supported`);
@@ -180,7 +197,7 @@ export class OnnxModel {
         const v = allInputs.find((i) => i.name === name)!;
         return [name, v.elemType === DataType.INT64 || v.elemType === DataType.INT32 ? 'int' : 'float'] as const;
       }));
-      this.source = { bytes, opts };
+      this.source = { bytes, opts, ctx };
       this.owned = [];
       this.graph = { nodes: [], inputs: allInputs.map((v) => v.name), outputs: g.output.map((o) => o.name), constants: new Map() };
       this.inputs = Object.freeze(allInputs.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
@@ -272,7 +289,7 @@ export class OnnxModel {
           }));
           gn.exact = (xs) => run(full.map((name) => (name === '' ? null : dropped.has(name) ? dropped.get(name)! : xs[gn.inputs.indexOf(name)] ?? null)));
         }
-        graph.nodes.push(gn);
+        graph.nodes.push(guardExact(gn, node, opset, this.budget));
       }
       // An integer output (Shape's) is returned as a float32 tensor holding the values, as integer
       // inputs are passed.
@@ -413,11 +430,17 @@ export class OnnxModel {
       return free;
     }
     let plan: ExecPlan;
+    this.budget.inputBytes = 4 * [...feeds.values()].reduce((a, t) => a + t.size, 0);
     try {
       plan = new ExecPlan(this.graph, new Map([...feeds].map(([k, t]) => [k, t.shape])),
         { fast: this.fast, winograd: this.winograd }, this.prepared);
     } catch (e) {
       throw prefixed(op, e);
+    }
+    // The arena is allocated but not yet touched: a plan over budget is dropped before it runs.
+    if (plan.arenaBytes > this.budget.runLimit()) {
+      plan.dispose();
+      try { this.budget.checkRun(plan.arenaBytes, `the plan for input shapes ${key}`); } catch (e) { throw prefixed(op, e); }
     }
     if (!list) {
       list = [];
@@ -460,7 +483,7 @@ export class OnnxModel {
       this.specialized.delete(k);
     } else {
       try {
-        model = new OnnxModel(this.source!.bytes, this.source!.opts, bound);
+        model = new OnnxModel(this.source!.bytes, this.source!.opts, bound, this.source!.ctx);
       } catch (e) {
         throw prefixed(op, e);
       }
@@ -534,15 +557,44 @@ export async function loadOnnx(pathOrBytes: string | Uint8Array | ArrayBuffer, o
   } else if (pathOrBytes instanceof Uint8Array) bytes = pathOrBytes;
   else if (pathOrBytes instanceof ArrayBuffer) bytes = new Uint8Array(pathOrBytes);
   else throw new TypeError(`loadOnnx: expected a path, a Uint8Array or an ArrayBuffer, got ${describe(pathOrBytes)}`);
-  return parseOnnx(bytes, opts);
+  return parseWith(bytes, opts, typeof pathOrBytes === 'string' ? dirname(pathOrBytes) : null);
 }
 
-/** The synchronous core of loadOnnx, on bytes already in memory. */
+/**
+ * The synchronous core of loadOnnx, on bytes already in memory (external data only with
+ * opts.baseDir).
+ */
 export function parseOnnx(bytes: Uint8Array, opts?: LoadOnnxOptions): OnnxModel {
+  return parseWith(bytes, opts, null);
+}
+
+/** The budget and external-data reader of one load (shared by the model's specialisations). */
+function decodeContext(bytes: Uint8Array, opts: LoadOnnxOptions, fileDir: string | null): DecodeContext {
+  if (opts.baseDir !== undefined && (typeof opts.baseDir !== 'string' || opts.baseDir === '')) {
+    throw new TypeError(`loadOnnx: baseDir must be a non-empty string, got ${describe(opts.baseDir)}`);
+  }
+  const dir = opts.baseDir ?? fileDir;
+  return { budget: new MemoryBudget(bytes.length, opts.maxBytes), external: new ExternalData(dir) };
+}
+
+/** A graph input that names an initializer (IR < 4) must declare what the initializer holds. */
+function checkInitializerInput(v: ValueInfo, c: TensorData): void {
+  const ok = c.kind === 'int' ? v.elemType === DataType.INT64 || v.elemType === DataType.INT32 : v.elemType === DataType.FLOAT;
+  if (v.elemType !== null && v.elemType !== 0 && !ok) {
+    fail(`graph input '${v.name}' is declared with element type ${v.elemType} but its initializer holds ${c.kind === 'int' ? 'INT64/INT32' : 'FLOAT (1)'} data`);
+  }
+  if (v.shape && (v.shape.length !== c.dims.length || v.shape.some((d, i) => typeof d === 'number' && d !== c.dims[i]))) {
+    fail(`graph input '${v.name}' is declared with shape [${v.shape.map((d) => d ?? '?').join(',')}] but its initializer has dims [${c.dims.join(',')}]`);
+  }
+}
+
+function parseWith(bytes: Uint8Array, opts: LoadOnnxOptions | undefined, fileDir: string | null): OnnxModel {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`loadOnnx: expected a Uint8Array, got ${describe(bytes)}`);
   if (bytes.length === 0) fail('the file is empty');
+  const o = opts ?? {};
+  const ctx = decodeContext(bytes, o, fileDir);
   try {
-    return new OnnxModel(bytes, opts);
+    return new OnnxModel(bytes, o, undefined, ctx);
   } catch (e) {
     if (e instanceof Error && e.message.startsWith('loadOnnx:')) throw e;
     // Anything else (a RangeError from a tensor factory, say) still names loadOnnx.
