@@ -290,6 +290,9 @@ TEST_CASE("conv2d: geometry matrix vs direct reference") {
       make(1, 2, 19, 23, 4, 3, 5, 3, 2, 1, 4, 2, 0, 1, 3, 2, 0),  // depthwise x2, strides (3,2), dilation (1,3)
       make(1, 2, 10, 37, 2, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 2, 1),  // depthwise s2 odd width, bottom/right pad
       make(1, 2, 7, 40, 2, 2, 9, 12, 9, 0, 0, 0, 0, 1, 1, 2, 0),  // depthwise stride > 8 along W (phase table)
+      make(1, 2, 5, 600, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1),  // depthwise s2 wider than the direct path's chunks (bands)
+      make(1, 3, 14, 14, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 1),  // depthwise s2 14 -> 7 (direct path, one chunk)
+      make(1, 2, 8, 33, 2, 9, 9, 1, 2, 4, 4, 4, 4, 1, 1, 2, 0),   // depthwise s2 kernel wider than 8 (bands)
       make(1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0),   // kernel larger than input
       make(1, 5, 13, 12, 16, 3, 3, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1), // stride 2 dilation 2: one phase used
       make(1, 6, 14, 15, 8, 2, 2, 3, 3, 1, 0, 2, 1, 1, 1, 1, 0),  // stride 3, kernel 2: 4 of 9 phases

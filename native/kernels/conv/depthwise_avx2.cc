@@ -32,6 +32,23 @@ struct Avx2Vec {
   static Vec min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
   static void store_n(float* p, Vec v, int64_t n) { _mm256_maskstore_ps(p, lanes(n), v); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  using M = __m256i;  // lanes [lo, hi) of one vector (mask2 is two of them)
+  static M mask(int64_t lo, int64_t hi) {
+    lo = lo < 0 ? 0 : lo > 8 ? 8 : lo;
+    hi = hi < lo ? lo : hi > 8 ? 8 : hi;
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(lo)), idx),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(hi)), idx));
+  }
+  struct M2 {
+    __m256i a, b;
+  };
+  static M2 mask2(int64_t lo, int64_t hi) { return M2{mask(lo, hi), mask(lo - 8, hi - 8)}; }
+  static Vec load_s2_m(const float* p, M2 m) {
+    const __m256 lo = _mm256_maskload_ps(p, m.a), hi = _mm256_maskload_ps(p + 8, m.b);
+    const __m256 s = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
 };
 }  // namespace
 

@@ -32,6 +32,20 @@ struct Avx512Vec {
   static Vec min(Vec a, Vec b) { return _mm512_min_ps(a, b); }
   static void store_n(float* p, Vec v, int64_t n) { _mm512_mask_storeu_ps(p, lanes(n), v); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  using M = __mmask16;  // lanes [lo, hi) of one vector (mask2 is two of them)
+  static M mask(int64_t lo, int64_t hi) {
+    lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
+    hi = hi < lo ? lo : hi > 16 ? 16 : hi;
+    return static_cast<M>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+  }
+  struct M2 {
+    __mmask16 a, b;
+  };
+  static M2 mask2(int64_t lo, int64_t hi) { return M2{mask(lo, hi), mask(lo - 16, hi - 16)}; }
+  static Vec load_s2_m(const float* p, M2 m) {
+    const __m512i idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(m.a, p), idx, _mm512_maskz_loadu_ps(m.b, p + 16));
+  }
 };
 }  // namespace
 

@@ -6,6 +6,9 @@
 // load_n(const float*, n), store_n(float*, Vec, n) (the first n <= kWidth lanes only; load_n zeros
 // the others); load_s2(const float*) (the even elements of the 2*kWidth floats at p); load_s2_n(p, n)
 // (the same from the first n floats at p only, the rest as zeros).
+// ISAs of at least 8 lanes also provide, for the direct stride-2 path: M2, mask2(lo, hi) (source
+// elements [lo, hi) of 2*kWidth, clamped), load_s2_m(p, M2) (the even elements of those 2*kWidth
+// floats at p, zeros elsewhere; nothing outside them is touched).
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -105,9 +108,96 @@ inline void band_rows(const DwArgs& a, const DwBand& b, const float* const* taps
   }
 }
 
+// Stride 2 along W: each output row is computed straight from the input rows, a vector of outputs
+// from the even elements of two vectors of input (masked at the row's ends), no band copy. The
+// band path spends most of a stride-2 layer's time splitting its rows into four phase planes (on
+// MobileNet's 14x14 -> 7x7 planes, a few hundred instructions per plane for a few hundred FMAs);
+// stride 1 needs no split and its band path, which also packs narrow rows densely, stays. The same
+// taps in the same order with zeros outside the input: the same bits as the band path.
+template <class V>
+constexpr bool dw_direct_s2_isa() {
+  return V::kWidth >= 8;
+}
+
+constexpr size_t kDwDirectMaxChunks = 8;  // output vectors per row
+constexpr size_t kDwDirectMaxKw = 8;
+
+inline bool dw_direct_s2_fits(const DwArgs& a, size_t vw) {
+  return a.sW == 2 && a.kW <= kDwDirectMaxKw && a.OW <= kDwDirectMaxChunks * vw;
+}
+
+template <class V, int KH, int KW>
+inline void direct_s2_planes(const DwArgs& a, size_t t0, size_t t1) {
+  constexpr int64_t vw = V::kWidth;
+  const size_t kH = KH > 0 ? static_cast<size_t>(KH) : a.kH, kW = KH > 0 ? static_cast<size_t>(KW) : a.kW;
+  const int64_t W = static_cast<int64_t>(a.W), H = static_cast<int64_t>(a.H), OW = static_cast<int64_t>(a.OW);
+  const size_t chunks = static_cast<size_t>((OW + vw - 1) / vw);
+  // Chunk c, tap column kw: the load starts at input column 2*c*vw + kw*dW - pL; its valid source
+  // elements are those inside [0, W) and below 2*(outputs of the chunk) - 1.
+  typename V::M2 m[kDwDirectMaxChunks][kDwDirectMaxKw];
+  int64_t off[kDwDirectMaxKw];
+  for (size_t kw = 0; kw < kW; ++kw) {
+    off[kw] = static_cast<int64_t>(kw * a.dW) - static_cast<int64_t>(a.pL);
+    for (size_t c = 0; c < chunks; ++c) {
+      const int64_t base = 2 * vw * static_cast<int64_t>(c) + off[kw];
+      const int64_t n = std::min<int64_t>(vw, OW - vw * static_cast<int64_t>(c));
+      const int64_t lo = std::max<int64_t>(0, -base), hi = std::min<int64_t>(2 * n - 1, W - base);
+      m[c][kw] = V::mask2(lo, std::max(lo, hi));
+    }
+  }
+  const typename V::M2 none = V::mask2(0, 0);
+  const typename V::Vec lo_v = V::set1(a.lo), hi_v = V::set1(a.hi);
+  const size_t outC = a.C * a.mult, kk = kH * kW, OHW = a.OH * a.OW;
+  for (size_t t = t0; t < t1; ++t) {
+    const size_t oc = t % outC;
+    const float* in = a.x + ((t / outC) * a.C + oc / a.mult) * a.H * a.W;
+    const float* k = a.w + oc * kk;
+    float wk[KH > 0 ? KH * KW : 1];
+    const float* kr = k;
+    if (KH > 0) {
+      for (size_t i = 0; i < kk; ++i) wk[i] = k[i];
+      kr = wk;
+    }
+    const typename V::Vec bias = V::set1(a.bias ? a.bias[oc] : 0.0f);
+    float* out = a.out + t * OHW;
+    for (size_t oh = 0; oh < a.OH; ++oh) {
+      for (size_t c = 0; c < chunks; ++c) {
+        typename V::Vec acc = bias;
+        for (size_t kh = 0; kh < kH; ++kh) {
+          const int64_t iy = static_cast<int64_t>(oh * a.sH + kh * a.dH) - static_cast<int64_t>(a.pT);
+          const bool inside = iy >= 0 && iy < H;
+          // A row outside the input is zeros: loaded with no lanes from a row that exists.
+          const float* row = in + (inside ? iy : 0) * W + 2 * vw * static_cast<int64_t>(c);
+          for (size_t kw = 0; kw < kW; ++kw)
+            acc = V::fma(V::set1(kr[kh * kW + kw]), V::load_s2_m(row + off[kw], inside ? m[c][kw] : none), acc);
+        }
+        const int64_t n = std::min<int64_t>(vw, OW - vw * static_cast<int64_t>(c));
+        float* o = out + oh * a.OW + vw * static_cast<int64_t>(c);
+        const typename V::Vec y = V::min(hi_v, V::max(lo_v, acc));
+        if (n == vw)
+          V::store(o, y);
+        else
+          V::store_n(o, y, n);
+      }
+    }
+    apply_act(a.act, a.act_alpha, a.act_beta, out, OHW);
+  }
+}
+
 template <class V>
 inline void depthwise_planes(const DwArgs& a, size_t t0, size_t t1, float* scratch) {
   static_assert(static_cast<size_t>(V::kWidth) <= kDwSlack, "kDwSlack covers a vector");
+  if constexpr (dw_direct_s2_isa<V>()) {
+    if (dw_direct_s2_fits(a, static_cast<size_t>(V::kWidth))) {
+      if (a.kH == 3 && a.kW == 3)
+        direct_s2_planes<V, 3, 3>(a, t0, t1);
+      else if (a.kH == 5 && a.kW == 5)
+        direct_s2_planes<V, 5, 5>(a, t0, t1);
+      else
+        direct_s2_planes<V, 0, 0>(a, t0, t1);
+      return;
+    }
+  }
   const DwBand b = dw_band(a);
   const float** taps = reinterpret_cast<const float**>(scratch);
   float* xp = scratch + b.header_floats;
