@@ -260,7 +260,7 @@ describe('the memory budget', () => {
   });
 
   // Before the budget, each of these allocated (and filled) what it asked for when run: 1-16 GiB.
-  // The sizes here ask for 16-48 MiB against a 4 MiB budget, so a regression costs little.
+  // The sizes here ask for 16-64 MiB against a 4 MiB budget, so a regression costs little.
   const cases: [string, () => Uint8Array, Tensor, RegExp][] = [
     ['ConstantOfShape', () => one('ConstantOfShape', ['s'], { s: { dims: [2], int64: [4096, 1024] } }, [1]), tensor([0], [1]), /ConstantOfShape.*its output \(4194304 elements\) needs 16777216 bytes/],
     ['Expand', () => one('Expand', ['x', 's'], { s: { dims: [2], int64: [4096, 1024] } }, [1]), tensor([0], [1]), /Expand.*its output \(4194304 elements\)/],
@@ -269,6 +269,9 @@ describe('the memory budget', () => {
     ['Resize', () => one('Resize', ['x', '', 's'], { s: { dims: [4], float: [1, 1, 2048, 2048] } }, [1, 1, 1, 1]), zeros([1, 1, 1, 1]), /Resize.*its output \(4194304 elements\)/],
     ['Range', () => one('Range', ['a', 'b', 'c'], { a: { dims: [], float: [0] }, b: { dims: [], float: [4 * MiB] }, c: { dims: [], float: [1] } }, [1]), tensor([0], [1]), /Range.*its output \(4194304 elements\)/],
     ['Conv pads', () => one('Conv', ['x', 'w'], { w: zeros([4, 1, 1, 1]) }, [1, 1, 1, 1], { pads: [1000, 1000, 1000, 1000] }), zeros([1, 1, 1, 1]), /needs \d+ bytes .* over the memory budget/],
+    // Found by bench/fuzz-onnx.ts: a 3-D pool with one pad of 10^6 ran for more than 10 s (a 24M-element output).
+    ['AveragePool pads', () => one('AveragePool', ['x'], {}, [1, 1, 4, 4, 4], { kernel_shape: [3, 3, 3], pads: [0, 1_000_000, 0, 0, 0, 0] }), zeros([1, 1, 4, 4, 4]),
+      /AveragePool.*its output \(4000008 elements\) needs 16000032 bytes/],
   ];
   for (const [name, make, x, reason] of cases) {
     it(`${name} asking for more than the budget is refused before it allocates`, async () => {
@@ -280,6 +283,13 @@ describe('the memory budget', () => {
       expect(rssMiB() - before).toBeLessThan(12);
     });
   }
+
+  it('Resize with negative sizes is refused naming them (it was "Invalid typed array length: -32")', async () => {
+    const bytes = one('Resize', ['x', '', '', 'sz'], { sz: { dims: [4], int64: [-2, 0, 2, -1] } }, [1, 1, 2, 2]);
+    const err = await runRefusal(bytes, zeros([1, 1, 2, 2]));
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.message).toMatch(/^OnnxModel\.run: node 'resize0' \(Resize\): sizes \[-2,0,2,-1\] must be non-negative integers/);
+  });
 
   it('the same ops within the budget run, and the budget grows with the input', async () => {
     const m = await loadOnnx(one('Pad', ['x', 'p'], { p: { dims: [4], int64: [0, 0, 0, 64] } }, [1, null]), { maxBytes: 1024 });

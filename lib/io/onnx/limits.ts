@@ -9,8 +9,8 @@
  *   within maxBytes. Default: max(64 MiB, 4 x the file size, external data included).
  * - per plan (an input shape): the arena, and each tensor an exactly-run op returns, must stay
  *   within maxBytes + 64 x the bytes of the inputs fed. The ops whose output size is set by values
- *   in the file (ConstantOfShape, Expand, Tile, Pad, Resize, Upsample, Range) are checked before
- *   they allocate.
+ *   in the file (ConstantOfShape, Expand, Tile, Pad, Resize, Upsample, Range; the pads, strides and
+ *   output_shape of Conv, ConvTranspose and the pools) are checked before they allocate.
  */
 import type { Tensor } from '../../tensor';
 import type { GraphNode } from '../../graph/ir';
@@ -142,11 +142,50 @@ export function outputBound(node: NodeProto, opset: number, args: readonly (Tens
       // Resize: (x, roi, scales, sizes) from opset 11, (x, scales) in opset 10; Upsample: (x, scales)
       // from opset 9, a scales attribute before.
       const sizes = node.opType === 'Resize' && opset >= 11 ? values(args[3]) : null;
-      if (sizes && sizes.length) return prod(sizes.map((d) => Math.max(d, 0)));
+      if (sizes && sizes.length) {
+        if (sizes.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new RangeError(`sizes [${sizes.join(',')}] must be non-negative integers`);
+        return prod(sizes);
+      }
       const scales = node.opType === 'Resize' ? values(args[opset >= 11 ? 2 : 1]) :
         opset >= 9 ? values(args[1]) : floatsAttr(node, 'scales');
       if (!scales || scales.length === 0) return null;
       return prod(x.shape.map((d, i) => Math.ceil(d * Math.max(Math.abs(scales[i] ?? 1), 1))));
+    }
+    case 'Conv':
+    case 'ConvTranspose':
+    case 'MaxPool':
+    case 'AveragePool':
+    case 'LpPool': {
+      // Pads (and ConvTranspose's strides and output_shape) set the output size: per spatial
+      // axis floor((x + pads - dilated kernel) / stride) + 1 (+ 1 more with ceil_mode), ceil(x /
+      // stride) with SAME auto_pad, and stride (x - 1) + output_padding +
+      // dilated kernel for ConvTranspose.
+      const w = args[1];
+      const conv = node.opType === 'Conv' || node.opType === 'ConvTranspose';
+      if (!x || x.rank < 3 || (conv && (!w || w.rank !== x.rank))) return null;
+      const sp = x.rank - 2;
+      const k = intsAttr(node, 'kernel_shape') ?? (w && conv ? w.shape.slice(2) : null);
+      if (!k) return null;
+      const at = (xs: number[] | null, i: number, def: number): number => (xs && Number.isFinite(xs[i]) ? xs[i] : def);
+      const strides = intsAttr(node, 'strides'), dil = intsAttr(node, 'dilations'), pads = intsAttr(node, 'pads');
+      const group = node.attribute.find((a) => a.name === 'group')?.i ?? 1;
+      const channels = node.opType === 'Conv' ? w!.shape[0] : node.opType === 'ConvTranspose' ? w!.shape[1] * Math.max(group, 1) : x.shape[1];
+      const outShape = node.opType === 'ConvTranspose' ? intsAttr(node, 'output_shape') : null;
+      const outPad = intsAttr(node, 'output_padding');
+      const autoPad = node.attribute.find((a) => a.name === 'auto_pad')?.s;
+      const ceil = node.attribute.find((a) => a.name === 'ceil_mode')?.i ? 1 : 0;
+      const same = autoPad !== undefined && autoPad.length > 4 && String.fromCharCode(...autoPad.subarray(0, 4)) === 'SAME';
+      let n = x.shape[0] * channels;
+      for (let i = 0; i < sp; i++) {
+        const xi = x.shape[2 + i], si = Math.max(at(strides, i, 1), 1), di = Math.max(at(dil, i, 1), 1), ki = Math.max(at(k, i, 1), 1);
+        const pb = at(pads, i, 0), pe = at(pads, i + sp, 0);
+        let o: number;
+        if (node.opType !== 'ConvTranspose') o = same ? Math.ceil(xi / si) : Math.floor((xi + pb + pe - (ki - 1) * di - 1) / si) + 1 + ceil;
+        else if (outShape) o = at(outShape, outShape.length - sp + i, 0);
+        else o = si * Math.max(xi - 1, 0) + Math.max(at(outPad, i, 0), 0) + (ki - 1) * di + 1 + Math.max(-pb, 0) + Math.max(-pe, 0);
+        n *= Math.max(o, 0);
+      }
+      return n;
     }
     case 'Range': {
       const [s, l, d] = [values(args[0]), values(args[1]), values(args[2])];
