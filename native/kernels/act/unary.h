@@ -38,6 +38,20 @@ void unary_range_avx512(const float* x, float* y, size_t n, UnaryKind kind, floa
 // microkernels apply in registers; other kinds run over each finished output block while it is
 // still in cache, instead of as a separate pass over memory).
 constexpr int kActCodeCount = kUnaryKindCount + 1;
+
+// ReLU and Clip (ReLU6) as the clamp min(hi, max(lo, v)) a kernel applies in registers (NaN kept:
+// the x86 max/min return their second operand for NaN, and so do the scalar kernels' compares);
+// `on` is false for every other code.
+struct ActClamp {
+  bool on;
+  float lo, hi;
+};
+inline ActClamp act_clamp(int act, float alpha, float beta) {
+  constexpr float inf = __builtin_huge_valf();
+  if (act == 1) return ActClamp{true, 0.0f, inf};
+  if (act == 1 + static_cast<int>(UnaryKind::kClip)) return ActClamp{true, alpha, beta};
+  return ActClamp{false, -inf, inf};
+}
 inline bool act_code_valid(int code) { return code >= 0 && code < kActCodeCount; }
 // y[0..n) = act(y) in place, on the calling thread (the caller is inside its own parallel loop).
 void apply_act(int code, float alpha, float beta, float* y, size_t n);

@@ -77,11 +77,10 @@ Status conv_depthwise(const Conv2dParams& p, size_t OH, size_t OW, const float* 
   a.pL = p.padLeft;
   a.dH = p.dilationH;
   a.dW = p.dilationW;
-  const float inf = std::numeric_limits<float>::infinity();
-  const bool clamp = p.act == 1 || p.act == 1 + static_cast<int>(UnaryKind::kClip);
-  a.lo = p.act == 1 ? 0.0f : clamp ? p.act_alpha : -inf;
-  a.hi = p.act == 1 ? inf : clamp ? p.act_beta : inf;
-  a.act = clamp ? 0 : p.act;
+  const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
+  a.lo = clamp.lo;
+  a.hi = clamp.hi;
+  a.act = clamp.on ? 0 : p.act;
   a.act_alpha = p.act_alpha;
   a.act_beta = p.act_beta;
   const size_t scratch = dw_band(a).scratch_floats;

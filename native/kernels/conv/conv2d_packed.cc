@@ -144,7 +144,10 @@ void run_task(const Plan& pl, const Conv2dParams& p, const float* xn, const floa
 
   ConvTileArgs t;
   t.ohw = pl.OHW;
-  t.relu = p.act == 1;
+  const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
+  t.clamp = clamp.on;
+  t.lo = clamp.lo;
+  t.hi = clamp.hi;
   const size_t tile_floats = mr * cfg.nr;
   for (size_t np = np0; np < np1; ++np) {
     const size_t c0 = np * cfg.nr;
@@ -176,7 +179,7 @@ void run_task(const Plan& pl, const Conv2dParams& p, const float* xn, const floa
       }
     }
   }
-  if (p.act > 1) {  // ReLU is in the tile epilogue; other activations over the finished block
+  if (p.act != 0 && !clamp.on) {  // ReLU and Clip are the tile's clamp; other activations over the finished block
     const size_t q0 = mp0 * mr, q1 = std::min(pl.OHW, mp1 * mr);
     for (size_t c = np0 * cfg.nr, c1 = std::min(p.outC, np1 * cfg.nr); c < c1; ++c)
       apply_act(p.act, p.act_alpha, p.act_beta, out_n + c * pl.OHW + q0, q1 - q0);
@@ -267,7 +270,10 @@ Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const flo
     a.w = p.outC;
     a.bias = bias;
     a.ohw = OHW;
-    a.relu = p.act == 1;
+    const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
+    a.clamp = clamp.on;
+    a.lo = clamp.lo;
+    a.hi = clamp.hi;
     for (size_t t = b; t < e; ++t) {
       const size_t n = t / tasks_per_img, oh0 = (t % tasks_per_img) * rows_per_task;
       const size_t oh1 = std::min(OH, oh0 + rows_per_task);
@@ -284,7 +290,7 @@ Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const flo
         a.out = out + n * out_img + oh * OW;
         a.residual = residual ? residual + n * out_img + oh * OW : nullptr;
         fn(a);
-        if (p.act > 1)
+        if (p.act != 0 && !clamp.on)
           for (size_t c = 0; c < p.outC; ++c) apply_act(p.act, p.act_alpha, p.act_beta, a.out + c * OHW, OW);
       }
     }

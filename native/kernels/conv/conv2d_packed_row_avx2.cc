@@ -16,6 +16,7 @@ inline __m256i lanes(size_t n) {
 template <int OC>
 void row_oc(const ConvRowArgs& a) {
   const __m256 zero = _mm256_setzero_ps();
+  const __m256 clo = _mm256_set1_ps(a.lo), chi = _mm256_set1_ps(a.hi);
   for (size_t i = 0; i < a.n; i += 8) {
     const __m256i m = lanes(a.n - i);
     __m256 acc[OC];
@@ -34,7 +35,7 @@ void row_oc(const ConvRowArgs& a) {
       __m256 y = acc[j];
       if (a.bias) y = _mm256_add_ps(y, _mm256_broadcast_ss(a.bias + j));
       if (a.residual) y = _mm256_add_ps(y, _mm256_maskload_ps(a.residual + j * a.ohw + i, m));
-      if (a.relu) y = _mm256_max_ps(zero, y);  // max(0, x) keeps NaN: the second operand is returned
+      if (a.clamp) y = _mm256_min_ps(chi, _mm256_max_ps(clo, y));  // NaN kept: the second operand is returned
       _mm256_maskstore_ps(a.out + j * a.ohw + i, m, y);
     }
   }

@@ -20,6 +20,7 @@ inline __mmask16 lanes(size_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask1
 template <int OC>
 void row_oc(const ConvRowArgs& a) {
   const __m512 zero = _mm512_setzero_ps();
+  const __m512 clo = _mm512_set1_ps(a.lo), chi = _mm512_set1_ps(a.hi);
   for (size_t i = 0; i < a.n; i += 32) {
     const size_t left = a.n - i;
     const __mmask16 m0 = lanes(left), m1 = left > 16 ? lanes(left - 16) : __mmask16(0);
@@ -52,9 +53,9 @@ void row_oc(const ConvRowArgs& a) {
         y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, r));
         y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, r + 16));
       }
-      if (a.relu) {  // max(0, x) keeps NaN: the second operand is returned
-        y0 = _mm512_max_ps(zero, y0);
-        y1 = _mm512_max_ps(zero, y1);
+      if (a.clamp) {  // NaN kept: the second operand is returned
+        y0 = _mm512_min_ps(chi, _mm512_max_ps(clo, y0));
+        y1 = _mm512_min_ps(chi, _mm512_max_ps(clo, y1));
       }
       float* o = a.out + j * a.ohw + i;
       _mm512_mask_storeu_ps(o, m0, y0);

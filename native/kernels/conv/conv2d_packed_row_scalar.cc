@@ -16,7 +16,10 @@ void conv_packed_row_scalar(const ConvRowArgs& a) {
       float v = acc[j];
       if (a.bias) v += a.bias[j];
       if (a.residual) v += a.residual[j * a.ohw + i];
-      if (a.relu && v < 0.0f) v = 0.0f;  // NaN propagates, as max(0, x) in PyTorch
+      if (a.clamp) {  // NaN propagates (the compares are false), as in PyTorch
+        if (a.lo > v) v = a.lo;
+        if (a.hi < v) v = a.hi;
+      }
       a.out[j * a.ohw + i] = v;
     }
   }

@@ -5,7 +5,8 @@
 // block are kc rows of nr floats. The accumulators start from zero (first) or from the partial-sum
 // tile `acc` (MR rows of nr floats), take one FMA per k in increasing k, and end in `acc` (!last)
 // or, on the last K block, go through the epilogue:
-//   out[j*ohw + i] = act(acc[i][j] + bias[j] + residual[j*ohw + i])   for i < h, j < w
+//   out[j*ohw + i] = clamp(acc[i][j] + bias[j] + residual[j*ohw + i])   for i < h, j < w
+// (clamp: min(hi, max(lo, v)), NaN kept, when `clamp`: ReLU and Clip; act/unary.h's act_clamp)
 // (bias, residual may be null; out and residual point at the tile's first channel and pixel). The
 // per-element arithmetic does not depend on h, w or nr, so tails give the same bits as full tiles.
 #pragma once
@@ -35,7 +36,8 @@ struct ConvTileArgs {
   float* out;             // element (j, i) at out[j*ohw + i]
   size_t ohw;
   size_t h, w;  // valid pixels (1..MR) and channels (1..nr)
-  bool relu;
+  bool clamp;
+  float lo, hi;
 };
 
 using ConvTileFn = void (*)(const ConvTileArgs& a);
@@ -59,7 +61,8 @@ struct ConvRowArgs {
   const float* residual;  // or null; element (j, i) at residual[j*ohw + i]
   float* out;             // element (j, i) at out[j*ohw + i]
   size_t ohw;
-  bool relu;
+  bool clamp;  // as ConvTileArgs
+  float lo, hi;
 };
 
 using ConvRowFn = void (*)(const ConvRowArgs& a);

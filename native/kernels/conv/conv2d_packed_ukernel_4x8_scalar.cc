@@ -37,7 +37,10 @@ void conv_packed_tile_4x8_scalar(const ConvTileArgs& a) {
       float v = acc[i][j];
       if (a.bias) v += a.bias[j];
       if (res) v += res[i];
-      if (a.relu && v < 0.0f) v = 0.0f;  // NaN propagates, as max(0, x) in PyTorch
+      if (a.clamp) {  // NaN propagates (the compares are false), as in PyTorch
+        if (a.lo > v) v = a.lo;
+        if (a.hi < v) v = a.hi;
+      }
       o[i] = v;
     }
   }

@@ -82,6 +82,7 @@ void tile_6xnv(const ConvTileArgs& a) {
     _mm256_store_ps(d + 56, _mm256_permute2f128_ps(u3, u7, 0x31));
   }
   const __m128 zero4 = _mm_setzero_ps();
+  const __m128 clo4 = _mm_set1_ps(a.lo), chi4 = _mm_set1_ps(a.hi);
   for (size_t j = 0; j < a.w; ++j) {
     float* o = a.out + j * a.ohw;
     const float* res = a.residual ? a.residual + j * a.ohw : nullptr;
@@ -92,9 +93,9 @@ void tile_6xnv(const ConvTileArgs& a) {
         lo = _mm_add_ps(lo, _mm_loadu_ps(res));
         hi = _mm_add_ps(hi, _mm_loadl_pi(zero4, reinterpret_cast<const __m64*>(res + 4)));
       }
-      if (a.relu) {  // max(0, x) keeps NaN: the second operand is returned for NaN
-        lo = _mm_max_ps(zero4, lo);
-        hi = _mm_max_ps(zero4, hi);
+      if (a.clamp) {  // NaN kept: the second operand is returned for NaN
+        lo = _mm_min_ps(chi4, _mm_max_ps(clo4, lo));
+        hi = _mm_min_ps(chi4, _mm_max_ps(clo4, hi));
       }
       _mm_storeu_ps(o, lo);
       _mm_storel_pi(reinterpret_cast<__m64*>(o + 4), hi);
@@ -102,7 +103,10 @@ void tile_6xnv(const ConvTileArgs& a) {
       for (size_t i = 0; i < a.h; ++i) {
         float v = t[j][i];
         if (res) v += res[i];
-        if (a.relu && v < 0.0f) v = 0.0f;
+        if (a.clamp) {
+          if (a.lo > v) v = a.lo;
+          if (a.hi < v) v = a.hi;
+        }
         o[i] = v;
       }
     }

@@ -91,6 +91,7 @@ void tile_7xnv(const ConvTileArgs& a) {
   const __m512i idx_lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
   const __m512i idx_hi = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
   const __m512 zero = _mm512_setzero_ps();
+  const __m512 clo = _mm512_set1_ps(a.lo), chi = _mm512_set1_ps(a.hi);
   const __mmask16 hm = static_cast<__mmask16>((1u << a.h) - 1u);
   const size_t ohw = a.ohw;
 #pragma GCC unroll 2
@@ -121,7 +122,7 @@ void tile_7xnv(const ConvTileArgs& a) {
           if (mb) r = _mm512_mask_loadu_ps(r, mb, back8(a.residual + cb * ohw));
           y = _mm512_add_ps(y, r);
         }
-        if (a.relu) y = _mm512_max_ps(zero, y);  // max(0, x) keeps NaN: the second operand is returned
+        if (a.clamp) y = _mm512_min_ps(chi, _mm512_max_ps(clo, y));  // NaN kept: the second operand is returned
         _mm512_mask_storeu_ps(a.out + ca * ohw, hm, y);
         if (mb) _mm512_mask_storeu_ps(back8(a.out + cb * ohw), mb, y);
       }

@@ -92,7 +92,7 @@ void panel_gemm(const float* x, size_t ldx, size_t m, size_t K, const float* pan
   const float* rows[kConvPackedMaxMr];
   ConvTileArgs t{};
   t.ohw = ldo;
-  t.relu = false;
+  t.clamp = false;
   t.bias = nullptr;
   t.residual = nullptr;
   for (size_t c0 = 0; c0 < n; c0 += cfg.nr) {
