@@ -284,6 +284,16 @@ describe('the memory budget', () => {
     });
   }
 
+  it('a pool whose windows would visit more than 2^36 positions is refused before it runs (it hung)', async () => {
+    // Found by bench/fuzz-onnx.ts (seed 2): kernel_shape [2^31-1, 2] with SAME_LOWER padding, a
+    // 32x32 output, every window position visited: hours.
+    const bytes = one('AveragePool', ['x'], {}, [1, 3, 32, 32], { kernel_shape: [2 ** 26, 2], auto_pad: 'SAME_LOWER' });
+    const t0 = performance.now();
+    const err = await runRefusal(bytes, zeros([1, 3, 32, 32]));
+    expect(err.message).toMatch(/^OnnxModel\.run: node 'averagepool0' \(AveragePool\): its 3072 output elements times kernel_shape \[67108864,2\] are 412316860416 window positions, over the limit of 2\^36/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  }, 20_000);
+
   it('Resize with negative sizes is refused naming them (it was "Invalid typed array length: -32")', async () => {
     const bytes = one('Resize', ['x', '', '', 'sz'], { sz: { dims: [4], int64: [-2, 0, 2, -1] } }, [1, 1, 2, 2]);
     const err = await runRefusal(bytes, zeros([1, 1, 2, 2]));

@@ -94,7 +94,9 @@ export class ExternalData {
     }
     let fd: number;
     try {
-      fd = fs.openSync(real, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+      // The resolved path has no symlinks: O_NOFOLLOW refuses one swapped in since; O_NONBLOCK
+      // keeps a FIFO swapped in from blocking the open (fstat then refuses it).
+      fd = fs.openSync(real, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0));
     } catch (e) {
       return fail(`${label} external data file '${loc.slice(0, 200)}' cannot be opened: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }

@@ -198,6 +198,20 @@ export function outputBound(node: NodeProto, opset: number, args: readonly (Tens
 }
 
 /**
+ * Window positions a pool may visit (output elements x kernel volume) before it is refused. The
+ * pool kernels visit every position of every window, padding included, so a kernel_shape of 2^31
+ * with SAME padding (a small output) would run for hours; real networks stay below 2^30.
+ */
+export const MAX_POOL_WORK = 2 ** 36;
+
+/** The pool's work (output elements x kernel volume), or null when it is not a pool. */
+export function poolWork(node: NodeProto, outElements: number): number | null {
+  if (node.opType !== 'MaxPool' && node.opType !== 'AveragePool' && node.opType !== 'LpPool') return null;
+  const k = intsAttr(node, 'kernel_shape');
+  return k ? outElements * prod(k.map((d) => Math.max(d, 1))) : null;
+}
+
+/**
  * The node's exact kernel with the budget checked: before it runs for the ops outputBound knows,
  * and on what it returns for every op (an op that amplified its inputs stops the chain there).
  */
@@ -208,6 +222,10 @@ export function guardExact(gn: GraphNode, node: NodeProto, opset: number, budget
     if (bound !== null) {
       if (!Number.isFinite(bound)) throw new Error(`its output size is not finite (the inputs give ${bound} elements)`);
       budget.checkRun(4 * bound, `its output (${bound} elements)`);
+      const work = poolWork(node, bound);
+      if (work !== null && work > MAX_POOL_WORK) {
+        throw new Error(`its ${bound} output elements times kernel_shape [${intsAttr(node, 'kernel_shape')!.join(',')}] are ${work} window positions, over the limit of 2^36 (MAX_POOL_WORK)`);
+      }
     }
     const outs = run(args);
     let bytes = 0;
