@@ -137,10 +137,13 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     float* og = out + (n * p.outC + g * Mg) * OHW;
     GemmEpilogue ep;
     ep.row_bias = bias ? bias + g * Mg : nullptr;
-    ep.act = p.act == 1 ? GemmAct::kRelu : GemmAct::kNone;
-    // Activations other than ReLU: over the group's finished output.
+    // ReLU and Clip in the tile's registers; other activations over the group's finished output.
+    const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
+    ep.act = p.act == 1 ? GemmAct::kRelu : clamp.on ? GemmAct::kClamp : GemmAct::kNone;
+    ep.clamp_lo = clamp.lo;
+    ep.clamp_hi = clamp.hi;
     const auto post = [&](Status st) {
-      if (st == Status::kOk && p.act > 1) {
+      if (st == Status::kOk && p.act != 0 && !clamp.on) {
         if (threads)
           parallel_for(Mg, std::max<size_t>(1, (size_t{1} << 15) / OHW), [&](size_t b, size_t e) {
             apply_act(p.act, p.act_alpha, p.act_beta, og + b * OHW, (e - b) * OHW);

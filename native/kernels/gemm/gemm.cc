@@ -185,7 +185,9 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
     GemmTileParams tp;
     tp.load_c = kb > 0 || ep.accumulate;
     tp.last = kb + 1 == kblocks;
-    tp.relu = ep.act == GemmAct::kRelu;
+    tp.clamp = ep.act != GemmAct::kNone;
+    tp.lo = ep.act == GemmAct::kClamp ? ep.clamp_lo : 0.0f;
+    tp.hi = ep.act == GemmAct::kClamp ? ep.clamp_hi : __builtin_huge_valf();
     const float* a_block = pa.direct ? pa.direct + k0 : pa.buf.data() + k0 * pa.m_padded;
     for (size_t m0 = m_begin; m0 < m_end; m0 += cfg.mc) {
       const size_t m1 = std::min(m_end, m0 + cfg.mc);

@@ -15,7 +15,8 @@
 
 namespace simdcnn {
 
-enum class GemmAct : int { kNone = 0, kRelu = 1 };
+// kClamp: min(clamp_hi, max(clamp_lo, v)) (Clip, ReLU6), NaN kept like ReLU.
+enum class GemmAct : int { kNone = 0, kRelu = 1, kClamp = 2 };
 
 // Applied once per output element after the full K reduction:
 //   C = act((accumulate ? C : 0) + A*B + row_bias[i] + col_bias[j])
@@ -24,6 +25,7 @@ struct GemmEpilogue {
   const float* col_bias = nullptr;  // [N] or null (linear: one bias per output feature)
   bool accumulate = false;          // beta = 1 (gradient accumulation)
   GemmAct act = GemmAct::kNone;
+  float clamp_lo = 0.0f, clamp_hi = 0.0f;  // kClamp's bounds
 };
 
 Status gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, bool transA, const float* B,

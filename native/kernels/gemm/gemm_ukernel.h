@@ -1,7 +1,7 @@
 // GEMM microkernels: one full MR x NR output tile from packed panels.
 //   a: kc x MR floats (k-major), b: kc x NR floats (k-major), c: MR rows of NR floats, row stride ldc.
 // The accumulators start from c (load_c) or zero, take one FMA per k in increasing k, and on the
-// last K block get row_bias[0..MR) / col_bias[0..NR) (either may be null) and the activation before
+// last K block get row_bias[0..MR) / col_bias[0..NR) (either may be null) and the clamp before
 // the store. Partial tiles are the driver's job (it passes a full-size temporary tile).
 #pragma once
 #include <cstddef>
@@ -13,7 +13,8 @@ namespace simdcnn {
 struct GemmTileParams {
   bool load_c;
   bool last;  // last K block: apply biases and activation
-  bool relu;
+  bool clamp;  // min(hi, max(lo, v)), NaN kept: ReLU (0, +inf) and Clip
+  float lo, hi;
   const float* row_bias;
   const float* col_bias;
 };

@@ -21,7 +21,10 @@ void gemm_ukernel_4x8_scalar(size_t kc, const float* a, const float* b, float* c
         float v = acc[i][j];
         if (p.row_bias) v += p.row_bias[i];
         if (p.col_bias) v += p.col_bias[j];
-        if (p.relu && v < 0.0f) v = 0.0f;  // NaN propagates, as max(0, x) in PyTorch
+        if (p.clamp) {  // NaN propagates (the compares are false), as in PyTorch
+          if (p.lo > v) v = p.lo;
+          if (p.hi < v) v = p.hi;
+        }
         acc[i][j] = v;
       }
   }

@@ -35,7 +35,7 @@ void gemm_ukernel_6x16_avx2(size_t kc, const float* a, const float* b, float* c,
   }
 #undef ROW_FMA
 
-  const __m256 zero = _mm256_setzero_ps();
+  const __m256 clo = _mm256_set1_ps(p.lo), chi = _mm256_set1_ps(p.hi);  // the clamp
 #define ROW_STORE(i)                                                       \
   if (p.last) {                                                            \
     if (p.row_bias) {                                                      \
@@ -47,9 +47,9 @@ void gemm_ukernel_6x16_avx2(size_t kc, const float* a, const float* b, float* c,
       c##i##0 = _mm256_add_ps(c##i##0, _mm256_loadu_ps(p.col_bias));       \
       c##i##1 = _mm256_add_ps(c##i##1, _mm256_loadu_ps(p.col_bias + 8));   \
     }                                                                      \
-    if (p.relu) { /* max(0, x) keeps NaN */                                \
-      c##i##0 = _mm256_max_ps(zero, c##i##0);                              \
-      c##i##1 = _mm256_max_ps(zero, c##i##1);                              \
+    if (p.clamp) { /* NaN kept */                                         \
+      c##i##0 = _mm256_min_ps(chi, _mm256_max_ps(clo, c##i##0));                              \
+      c##i##1 = _mm256_min_ps(chi, _mm256_max_ps(clo, c##i##1));                              \
     }                                                                      \
   }                                                                        \
   _mm256_storeu_ps(c + (i) * ldc, c##i##0);                                \

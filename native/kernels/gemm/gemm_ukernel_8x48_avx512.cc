@@ -46,7 +46,7 @@ void gemm_ukernel_8x48_avx512(size_t kc, const float* a, const float* b, float* 
   }
 #undef ROW_FMA
 
-  const __m512 zero = _mm512_setzero_ps();
+  const __m512 clo = _mm512_set1_ps(p.lo), chi = _mm512_set1_ps(p.hi);  // the clamp
 #define ROW_STORE(i)                                                               \
   if (p.last) {                                                                    \
     if (p.row_bias) {                                                              \
@@ -60,10 +60,10 @@ void gemm_ukernel_8x48_avx512(size_t kc, const float* a, const float* b, float* 
       c##i##1 = _mm512_add_ps(c##i##1, _mm512_loadu_ps(p.col_bias + 16));          \
       c##i##2 = _mm512_add_ps(c##i##2, _mm512_loadu_ps(p.col_bias + 32));          \
     }                                                                              \
-    if (p.relu) { /* max(0, x) keeps NaN: the second operand is returned for NaN */ \
-      c##i##0 = _mm512_max_ps(zero, c##i##0);                                      \
-      c##i##1 = _mm512_max_ps(zero, c##i##1);                                      \
-      c##i##2 = _mm512_max_ps(zero, c##i##2);                                      \
+    if (p.clamp) { /* NaN kept: the second operand is returned for NaN */        \
+      c##i##0 = _mm512_min_ps(chi, _mm512_max_ps(clo, c##i##0));                                      \
+      c##i##1 = _mm512_min_ps(chi, _mm512_max_ps(clo, c##i##1));                                      \
+      c##i##2 = _mm512_min_ps(chi, _mm512_max_ps(clo, c##i##2));                                      \
     }                                                                              \
   }                                                                                \
   _mm512_storeu_ps(c + (i) * ldc, c##i##0);                                        \
@@ -98,7 +98,7 @@ void ukernel_8xnv(size_t kc, const float* a, const float* b, float* c, size_t ld
     a += 8;
     b += 48;
   }
-  const __m512 zero = _mm512_setzero_ps();
+  const __m512 clo = _mm512_set1_ps(p.lo), chi = _mm512_set1_ps(p.hi);  // the clamp
 #pragma GCC unroll 8
   for (int i = 0; i < 8; ++i)
 #pragma GCC unroll 4
@@ -107,7 +107,7 @@ void ukernel_8xnv(size_t kc, const float* a, const float* b, float* c, size_t ld
       if (p.last) {
         if (p.row_bias) r = _mm512_add_ps(r, _mm512_set1_ps(p.row_bias[i]));
         if (p.col_bias) r = _mm512_add_ps(r, _mm512_loadu_ps(p.col_bias + 16 * v));
-        if (p.relu) r = _mm512_max_ps(zero, r);
+        if (p.clamp) r = _mm512_min_ps(chi, _mm512_max_ps(clo, r));
       }
       _mm512_storeu_ps(c + i * ldc + 16 * v, r);
     }
@@ -137,7 +137,7 @@ void ukernel_8xnv_direct(size_t kc, const float* a, size_t lda, const float* b, 
     }
     b += 48;
   }
-  const __m512 zero = _mm512_setzero_ps();
+  const __m512 clo = _mm512_set1_ps(p.lo), chi = _mm512_set1_ps(p.hi);  // the clamp
 #pragma GCC unroll 8
   for (int i = 0; i < 8; ++i)
 #pragma GCC unroll 4
@@ -146,7 +146,7 @@ void ukernel_8xnv_direct(size_t kc, const float* a, size_t lda, const float* b, 
       if (p.last) {
         if (p.row_bias) x = _mm512_add_ps(x, _mm512_set1_ps(p.row_bias[i]));
         if (p.col_bias) x = _mm512_add_ps(x, _mm512_loadu_ps(p.col_bias + 16 * v));
-        if (p.relu) x = _mm512_max_ps(zero, x);
+        if (p.clamp) x = _mm512_min_ps(chi, _mm512_max_ps(clo, x));
       }
       _mm512_storeu_ps(c + i * ldc + 16 * v, x);
     }
