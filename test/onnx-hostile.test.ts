@@ -310,6 +310,9 @@ describe('the memory budget', () => {
     const c = await loadOnnx(one('ConstantOfShape', ['s'], { s: { dims: [2], int64: [1024, 1024] } }, [1]));
     expect(c.run(tensor([0], [1])).shape).toEqual([1024, 1024]); // 4 MiB, within the default 64 MiB
     c.dispose();
+    // 128 MiB from a 123-byte file: over the default budget, which says how it was computed.
+    const big = await runRefusal(one('ConstantOfShape', ['s'], { s: { dims: [2], int64: [32768, 1024] } }, [1]), tensor([0], [1]));
+    expect(big.message).toMatch(/its output \(33554432 elements\) needs 134217728 bytes \(128\.0 MiB\), over the memory budget of 67109120 bytes \(the default budget of 64\.0 MiB \(max\(64 MiB, 4 x the \d+-byte file\)\) \+ 64 x the 4 input bytes\)/);
   });
 });
 
