@@ -167,6 +167,22 @@ describe('N-D convolution', () => {
     }
   });
 
+  it('ConvTranspose with a kernel far larger than its input (the direct scatter) matches a hand reference', async () => {
+    // 3 inputs, a 20000-wide kernel: the zero-interleaved convolution would do ~6700x the work.
+    const C = 2, M = 3, S = 3, K = 20000, stride = 2, pb = 5, pe = 7;
+    const x = rn([1, C, S]), w = rn([C, M, K]), b = rn([M]);
+    const O = stride * (S - 1) + K - pb - pe;
+    const want = new Float64Array(M * O);
+    for (let m = 0; m < M; m++) for (let o = 0; o < O; o++) want[m * O + o] = b.data[m];
+    for (let c = 0; c < C; c++) for (let i = 0; i < S; i++) for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) {
+      const o = i * stride + k - pb;
+      if (o >= 0 && o < O) want[m * O + o] += x.data[c * S + i] * w.data[(c * M + m) * K + k];
+    }
+    const outs = await runBoth({ nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { strides: [stride], pads: [pb, pe] } }],
+      initializers: { w, b }, inputs: ['x'], outputs: ['y'] }, { x });
+    for (const o of outs) expectClose(o.y, { shape: [1, M, O], data: want });
+  });
+
   it('ConvTranspose output_shape and SAME_UPPER put the extra padding where ONNX says', async () => {
     const x = rn([1, 1, 3, 3]), w = rn([1, 2, 3, 3]);
     const full = (await runBoth({ nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [2, 2] } }],

@@ -667,6 +667,22 @@ function conv3dOn2d(where: string, x: Tensor, w: Tensor, b: Tensor | null, s: nu
   return Tensor.wrap(out, [N, M, OD, OH, OW]);
 }
 
+/**
+ * The zero-interleaved convolution costs (output size x kernel size) multiply-adds per channel
+ * pair, the direct scatter (input size x kernel size): they differ by output/input, which large
+ * strides or a kernel much larger than the input make huge (a 65536-wide kernel over 3 inputs:
+ * 65538x more work, a hostile file's way to hang a run). The scatter runs on the JS thread, ~30x
+ * slower per multiply-add than the native kernel, so it is chosen only past that factor and when
+ * the native work is large enough (2^26 multiply-adds) for the difference to matter.
+ */
+function scatterPays(where: string, x: Tensor, w: Tensor, b: Tensor | null, o: nd.ConvTransposeSpec): boolean {
+  const { O, M, Cg } = nd.convTransposeGeometry(where, x, w, b, o);
+  const size = (a: readonly number[]): number => a.reduce((p, v) => p * v, 1);
+  const outputSize = size(O), inputSize = size(x.shape.slice(2));
+  const convWork = x.shape[0] * M * Cg * outputSize * size(w.shape.slice(2));
+  return outputSize > 32 * inputSize && convWork > 2 ** 26;
+}
+
 const compileConvTranspose: Compiler = (ctx) => {
   const a = new Attrs(ctx.where, ctx.node.attribute, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
   arity(ctx, 2, 3);
@@ -690,7 +706,7 @@ const compileConvTranspose: Compiler = (ctx) => {
       if (ks && ks.some((v, i) => v !== w!.shape[i + 2])) throw new RangeError(`${ctx.where}: 'kernel_shape' [${ks.join(',')}] does not match the weight ${shapeStr(w!.shape)}`);
       const outputShape = os ? (os.length === nsp + 2 ? os.slice(2) : os) : null;
       const full = { ...spec, outputShape };
-      if (nsp > 2) return [nd.convTransposeNd(ctx.where, x!, w!, b, full)];
+      if (nsp > 2 || scatterPays(ctx.where, x!, w!, b, full)) return [nd.convTransposeNd(ctx.where, x!, w!, b, full)];
       // 1-D and 2-D on the native convolution: a stride-1 convolution of the zero-interleaved input.
       const { u, w: wc } = nd.convTransposeAsConv(ctx.where, x!, w!, b, full);
       const d = spec.dilations;
