@@ -286,13 +286,30 @@ describe('the memory budget', () => {
 
   it('a pool whose windows would visit more than 2^36 positions is refused before it runs (it hung)', async () => {
     // Found by bench/fuzz-onnx.ts (seed 2): kernel_shape [2^31-1, 2] with SAME_LOWER padding, a
-    // 32x32 output, every window position visited: hours.
-    const bytes = one('AveragePool', ['x'], {}, [1, 3, 32, 32], { kernel_shape: [2 ** 26, 2], auto_pad: 'SAME_LOWER' });
+    // 32x32 output, every window position visited: hours. (A window that wide is now refused by
+    // itself, below; this one is within that bound and still over the work limit.)
+    const bytes = one('AveragePool', ['x'], {}, [1, 3, 32, 32], { kernel_shape: [2 ** 23, 16], auto_pad: 'SAME_LOWER' });
     const t0 = performance.now();
     const err = await runRefusal(bytes, zeros([1, 3, 32, 32]));
-    expect(err.message).toMatch(/^OnnxModel\.run: node 'averagepool0' \(AveragePool\): its 3072 output elements times kernel_shape \[67108864,2\] are 412316860416 window positions, over the limit of 2\^36/);
+    expect(err.message).toMatch(/^OnnxModel\.run: node 'averagepool0' \(AveragePool\): its 3072 output elements times kernel_shape \[8388608,16\] are 412316860416 window positions, over the limit of 2\^36/);
     expect(performance.now() - t0).toBeLessThan(2000);
   }, 20_000);
+
+  it('a pool window wider than 2^24 cells is refused, planned and exact (it asked for 8 GiB)', async () => {
+    // Found by bench/fuzz-onnx.ts (seed 4): MaxPool kernel_shape [3, 2^31 - 1] with SAME_UPPER on a
+    // 5x5 input: 9 outputs, under the work limit, but the native kernel's padded row was 2^31 floats
+    // and the exact path looped over every tap (8.4 GB peak RSS, 112 s).
+    for (const [kernel, autoPad] of [[[3, 2 ** 31 - 1], 'SAME_UPPER'], [[2 ** 24 + 1, 3], 'SAME_LOWER']] as const) {
+      const bytes = one('MaxPool', ['x'], {}, [1, 1, 5, 5], { kernel_shape: [...kernel], strides: [2, 2], auto_pad: autoPad });
+      for (const fuse of [true, false]) {
+        const before = rssMiB();
+        const err = await runRefusal(bytes, zeros([1, 1, 5, 5]), { fuse });
+        expect(err).toBeInstanceOf(RangeError);
+        expect(err.message).toMatch(new RegExp(`^OnnxModel\\.run: node 'maxpool0' \\(MaxPool\\):.*the pooling window spans ${Math.max(...kernel)} cells along spatial axis ${kernel[0] > 3 ? 0 : 1} \\(kernel \\[${kernel.join(',')}\\], dilation \\[1,1\\]\\); at most 16777216`));
+        expect(rssMiB() - before).toBeLessThan(12);
+      }
+    }
+  });
 
   it('Resize with negative sizes is refused naming them (it was "Invalid typed array length: -32")', async () => {
     const bytes = one('Resize', ['x', '', '', 'sz'], { sz: { dims: [4], int64: [-2, 0, 2, -1] } }, [1, 1, 2, 2]);

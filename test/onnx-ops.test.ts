@@ -198,6 +198,24 @@ describe('N-D convolution', () => {
 });
 
 describe('N-D pooling', () => {
+  it('2-D pools with windows far wider than the input and asymmetric padding match the N-D reference', async () => {
+    // Asymmetric padding runs on the JS kernel, which loops over each window's real taps only.
+    const x = rn([1, 2, 5, 7]);
+    const cases: [string, Record<string, number | number[] | string>, number[]][] = [
+      ['MaxPool', { kernel_shape: [3, 999], strides: [2, 3], auto_pad: 'SAME_UPPER' }, [1, 1]],
+      ['MaxPool', { kernel_shape: [4, 301], strides: [1, 2], dilations: [2, 3], pads: [3, 450, 2, 451] }, [2, 3]],
+      ['AveragePool', { kernel_shape: [2, 999], strides: [2, 5], auto_pad: 'SAME_LOWER', count_include_pad: 1 }, [1, 1]],
+      ['AveragePool', { kernel_shape: [2, 999], strides: [2, 5], pads: [1, 400, 0, 597] }, [1, 1]],
+    ];
+    for (const [op, attrs, d] of cases) {
+      const outs = await runBoth({ nodes: [{ op, inputs: ['x'], outputs: ['y'], attrs }], inputs: ['x'], outputs: ['y'] }, { x });
+      const k = attrs.kernel_shape as number[], s = attrs.strides as number[];
+      const pads = (attrs.pads as number[] | undefined) ?? nd.autoPads(attrs.auto_pad as string, [0, 0, 0, 0], [5, 7], k, s, d);
+      const [want] = nd.poolNd('ref', x, op === 'MaxPool', { k, s, d, pads, ceil: false, includePad: attrs.count_include_pad === 1, storageOrder: 0 });
+      for (const o of outs) expectClose(o.y, want);
+    }
+  });
+
   /** [N, C, H, W] -> [N, C, 1, H, W] */
   const lift = (t: Tensor): Tensor => t.reshape([t.shape[0], t.shape[1], 1, t.shape[2], t.shape[3]]);
   const cases: [string, Record<string, number | number[]>][] = [

@@ -14,7 +14,7 @@ import { Tensor, allocOutput, persist, captureState, assertNotCapturing, Capture
 import { noGrad } from '../autograd/tape';
 import { backend, getAddon } from '../backend/index';
 import type { Backend, Conv2dGeom, CopyAxis, FusedActivation, PoolGeom, PreparedConv2d } from '../backend/types';
-import { outputSizeRaw } from '../ops/validate';
+import { checkPoolWindow, outputSizeRaw } from '../ops/validate';
 import { shapeStr } from '../errors';
 import type { Act, AutoPad, Graph, GraphNode, SliceAxis } from './ir';
 import { actFunction, cloneGraph, producers, readerCounts, resolvePads, runExact } from './ir';
@@ -130,6 +130,7 @@ function poolGeomOf(n: GraphNode, x: readonly number[]): { g: PoolGeom | null; o
   const { k, s, d, ceil } = n.op;
   const [N, C, H, W] = x;
   const p = resolvePads(n.op.autoPad, n.op.pads, H, W, k, s, d);
+  checkPoolWindow(n.label, k, d, p);
   const OH = outputSizeRaw(H, k[0], s[0], p[0], p[2], d[0], ceil);
   const OW = outputSizeRaw(W, k[1], s[1], p[1], p[3], d[1], ceil);
   if (OH < 1 || OW < 1) throw new RangeError(`${n.label}: output would be empty for input ${shapeStr(x)} and kernel [${k.join(',')}]`);

@@ -8,7 +8,7 @@
  */
 import { Tensor, assertNotCapturing } from '../tensor';
 import { shapeStr } from '../errors';
-import { outputSizeRaw } from './validate';
+import { checkPoolWindow, kMaxPoolWindow, outputSizeRaw } from './validate';
 
 const prod = (a: readonly number[]): number => a.reduce((x, y) => x * y, 1);
 
@@ -306,6 +306,9 @@ export function poolNd(where: string, x: Tensor, max: boolean, o: PoolNdSpec, in
   if (nsp < 1) throw new RangeError(`${where}: input must be at least 3-D [N, C, ...], got shape ${shapeStr(x.shape)}`);
   const [N, C] = x.shape, S = x.shape.slice(2);
   if (o.k.length !== nsp) throw new RangeError(`${where}: kernel_shape has ${o.k.length} values for ${nsp} spatial axes (${shapeStr(x.shape)})`);
+  checkPoolWindow(where, o.k, o.d, o.pads);
+  // The reference enumerates the window's taps.
+  if (prod(o.k) > kMaxPoolWindow) throw new RangeError(`${where}: kernel [${o.k.join(',')}] has more than ${kMaxPoolWindow} taps`);
   const O = S.map((v, i) => outputSizeRaw(v, o.k[i], o.s[i], o.pads[i], o.pads[i + nsp], o.d[i], o.ceil));
   if (O.some((v) => v < 1)) throw new RangeError(`${where}: output would be empty for input ${shapeStr(x.shape)} and kernel [${o.k.join(',')}]`);
   assertNotCapturing(`${where} (computed on the JS thread)`);

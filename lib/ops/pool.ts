@@ -4,7 +4,7 @@ import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
 import type { PoolGeom, PoolMode } from '../backend/types';
 import { shapeStr } from '../errors';
-import { assertOptions, assertRank, assertTensor, bool, intPair, outputSizeRaw } from './validate';
+import { assertOptions, assertRank, assertTensor, bool, checkPoolWindow, intPair, outputSizeRaw } from './validate';
 
 export interface PoolOptions {
   kernelSize: number | [number, number];
@@ -34,6 +34,7 @@ export function poolGeom(op: string, x: Tensor, o: unknown, allowDilation: boole
   if (2 * padH > kH || 2 * padW > kW) {
     throw new RangeError(`${op}: 'padding' [${padH},${padW}] must be at most half the kernel [${kH},${kW}]`);
   }
+  checkPoolWindow(op, [kH, kW], [dilationH, dilationW], [padH, padW]);
   const OH = outputSizeRaw(H, kH, strideH, padH, padH, dilationH, ceilMode);
   const OW = outputSizeRaw(W, kW, strideW, padW, padW, dilationW, ceilMode);
   if (OH < 1 || OW < 1) {

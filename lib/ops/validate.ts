@@ -86,6 +86,25 @@ export function assertOutputSize(op: string, shape: readonly number[], what: str
  * floor((I + padBegin + padEnd - dilation*(K-1) - 1) / S) + 1, or ceil with ceilMode, minus one
  * when the last window would start in the end padding. Returns <= 0 for an empty output.
  */
+/**
+ * The widest pooling window (the dilated kernel's extent) and padding per axis the pooling kernels
+ * take: 2^24 cells. No real model comes near it, and past it the padded row the native kernel
+ * scans, or the taps the reference enumerates, would cost that much per thread (a hostile ONNX
+ * kernel_shape of 2^31 - 1 asked for 8 GiB and two minutes).
+ */
+export const kMaxPoolWindow = 2 ** 24;
+
+/** Throws a RangeError naming `where` when a pooling window or padding passes kMaxPoolWindow. */
+export function checkPoolWindow(where: string, k: readonly number[], d: readonly number[], pads: readonly number[]): void {
+  for (let i = 0; i < k.length; i++) {
+    const extent = (d[i] ?? 1) * (k[i] - 1) + 1;
+    if (extent > kMaxPoolWindow) {
+      throw new RangeError(`${where}: the pooling window spans ${extent} cells along spatial axis ${i} (kernel [${k.join(',')}], dilation [${d.join(',')}]); at most ${kMaxPoolWindow} are supported`);
+    }
+  }
+  if (pads.some((p) => p > kMaxPoolWindow)) throw new RangeError(`${where}: padding [${pads.join(',')}] passes ${kMaxPoolWindow} cells`);
+}
+
 export function outputSizeRaw(I: number, K: number, S: number, padBegin: number, padEnd: number, D: number, ceilMode: boolean): number {
   const span = I + padBegin + padEnd - D * (K - 1) - 1;
   if (span < 0) return 0;

@@ -67,6 +67,10 @@ Pool2dParams get_pool_params(const Napi::CallbackInfo& info, size_t geom_idx, co
                                  " with padding " + pair(p.pad_h, p.pad_w) + " (output size would be < 1)");
     case PoolGeomError::kTooLarge:
       throw_range_error(env, std::string(kOp) + ": geometry too large (more than 2^31-1 elements)");
+    case PoolGeomError::kWindowTooLarge:
+      throw_range_error(env, std::string(kOp) + ": kernel " + pair(p.kH, p.kW) + " with dilation " +
+                                 pair(p.dilation_h, p.dilation_w) + " and padding " + pair(p.pad_h, p.pad_w) +
+                                 " spans more than " + std::to_string(kMaxPoolWindow) + " cells along an axis");
     case PoolGeomError::kBadSize:
       throw_range_error(env, std::string(kOp) + ": invalid geometry");
   }

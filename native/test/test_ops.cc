@@ -186,6 +186,18 @@ TEST_CASE("pool2d geometry errors") {
   p.kH = 11;
   p.pad_h = 0;
   CHECK(pool2d_check(p, nullptr, nullptr) == PoolGeomError::kEmptyOutput);
+  // A window wider than kMaxPoolWindow is refused before anything is sized by it (an ONNX file's
+  // kernel_shape of 2^31 - 1 with SAME padding asked for an 8 GiB padded row).
+  p.kH = 3;
+  p.kW = kMaxElements;
+  p.pad_w = kMaxElements / 2;
+  CHECK(pool2d_check(p, nullptr, nullptr) == PoolGeomError::kWindowTooLarge);
+  p.kW = 3;
+  p.pad_w = 0;
+  p.dilation_h = kMaxPoolWindow;  // extent 2 * 2^24 + 1
+  p.mode = PoolMode::kMax;
+  CHECK(pool2d_check(p, nullptr, nullptr) == PoolGeomError::kWindowTooLarge);
+  p.dilation_h = 1;
   p.kH = 0;
   CHECK(pool2d_check(p, nullptr, nullptr) == PoolGeomError::kBadSize);
   float x[64] = {}, y[64] = {};

@@ -10,7 +10,7 @@
  */
 import { Tensor, sameShape, assertNotCapturing } from '../../tensor';
 import * as ops from '../../ops/index';
-import { outputSizeRaw } from '../../ops/validate';
+import { checkPoolWindow, outputSizeRaw } from '../../ops/validate';
 import { shapeStr } from '../../errors';
 import { AttrType, type AttributeProto, type NodeProto, type TensorData } from './proto';
 import { fail } from './protobuf';
@@ -258,28 +258,34 @@ function poolJs(x: Tensor, max: boolean, k: number[], s: number[], d: number[], 
   const OW = outputSizeRaw(W, k[1], s[1], p[1], p[3], d[1], ceil);
   if (OH < 1 || OW < 1) throw new RangeError(`pool: output would be empty for input ${shapeStr(x.shape)} and kernel [${k.join(',')}]`);
   assertNotCapturing('ONNX pool (computed on the JS thread)');
+  // The taps of a window start at `start` with step `step`: those in [0, size) are read, those
+  // below `limit` (the end of the padding) counted by count_include_pad. Loops run over the real
+  // taps only, so a window far wider than the input costs what the input does.
+  const taps = (start: number, step: number, count: number, size: number, limit: number): [number, number, number] => {
+    const lo = start < 0 ? Math.min(count, Math.ceil(-start / step)) : 0;
+    const hi = start > size - 1 ? lo : Math.max(lo, Math.min(count, Math.floor((size - 1 - start) / step) + 1));
+    const inPad = Math.max(0, Math.min(count, Math.ceil((limit - start) / step)));
+    return [lo, hi, inPad];
+  };
   const xd = x.data, out = new Float32Array(N * C * OH * OW);
   let o = 0;
   for (let nc = 0; nc < N * C; nc++) {
     const base = nc * H * W;
     for (let oh = 0; oh < OH; oh++) {
       const hs = oh * s[0] - p[0];
+      const [i0, i1, padH] = taps(hs, d[0], k[0], H, H + p[2]);
       for (let ow = 0; ow < OW; ow++) {
         const ws = ow * s[1] - p[1];
-        let acc = max ? -Infinity : 0, cnt = 0, padded = 0;
-        for (let i = 0; i < k[0]; i++) {
-          const ih = hs + i * d[0];
-          const inH = ih >= 0 && ih < H;
-          for (let j = 0; j < k[1]; j++) {
-            const iw = ws + j * d[1];
-            if (ih < H + p[2] && iw < W + p[3]) padded++;
-            if (!inH || iw < 0 || iw >= W) continue;
-            const v = xd[base + ih * W + iw];
+        const [j0, j1, padW] = taps(ws, d[1], k[1], W, W + p[3]);
+        let acc = max ? -Infinity : 0;
+        for (let i = i0; i < i1; i++) {
+          const row = base + (hs + i * d[0]) * W;
+          for (let j = j0; j < j1; j++) {
+            const v = xd[row + ws + j * d[1]];
             if (max) { if (v > acc || Number.isNaN(v)) acc = v; } else acc += v;
-            cnt++;
           }
         }
-        out[o++] = max ? acc : acc / (includePad ? padded : Math.max(cnt, 1));
+        out[o++] = max ? acc : acc / (includePad ? padH * padW : Math.max((i1 - i0) * (j1 - j0), 1));
       }
     }
   }
@@ -290,6 +296,7 @@ function runPool(where: string, x: Tensor, max: boolean, spec: PoolSpec): Tensor
   need4d(where, x);
   const { k, s, d } = spec;
   const p = resolvePads(spec.mode, spec.pads, x.shape[2], x.shape[3], k, s, d);
+  checkPoolWindow(where, k, d, p);
   const symmetric = p[0] === p[2] && p[1] === p[3] && 2 * p[0] <= k[0] && 2 * p[1] <= k[1];
   if (symmetric && max) {
     return ops.maxPool2d(x, { kernelSize: [k[0], k[1]], stride: [s[0], s[1]], padding: [p[0], p[1]], dilation: [d[0], d[1]], ceilMode: spec.ceil });

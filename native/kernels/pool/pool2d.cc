@@ -37,8 +37,12 @@ PoolGeomError pool2d_check(const Pool2dParams& p, int64_t* OH, int64_t* OW) {
   if (p.pad_h > p.kH / 2 || p.pad_w > p.kW / 2) return PoolGeomError::kPadTooLarge;
   if (p.mode == PoolMode::kAvg && (p.dilation_h != 1 || p.dilation_w != 1)) return PoolGeomError::kAvgDilation;
   int64_t t = 0;
-  if (!checked_mul(p.dilation_h, p.kH - 1, &t) || !checked_mul(p.dilation_w, p.kW - 1, &t))
+  int64_t extent_h = 0, extent_w = 0;
+  if (!checked_mul(p.dilation_h, p.kH - 1, &extent_h) || !checked_mul(p.dilation_w, p.kW - 1, &extent_w))
     return PoolGeomError::kTooLarge;
+  if (extent_h >= kMaxPoolWindow || extent_w >= kMaxPoolWindow || p.pad_h > kMaxPoolWindow ||
+      p.pad_w > kMaxPoolWindow)
+    return PoolGeomError::kWindowTooLarge;
   const int64_t oh = pooled_output_size(p.H, p.kH, p.stride_h, p.pad_h, p.pad_h, p.dilation_h, p.ceil_mode);
   const int64_t ow = pooled_output_size(p.W, p.kW, p.stride_w, p.pad_w, p.pad_w, p.dilation_w, p.ceil_mode);
   if (oh < 1 || ow < 1) return PoolGeomError::kEmptyOutput;

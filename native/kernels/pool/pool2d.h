@@ -34,7 +34,13 @@ enum class PoolGeomError : int {
   kAvgDilation,     // avg pooling with dilation != 1
   kEmptyOutput,     // the (dilated) kernel does not fit the padded input
   kTooLarge,        // N*C*OH*OW overflows kMaxElements
+  kWindowTooLarge,  // a dilated kernel extent or padding over kMaxPoolWindow
 };
+
+// The widest window (dilated kernel extent) and padding per axis: each thread's scratch holds a
+// padded row of the window's width, so an unbounded kernel would be an unbounded allocation
+// (lib/ops/validate.ts kMaxPoolWindow is the same bound).
+constexpr int64_t kMaxPoolWindow = int64_t{1} << 24;
 
 // Validates p and computes the output size. OH/OW may be null.
 PoolGeomError pool2d_check(const Pool2dParams& p, int64_t* OH, int64_t* OW);
