@@ -80,7 +80,9 @@ export class PreparedCache {
 const prod = (a: readonly number[]): number => a.reduce((x, y) => x * y, 1);
 
 function nodeError(n: GraphNode, e: unknown): Error {
-  const msg = `${n.label}: ${e instanceof Error ? e.message : String(e)}`;
+  const inner = e instanceof Error ? e.message : String(e);
+  // Errors thrown by the node's own checks already start with its label.
+  const msg = inner.startsWith(`${n.label}: `) ? inner : `${n.label}: ${inner}`;
   return e instanceof RangeError ? new RangeError(msg) : e instanceof TypeError ? new TypeError(msg) : new Error(msg);
 }
 
