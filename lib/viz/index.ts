@@ -20,7 +20,10 @@ export interface FeatureMapsOptions {
   cols?: number;
   /** 'viridis' (default), 'gray' or 'rdbu'. */
   colormap?: ColormapName;
-  /** 'global' (default): one scale for every channel, shown by the colour bar; 'channel': each map its own min..max. */
+  /**
+   * 'global' (default): one scale for every channel, shown by the colour bar; 'channel': each map
+   * its own min..max. With 'rdbu' the scale is symmetric about 0, which is white.
+   */
   normalize?: 'global' | 'channel';
   /** Screen pixels per map pixel (default: tiles about 96 px wide). */
   scale?: number;
@@ -68,7 +71,7 @@ const MARGIN = 12;
 const INK: RGB = [33, 33, 33];
 const MUTED: RGB = [110, 110, 110];
 const PALETTE: RGB[] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
-  [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
+  [227, 119, 194], [0, 0, 0], [188, 189, 34], [23, 190, 207]];
 
 // ---- argument checks ----------------------------------------------------------------------------
 
@@ -151,6 +154,13 @@ function finiteRange(d: ArrayLike<number>, from = 0, to = d.length): [number, nu
   return lo <= hi ? [lo, hi] : [0, 0];
 }
 
+/** A diverging map is centred on 0 (white), so its range is symmetric; the others use lo..hi. */
+function scaleRange([lo, hi]: [number, number], map: ColormapName): [number, number] {
+  if (map !== 'rdbu') return [lo, hi];
+  const m = Math.max(Math.abs(lo), Math.abs(hi));
+  return m > 0 ? [-m, m] : [lo, hi];
+}
+
 /** An H x W plane of d from offset, mapped through the colour map with lo..hi to 0..1. */
 function heat(d: ArrayLike<number>, offset: number, H: number, W: number, lo: number, hi: number, map: ColormapName): Uint8Array {
   const rgb = new Uint8Array(H * W * 3);
@@ -225,11 +235,13 @@ export function featureMaps(t: Tensor, path: string, opts?: FeatureMapsOptions):
   const gridH = rows * (labelH + tileH) + (rows - 1) * gap;
   const top = MARGIN + 14 + 10;
   const d = t.data;
-  const [glo, ghi] = finiteRange(d);
+  const [glo, ghi] = scaleRange(finiteRange(d), map);
   const barH = Math.max(60, Math.min(gridH, 260));
   const barLabels = normalize === 'channel' ? ['min', 'max'] as [string, string] : undefined;
   const barTextW = barLabels ? textWidth('max') : Math.max(...niceTicks(glo, ghi, 6).map((v) => textWidth(formatValue(v))), textWidth(formatValue(glo)));
-  const note = normalize === 'channel' ? 'each map scaled to its own min..max' : `min ${formatValue(glo)}  max ${formatValue(ghi)}`;
+  const [vlo, vhi] = finiteRange(d);
+  const note = (normalize === 'channel' ? 'each map scaled to its own min..max' : `min ${formatValue(vlo)}  max ${formatValue(vhi)}`) +
+    (map === 'rdbu' ? ', white = 0' : '');
   const width = Math.max(MARGIN + gridW + 16 + 12 + 6 + barTextW + MARGIN, MARGIN * 2 + textWidth(title, 2), MARGIN * 2 + textWidth(note));
   const height = top + gridH + 10 + 7 + MARGIN;
   const s = new Scene(width, height);
@@ -239,7 +251,7 @@ export function featureMaps(t: Tensor, path: string, opts?: FeatureMapsOptions):
     const y = top + Math.floor(c / cols) * (labelH + tileH + gap);
     const label = labels ? labels[c] : String(c);
     s.text(x, y, label, { color: INK });
-    const [lo, hi] = normalize === 'channel' ? finiteRange(d, c * H * W, (c + 1) * H * W) : [glo, ghi];
+    const [lo, hi] = normalize === 'channel' ? scaleRange(finiteRange(d, c * H * W, (c + 1) * H * W), map) : [glo, ghi];
     s.pixels(x, y + labelH, W, H, cell, heat(d, c * H * W, H, W, lo, hi, map));
   }
   colorBar(s, MARGIN + gridW + 16, top + labelH, barH, glo, ghi, map, barLabels);
@@ -274,6 +286,28 @@ export function filters(weight: Tensor | Conv2d, path: string, opts?: FiltersOpt
   const shown = nF < O ? `, first ${nF} of ${O}` : '';
   const title = stringOpt(fn, 'title', o.title) ?? `filters ${shapeStr(w.shape)}${shown}`;
   const tileW = kW * cell, tileH = kH * cell;
+  if (mode === 'channels' && I === 1) {
+    // One channel: a grid of filters (not one column), on one diverging scale about 0.
+    const cols = Math.min(nF, posIntOpt(fn, 'cols', o.cols, Math.ceil(Math.sqrt(nF))));
+    const rows = Math.ceil(nF / cols);
+    const labelH = 11, gap = 6, top = MARGIN + 24;
+    let lim = 0;
+    for (let i = 0; i < nF * per; i++) lim = Math.max(lim, Math.abs(d[i]) || 0);
+    const note = 'white = 0';
+    const gridW = cols * tileW + (cols - 1) * gap, gridH = rows * (labelH + tileH) + (rows - 1) * gap;
+    const barH = Math.max(60, Math.min(gridH - labelH, 260));
+    const barW = 12 + 6 + Math.max(...niceTicks(-lim, lim, 6).map((v) => textWidth(formatValue(v))));
+    const s = new Scene(Math.max(MARGIN + gridW + 16 + barW + MARGIN, 2 * MARGIN + textWidth(title, 2)), top + Math.max(gridH, barH + labelH) + 10 + 7 + MARGIN);
+    s.text(MARGIN, MARGIN, title, { size: 2, color: INK });
+    for (let f = 0; f < nF; f++) {
+      const x = MARGIN + (f % cols) * (tileW + gap), y = top + Math.floor(f / cols) * (labelH + tileH + gap);
+      s.text(x, y, String(f), { color: INK });
+      s.pixels(x, y + labelH, kW, kH, cell, heat(d, f * per, kH, kW, -lim, lim, 'rdbu'));
+    }
+    colorBar(s, MARGIN + gridW + 16, top + labelH, barH, -lim, lim, 'rdbu');
+    s.text(MARGIN, top + Math.max(gridH, barH + labelH) + 10, note, { color: MUTED });
+    return s.write(path);
+  }
   if (mode === 'rgb') {
     const cols = Math.min(nF, posIntOpt(fn, 'cols', o.cols, Math.ceil(Math.sqrt(nF))));
     const rows = Math.ceil(nF / cols);
@@ -353,6 +387,7 @@ export function image(t: Tensor, path: string, opts?: ImageOptions): string {
   } else {
     const [lo, hi] = finiteRange(d);
     range = lo >= 0 && hi <= 1 ? [0, 1] : [lo, hi];
+    if (o.colormap === 'rdbu') range = scaleRange(range, 'rdbu');
   }
   const map = colormapOpt(fn, o.colormap, 'gray');
   if (o.values !== undefined && typeof o.values !== 'boolean') throw new TypeError(`${fn}: 'values' must be a boolean, got ${describe(o.values)}`);
@@ -461,7 +496,7 @@ export function receptiveField(module: Module, inputShape: readonly number[], pa
     s.text(lx + 16, ly + 2, legend[k][0], { color: INK });
     s.text(lx + 16, ly + 12, legend[k][1], { color: MUTED });
   });
-  s.text(MARGIN, top + gridH + 10, note, { color: MUTED });
+  if (minX < 0 || minY < 0 || maxX > W || maxY > H) s.text(MARGIN, top + gridH + 10, note, { color: MUTED });
   return s.write(path);
 }
 
