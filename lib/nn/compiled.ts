@@ -29,6 +29,7 @@ import type { Graph } from '../graph/ir';
 import { optimize } from '../graph/passes';
 import { ExecPlan, PreparedCache } from '../graph/plan';
 import { lowerModule, switchesOf } from './planned';
+import { firstHooked, hookState } from './hooks';
 
 interface PlanAddon {
   beginCapture(): void;
@@ -164,6 +165,8 @@ export class CompiledModule {
   /** Settles after the last queued forwardAsync: the next one starts after it. */
   private tail: Promise<void> = Promise.resolve();
   private disposedFlag = false;
+  /** hookState.epoch when the module was last seen without hooks. */
+  private hookEpoch = -1;
 
   constructor(readonly module: Module, inputShape: readonly number[]) {
     const op = 'compile';
@@ -236,12 +239,27 @@ export class CompiledModule {
    */
   private current(op: string): Recording {
     if (this.disposedFlag || !this.rec) throw new Error(`${op}: the compiled module is disposed`);
+    if (this.hookEpoch !== hookState.epoch) this.refuseHooks(op);
     if (!this.fresh()) {
       const old = this.rec;
       this.rec = this.record();
       old.release();
     }
     return this.rec;
+  }
+
+  /**
+   * A replay runs native kernels only, so it could not call a hook with the hooked module's
+   * output: a tree with hooks is refused (at compile and at each call after hooks change).
+   */
+  private refuseHooks(op: string): void {
+    const hooked = firstHooked(this.module);
+    if (hooked) {
+      const [path, m] = hooked;
+      throw new Error(`${op}: ${path ? `module '${path}' (${m.constructor.name})` : `the ${m.constructor.name}`} has forward ` +
+        'hooks, which a compiled forward cannot call; remove them (handle.remove()) or run module.forward');
+    }
+    this.hookEpoch = hookState.epoch;
   }
 
   private fresh(): boolean {
@@ -261,6 +279,7 @@ export class CompiledModule {
   /** The module's planned forward for inputShape: lowered to the graph compiler where it can be. */
   private record(): Recording {
     const op = 'compile';
+    this.refuseHooks(op);
     if (getBackend() !== 'native') throw new Error(`${op}: compiled modules run on the native backend (setBackend('native'))`);
     if (this.modules.some((m) => m.training)) {
       throw new Error(`${op}: the module is in training mode; call eval() first (compiled modules are for inference)`);

@@ -3,6 +3,7 @@ import { add } from '../ops/elementwise';
 import { Module } from './module';
 import { lowerable, planning, plannedForward, plannedRun } from './planned';
 import { describe } from '../errors';
+import { heldByHook } from './hooks';
 
 /**
  * Runs its children in order. Children are named 0, 1, ... (`Sequential(a, b)`) or by the keys
@@ -69,9 +70,9 @@ export class Sequential extends Module {
     let y = x;
     // Planned inference frees each intermediate as soon as the next layer has consumed it, so the
     // buffer pool hands the same (cache-warm) arrays to the following layers instead of a forward's
-    // worth of distinct ones (nothing else can hold them: no tape is recorded).
+    // worth of distinct ones (nothing else holds them: no tape is recorded; a hook's are kept).
     const step = (next: Tensor): void => {
-      if (plan && y !== x && next !== y && y instanceof Tensor && !y.disposed && !y.persistent) y.dispose();
+      if (plan && y !== x && next !== y && y instanceof Tensor && !y.disposed && !y.persistent && !heldByHook(y)) y.dispose();
       y = next;
     };
     for (let i = 0; i < mods.length;) {

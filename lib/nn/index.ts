@@ -2,6 +2,7 @@
 export { Module } from './module';
 export { CompiledModule } from './compiled';
 export type { Summary, SummaryRow, LoadStateDictOptions } from './module';
+export type { ForwardHook, RemovableHandle } from './hooks';
 export { Conv2d } from './conv';
 export type { Conv2dLayerOptions } from './conv';
 export { MaxPool2d, AvgPool2d, MinPool2d, GlobalAvgPool2d, GlobalMaxPool2d, AdaptiveAvgPool2d } from './pool';

@@ -13,6 +13,7 @@ import { runOffThread } from '../async';
 import { plannedForwardAsync, releasePlanned } from './planned';
 import { concat } from '../ops/shape';
 import { describe, shapeStr } from '../errors';
+import { addForwardHook, type ForwardHook, type RemovableHandle } from './hooks';
 
 /** One leaf module's line in a summary. */
 export interface SummaryRow {
@@ -81,6 +82,25 @@ export abstract class Module {
   }
 
   /**
+   * Calls hook(module, input, output) after every forward of this module (forward() and call(),
+   * eager or planned, training or eval), hooks in registration order, as PyTorch's
+   * register_forward_hook; input is the Tensor the forward received. A hook that returns a Tensor
+   * replaces the output. A hooked module always runs its own forward: the planned eval-mode forward
+   * plans around it (the layers before and after it are still fused), so the hook sees the tensor
+   * the next layer reads. forwardAsync of a hooked tree runs on the JS thread; compile() refuses
+   * one. The tensors are the forward's own: inside a tidy (and in forwardAsync, which frees the
+   * forward's intermediates), keep() or clone what you store.
+   * @example
+   * const maps = new Map<string, Tensor>();
+   * const handle = net.get('0').registerForwardHook((_m, _x, y) => { maps.set('conv1', keep(y)); });
+   * noGrad(() => net.eval().forward(x)); handle.remove();
+   */
+  registerForwardHook(hook: ForwardHook<this>): RemovableHandle {
+    if (typeof hook !== 'function') throw new TypeError(`registerForwardHook: hook must be a function, got ${describe(hook)}`);
+    return addForwardHook(this, hook as unknown as ForwardHook);
+  }
+
+  /**
    * forward(x) as under noGrad, with the arithmetic on a worker thread so the event loop stays
    * free. x (and the module's weights) stay pinned until the Promise settles: do not modify them
    * meanwhile. Several calls may be in flight; they share the cores without oversubscribing.
@@ -97,7 +117,8 @@ export abstract class Module {
    * list of native kernel calls, replayed by one addon call per forward (bit-identical results;
    * a LeNet-5 forward at batch 1 takes 10 us instead of 15). Rebuilt automatically when weights,
    * buffers, train/eval or setFastInference change; compile again after changing the structure.
-   * dispose() frees its arrays.
+   * A tree with forward hooks is refused (a replay cannot call them), also at a call after a hook
+   * was registered. dispose() frees its arrays.
    * @example const fast = net.eval().compile([1, 1, 28, 28]); const y = fast.call(x); fast.dispose();
    */
   compile(inputShape: readonly number[]): CompiledModule {

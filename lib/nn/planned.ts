@@ -24,6 +24,7 @@ import type { Graph } from '../graph/ir';
 import { optimize } from '../graph/passes';
 import { ExecPlan, PreparedCache } from '../graph/plan';
 import type { Module } from './module';
+import { hasForwardHooks, hookState, treeHooked } from './hooks';
 
 /**
  * The nn front end, registered by lib/nn/lower.ts when it loads (it imports every layer class,
@@ -163,6 +164,8 @@ class PlannedForward {
   /** null: a module in the tree has no lowering (its own forward runs). */
   private lowered: Lowered | null = null;
   private made = false;
+  /** hookState.epoch when made: a hook registered or removed since asks again. */
+  private hookEpoch = -1;
 
   constructor(private readonly root: Module, private readonly chain: readonly Module[] | null) {}
 
@@ -171,10 +174,11 @@ class PlannedForward {
    * when it must be made again but a forwardAsync still runs on the old one.
    */
   current(): Lowered | null | 'busy' {
-    if (this.made && this.fresh()) return this.lowered;
+    if (this.made && this.hookEpoch === hookState.epoch && this.fresh()) return this.lowered;
     if (this.lowered && this.lowered.inFlight > 0) return 'busy';
     this.release();
     this.made = true;
+    this.hookEpoch = hookState.epoch;
     const modules: Module[] = [], sources: Tensor[] = [];
     this.visit((m) => { modules.push(m); return true; }, (t) => { sources.push(t); return true; });
     this.modules = modules;
@@ -182,7 +186,8 @@ class PlannedForward {
     this.versions = sources.map((t) => t.version);
     this.switches = modules.flatMap(switchesOf);
     this.backendName = backend().name;
-    if (modules.some((m) => m.training || !m.fastInference)) return null;
+    // A hooked module runs its own forward, so that its hooks see its real output.
+    if (modules.some((m) => m.training || !m.fastInference || hasForwardHooks(m))) return null;
     const lower = (): Graph | null => (this.chain ? lowerRun?.(this.root, this.chain) ?? null : lowerOne?.(this.root) ?? null);
     // Lowering again later (after a trim) sees the same tree: fresh() is checked before every use.
     this.lowered = lower() ? new Lowered(() => lower()!) : null;
@@ -305,10 +310,12 @@ export function plannedRun(seq: Module, children: readonly Module[], from: numbe
 const lowerableCache = new WeakMap<Module, boolean>();
 
 /**
- * True when m (its whole tree) has a lowering: a Sequential's runs are made of these. Cached: a
- * stale answer only costs fusion (a run whose lowering fails runs its children one by one).
+ * True when m (its whole tree) has a lowering and no forward hooks: a Sequential's runs are made of
+ * these. Cached (hooks apart): a stale answer only costs fusion (a run whose lowering fails runs
+ * its children one by one).
  */
 export function lowerable(m: Module): boolean {
+  if (treeHooked(m)) return false;
   let v = lowerableCache.get(m);
   if (v === undefined) {
     v = !!lowerOne && lowerOne(m) !== null;
