@@ -31,7 +31,7 @@ log="$dir/native-tests.log"
 rc=0
 timeout "$limit" qemu-aarch64 "$bin" "$@" > "$log" 2>&1 || rc=$?
 if [ "$rc" = 124 ]; then echo "test:arm64: the native tests did not finish within ${limit}s under qemu" >&2; fi
-grep -E '^(FAIL|  CHECK)' "$log" | head -40 || true
+grep -E "^(FAIL|  CHECK|  arm64 features)" "$log" | head -40 || true
 
 # Lines are "ok   <name> [<isa>, <n> thread(s)]"; the family is the name's first word (up to ':' or ' ').
 awk '

@@ -1,5 +1,8 @@
 // The active ISA's tables hold that ISA's kernels: a slot falling back to another ISA's kernel would
 // still pass every numeric test, so the tile geometries (which differ per ISA) are checked here.
+#include <cstdio>
+
+#include "core/arch.h"
 #include "core/dispatch.h"
 #include "kernels/conv/panel_gemm.h"
 #include "kernels/gemm/gemm.h"
@@ -28,6 +31,23 @@ TEST_CASE("dispatch: the active ISA's GEMM and conv tiles") {
   CHECK(tile.mr == tile_mr);
   CHECK(tile.nr == tile_nr);
   CHECK(tile.vs == vs);
+}
+
+// AArch64 always has NEON, and NEON is then the default ISA (x86: the widest of AVX-512, AVX2).
+TEST_CASE("dispatch: best_isa and the CPU features") {
+  const CpuFeatures& f = cpu_features();
+#if SIMDCNN_ARM64
+  CHECK(f.neon);
+  CHECK(best_isa() == Isa::kNeon);
+  static bool printed = false;
+  if (!printed)
+    std::printf("  arm64 features: neon%s%s%s%s\n", f.dotprod ? " dotprod" : "", f.fp16 ? " fp16" : "",
+                f.bf16 ? " bf16" : "", f.i8mm ? " i8mm" : "");
+  printed = true;
+#else
+  CHECK(!f.neon && !f.dotprod && !f.fp16 && !f.bf16 && !f.i8mm);
+  CHECK(best_isa() != Isa::kNeon);
+#endif
 }
 
 }  // namespace
