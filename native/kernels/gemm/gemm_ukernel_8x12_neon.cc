@@ -8,6 +8,15 @@
 #include <arm_neon.h>
 
 namespace simdcnn {
+namespace {
+
+// min(hi, max(lo, v)) with the x86 rule (v when it is NaN): lo > v ? lo : v, then hi < . ? hi : .
+inline float32x4_t clamp4(float32x4_t v, float32x4_t lo, float32x4_t hi) {
+  v = vbslq_f32(vcgtq_f32(lo, v), lo, v);
+  return vbslq_f32(vcltq_f32(hi, v), hi, v);
+}
+
+}  // namespace
 
 void gemm_ukernel_8x12_neon(size_t kc, const float* a, const float* b, float* c, size_t ldc,
                             const GemmTileParams& p) {
@@ -39,8 +48,6 @@ void gemm_ukernel_8x12_neon(size_t kc, const float* a, const float* b, float* c,
 #undef ROW_FMA
 
   const float32x4_t clo = vdupq_n_f32(p.lo), chi = vdupq_n_f32(p.hi);
-  // min(hi, max(lo, v)) with the x86 rule (v when it is NaN): lo > v ? lo : v, then hi < . ? hi : .
-#define CLAMP(x) x = vbslq_f32(vcltq_f32(chi, x = vbslq_f32(vcgtq_f32(clo, x), clo, x)), chi, x);
 #define ROW_STORE(i)                                                   \
   if (p.last) {                                                        \
     if (p.row_bias) {                                                  \
@@ -55,7 +62,9 @@ void gemm_ukernel_8x12_neon(size_t kc, const float* a, const float* b, float* c,
       c##i##2 = vaddq_f32(c##i##2, vld1q_f32(p.col_bias + 8));         \
     }                                                                  \
     if (p.clamp) {                                                     \
-      CLAMP(c##i##0) CLAMP(c##i##1) CLAMP(c##i##2)                     \
+      c##i##0 = clamp4(c##i##0, clo, chi);                             \
+      c##i##1 = clamp4(c##i##1, clo, chi);                             \
+      c##i##2 = clamp4(c##i##2, clo, chi);                             \
     }                                                                  \
   }                                                                    \
   vst1q_f32(c + (i) * ldc, c##i##0);                                   \
@@ -63,7 +72,6 @@ void gemm_ukernel_8x12_neon(size_t kc, const float* a, const float* b, float* c,
   vst1q_f32(c + (i) * ldc + 8, c##i##2);
   ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3) ROW_STORE(4) ROW_STORE(5) ROW_STORE(6) ROW_STORE(7)
 #undef ROW_STORE
-#undef CLAMP
 }
 
 }  // namespace simdcnn
