@@ -16,7 +16,7 @@ export type IntArg = Int32Array | number[];
 export interface NativeCpuInfo {
   isa: 'avx512' | 'avx2' | 'neon' | 'scalar';
   forced: boolean;            // chosen through SIMDCNN_ISA
-  features: string[];         // e.g. ['avx2', 'fma', 'avx512f', ...]
+  features: string[];         // e.g. ['avx2', 'fma', 'avx512f', ...] or ['neon', 'dotprod', 'fp16', 'bf16', 'i8mm']
   threads: number;            // current intra-op thread count
   hardwareThreads: number;
 }

@@ -66,6 +66,10 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   add(f.os_ymm, "os-ymm");
   add(f.os_zmm, "os-zmm");
   add(f.neon, "neon");
+  add(f.dotprod, "dotprod");
+  add(f.fp16, "fp16");
+  add(f.bf16, "bf16");
+  add(f.i8mm, "i8mm");
   o.Set("features", feats);
   o.Set("threads", num_threads());
   o.Set("hardwareThreads", hardware_threads());

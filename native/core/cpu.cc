@@ -7,6 +7,9 @@
 #if SIMDCNN_X86
 #include <cpuid.h>
 #endif
+#if SIMDCNN_ARM64 && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 namespace simdcnn {
 namespace {
@@ -44,6 +47,14 @@ CpuFeatures detect() {
   }
 #elif SIMDCNN_ARM64
   f.neon = true;  // Advanced SIMD is mandatory on AArch64.
+#if defined(__linux__)
+  // Bit numbers of the kernel's uapi asm/hwcap.h (stable ABI), spelled out so older headers build.
+  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+  f.fp16 = (hw >> 9 & 1) && (hw >> 10 & 1);  // HWCAP_FPHP, HWCAP_ASIMDHP
+  f.dotprod = hw >> 20 & 1;                  // HWCAP_ASIMDDP
+  f.i8mm = hw2 >> 13 & 1;                    // HWCAP2_I8MM
+  f.bf16 = hw2 >> 14 & 1;                    // HWCAP2_BF16
+#endif
 #endif
   return f;
 }
@@ -88,8 +99,7 @@ bool isa_supported(Isa isa) {
 Isa best_isa() {
   if (isa_supported(Isa::kAvx512)) return Isa::kAvx512;
   if (isa_supported(Isa::kAvx2)) return Isa::kAvx2;
-  // No NEON kernels exist yet (every family's neon slot is its scalar kernel), so arm64 reports
-  // and runs 'scalar' unless SIMDCNN_ISA=neon asks for the (scalar-backed) neon tables.
+  if (isa_supported(Isa::kNeon)) return Isa::kNeon;
   return Isa::kScalar;
 }
 

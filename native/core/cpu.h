@@ -18,6 +18,12 @@ struct CpuFeatures {
   bool os_ymm = false;  // XCR0 says the OS saves YMM state
   bool os_zmm = false;  // XCR0 says the OS saves ZMM and opmask state
   bool neon = false;
+  // AArch64 extensions, detected for later kernels (none uses them yet): SDOT/UDOT, half-precision
+  // vector arithmetic, BF16 dot products, int8 matrix multiply. Linux only (getauxval); false elsewhere.
+  bool dotprod = false;
+  bool fp16 = false;
+  bool bf16 = false;
+  bool i8mm = false;
 };
 
 const CpuFeatures& cpu_features();

@@ -85,6 +85,22 @@ TEST_CASE("gemm: sizes incl. 1, primes and tile +-1, all transposes") {
   CHECK(bad == 0);
 }
 
+// The 8x12 NEON tile's edges (rows 7..9 and 15..17, columns 11..13 and 23..25) with every epilogue.
+TEST_CASE("gemm: 8x12 tile edges x epilogues") {
+  const size_t ms[] = {7, 8, 9, 15, 16, 17}, ns[] = {11, 12, 13, 23, 24, 25};
+  uint64_t seed = 400;
+  int bad = 0;
+  for (size_t M : ms)
+    for (size_t N : ns) {
+      const int e = static_cast<int>(seed % 16);
+      const int t = static_cast<int>(seed % 4);
+      GemmCase g{M, N, 5 + M % 3, (t & 1) != 0, (t & 2) != 0, 1, 2, 3, (e & 1) != 0, (e & 2) != 0,
+                 (e & 4) != 0, (e & 8) != 0};
+      bad += check_gemm(g, seed++);
+    }
+  CHECK(bad == 0);
+}
+
 TEST_CASE("gemm: K sweep across block boundaries") {
   int bad = 0;
   uint64_t seed = 100;

@@ -8,10 +8,13 @@ namespace simdcnn {
 
 namespace {
 
-// Indexed by Isa: scalar, avx2, avx512, neon (neon runs the scalar code for now).
+// Indexed by Isa: scalar, avx2, avx512, neon (slots of ISAs the target cannot run hold scalar).
 #if SIMDCNN_X86
 constexpr UnaryRangeFn kUnaryTable[] = {unary_range_scalar, unary_range_avx2, unary_range_avx512,
                                         unary_range_scalar};
+#elif SIMDCNN_ARM64
+constexpr UnaryRangeFn kUnaryTable[] = {unary_range_scalar, unary_range_scalar, unary_range_scalar,
+                                        unary_range_neon};
 #else
 constexpr UnaryRangeFn kUnaryTable[] = {unary_range_scalar, unary_range_scalar, unary_range_scalar,
                                         unary_range_scalar};

@@ -32,6 +32,7 @@ using UnaryRangeFn = void (*)(const float* x, float* y, size_t n, UnaryKind kind
 void unary_range_scalar(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
 void unary_range_avx2(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
 void unary_range_avx512(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
+void unary_range_neon(const float* x, float* y, size_t n, UnaryKind kind, float alpha, float beta);
 
 // The activation a convolution or dense kernel applies to its finished outputs, after bias and
 // residual: code 0 none, 1 + UnaryKind otherwise (so 1 is ReLU, which the GEMM and packed

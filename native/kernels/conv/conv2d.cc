@@ -28,7 +28,11 @@ const DwPlanesFn kDepthwise[] = {
     depthwise_planes_scalar,
     depthwise_planes_scalar,
 #endif
-    depthwise_planes_scalar,  // neon
+#if SIMDCNN_ARM64
+    depthwise_planes_neon,
+#else
+    depthwise_planes_scalar,  // neon: not this target
+#endif
 };
 
 DwPlanesFn active_depthwise() {

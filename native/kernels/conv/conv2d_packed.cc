@@ -223,6 +223,9 @@ namespace {
 #if SIMDCNN_X86
 constexpr ConvRowFn kRowFns[] = {conv_packed_row_scalar, conv_packed_row_avx2, conv_packed_row_avx512,
                                  conv_packed_row_scalar};
+#elif SIMDCNN_ARM64
+constexpr ConvRowFn kRowFns[] = {conv_packed_row_scalar, conv_packed_row_scalar, conv_packed_row_scalar,
+                                 conv_packed_row_neon};
 #else
 constexpr ConvRowFn kRowFns[] = {conv_packed_row_scalar, conv_packed_row_scalar, conv_packed_row_scalar,
                                  conv_packed_row_scalar};

@@ -3,7 +3,7 @@
 //
 // Computed spatial-major, per image: out^T[OH*OW, outC] = col^T[OH*OW, K] * Wt[K, outC] with
 // K = C*kH*kW taps in the weights' own order (c, kh, kw). The microkernel tile is MR output pixels
-// x NR output channels (AVX-512 7x32, AVX2 6x16, scalar 4x8): output pixels are numbered linearly
+// x NR output channels (AVX-512 7x32, AVX2 6x16, NEON 8x12, scalar 4x8): output pixels are numbered linearly
 // over OH*OW, so a 7x7 map is exactly 7 tiles of 7 and no tile is wasted on padded row ends.
 // col^T is never materialised: the tile reads tap k of pixel i straight from the input at
 // rows[i] + offs[k], with rows[i] the pixel's window origin (stride folded in) and offs[k] the
@@ -24,8 +24,8 @@
 namespace simdcnn {
 
 // Floats conv2d_pack_weights writes for this layer on the active ISA (a 16-float header that
-// records ISA and geometry, then K x round_up(outC, VS) panel floats, VS = 16 / 8 / 8 for
-// AVX-512 / AVX2 / scalar). 0 when the parameters are invalid or groups != 1.
+// records ISA and geometry, then K x round_up(outC, VS) panel floats, VS = 16 / 8 / 4 / 8 for
+// AVX-512 / AVX2 / NEON / scalar). 0 when the parameters are invalid or groups != 1.
 size_t conv2d_packed_size(const Conv2dParams& p);
 
 // w [outC, C, kH, kW] -> packed (conv2d_packed_size(p) floats). Layout after the header: channel

@@ -91,6 +91,9 @@ void conv_packed_row_scalar(const ConvRowArgs& a);
 void conv_packed_row_avx2(const ConvRowArgs& a);
 void conv_packed_row_avx512(const ConvRowArgs& a);
 #endif
+#if SIMDCNN_ARM64
+void conv_packed_row_neon(const ConvRowArgs& a);
+#endif
 
 constexpr size_t kConvPackedMaxMr = 8;
 constexpr size_t kConvPackedMaxNr = 64;
@@ -99,6 +102,9 @@ void conv_packed_tile_4x8_scalar(const ConvTileArgs& a);
 #if SIMDCNN_X86
 void conv_packed_tile_6x16_avx2(const ConvTileArgs& a);
 void conv_packed_tile_7x32_avx512(const ConvTileArgs& a);
+#endif
+#if SIMDCNN_ARM64
+void conv_packed_tile_8x12_neon(const ConvTileArgs& a);
 #endif
 
 }  // namespace simdcnn

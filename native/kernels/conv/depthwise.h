@@ -78,5 +78,8 @@ void depthwise_planes_scalar(const DwArgs& a, size_t t0, size_t t1, float* scrat
 void depthwise_planes_avx2(const DwArgs& a, size_t t0, size_t t1, float* scratch);
 void depthwise_planes_avx512(const DwArgs& a, size_t t0, size_t t1, float* scratch);
 #endif
+#if SIMDCNN_ARM64
+void depthwise_planes_neon(const DwArgs& a, size_t t0, size_t t1, float* scratch);
+#endif
 
 }  // namespace simdcnn

@@ -21,7 +21,12 @@ constexpr PanelTileConfig kConfigs[] = {
     {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},
     {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},
 #endif
-    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},  // neon: scalar until a NEON tile exists
+#if SIMDCNN_ARM64
+    // Not tuned on hardware yet (built and tested under qemu): the GEMM's KC.
+    {conv_packed_tile_8x12_neon, 8, 12, 4, 256, 32, 4},
+#else
+    {conv_packed_tile_4x8_scalar, 4, 8, 8, 256, 32, 4},  // neon: not this target
+#endif
 };
 
 constexpr bool configs_fit() {

@@ -1,7 +1,7 @@
 // Channel panels: the weight layout and tile sweep that conv2d_packed and the Winograd GEMMs share.
 //
 // A K x n weight matrix (element (j, k): output j, reduction index k) is packed into panels of NR
-// outputs (AVX-512 32, AVX2 16, scalar 8): panel p holds outputs [p*NR, p*NR + w) as K rows of
+// outputs (AVX-512 32, AVX2 16, NEON 12, scalar 8): panel p holds outputs [p*NR, p*NR + w) as K rows of
 // nr = round_up(w, VS) floats (zeros past w), and starts at float p*NR*K. The microkernel of the
 // active ISA (conv2d_packed_ukernel.h) computes MR pixels x nr outputs of such a panel per call.
 #pragma once

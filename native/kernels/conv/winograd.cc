@@ -19,12 +19,17 @@
 namespace simdcnn {
 namespace {
 
-// Indexed by Isa: scalar, avx2, avx512, neon (neon runs the scalar code).
+// Indexed by Isa: scalar, avx2, avx512, neon (slots of ISAs the target cannot run hold scalar).
 #if SIMDCNN_X86
 constexpr WinogradInFn kInput[] = {winograd_input_scalar, winograd_input_avx2, winograd_input_avx512,
                                    winograd_input_scalar};
 constexpr WinogradOutFn kOutput[] = {winograd_output_scalar, winograd_output_avx2, winograd_output_avx512,
                                      winograd_output_scalar};
+#elif SIMDCNN_ARM64
+constexpr WinogradInFn kInput[] = {winograd_input_scalar, winograd_input_scalar, winograd_input_scalar,
+                                   winograd_input_neon};
+constexpr WinogradOutFn kOutput[] = {winograd_output_scalar, winograd_output_scalar, winograd_output_scalar,
+                                     winograd_output_neon};
 #else
 constexpr WinogradInFn kInput[] = {winograd_input_scalar, winograd_input_scalar, winograd_input_scalar,
                                    winograd_input_scalar};

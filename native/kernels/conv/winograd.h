@@ -116,5 +116,9 @@ void winograd_output_avx2(const WinogradOutArgs& a);
 void winograd_input_avx512(const WinogradInArgs& a);
 void winograd_output_avx512(const WinogradOutArgs& a);
 #endif
+#if SIMDCNN_ARM64
+void winograd_input_neon(const WinogradInArgs& a);
+void winograd_output_neon(const WinogradOutArgs& a);
+#endif
 
 }  // namespace simdcnn

@@ -100,6 +100,41 @@ struct ShufAvx2 {
 };
 #endif
 
+#if defined(__aarch64__) && defined(__ARM_NEON)
+struct ShufNeon {
+  using V = float32x4_t;
+  static V load_window(const float* src, int first, int count) {
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int i = 0; i < count; ++i) t[first + i] = src[i];
+    return vld1q_f32(t);
+  }
+  static void load_taps(const float* p, V d[6]) {
+    // LD4 is exactly the deinterleave: val[s] lane l = p[4l + s].
+    const float32x4x4_t t = vld4q_f32(p);
+    d[0] = t.val[0];
+    d[1] = t.val[1];
+    d[2] = t.val[2];
+    d[3] = t.val[3];
+    // Taps 4 and 5 are taps 0 and 1 of the next tile: shift one lane in, the last from p[16], p[17].
+    d[4] = vextq_f32(d[0], vdupq_n_f32(p[16]), 1);
+    d[5] = vextq_f32(d[1], vdupq_n_f32(p[17]), 1);
+  }
+  // A 4x4 transpose: o[q] = (y0[q], y1[q], y2[q], y3[q]).
+  static void interleave4(const V y[4], V o[4]) {
+    const float32x4_t t0 = vtrn1q_f32(y[0], y[1]), t1 = vtrn2q_f32(y[0], y[1]);
+    const float32x4_t t2 = vtrn1q_f32(y[2], y[3]), t3 = vtrn2q_f32(y[2], y[3]);
+    o[0] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+    o[1] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+    o[2] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+    o[3] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+  }
+  static void interleave2(const V y[2], V o[2]) {
+    o[0] = vzip1q_f32(y[0], y[1]);
+    o[1] = vzip2q_f32(y[0], y[1]);
+  }
+};
+#endif
+
 #if defined(__AVX512F__)
 struct ShufAvx512 {
   using V = __m512;

@@ -11,10 +11,13 @@ namespace simdcnn {
 
 namespace {
 
-// Indexed by Isa: scalar, avx2, avx512, neon (neon runs the scalar code for now).
+// Indexed by Isa: scalar, avx2, avx512, neon (slots of ISAs the target cannot run hold scalar).
 #if SIMDCNN_X86
 constexpr BinaryRangeFn kBinaryTable[] = {binary_range_scalar, binary_range_avx2,
                                           binary_range_avx512, binary_range_scalar};
+#elif SIMDCNN_ARM64
+constexpr BinaryRangeFn kBinaryTable[] = {binary_range_scalar, binary_range_scalar,
+                                          binary_range_scalar, binary_range_neon};
 #else
 constexpr BinaryRangeFn kBinaryTable[] = {binary_range_scalar, binary_range_scalar,
                                           binary_range_scalar, binary_range_scalar};

@@ -22,5 +22,6 @@ using BinaryRangeFn = void (*)(const float* a, const float* b, float* y, size_t 
 void binary_range_scalar(const float* a, const float* b, float* y, size_t n, BinaryKind kind, bool b_scalar);
 void binary_range_avx2(const float* a, const float* b, float* y, size_t n, BinaryKind kind, bool b_scalar);
 void binary_range_avx512(const float* a, const float* b, float* y, size_t n, BinaryKind kind, bool b_scalar);
+void binary_range_neon(const float* a, const float* b, float* y, size_t n, BinaryKind kind, bool b_scalar);
 
 }  // namespace simdcnn

@@ -1,6 +1,7 @@
 // A minimal SIMD vocabulary shared by the ops-family template kernels (*_impl.h). Each per-ISA
 // translation unit includes this header and instantiates the templates with the one Vec type its
-// compile flags allow: VecScalar (always), VecAvx2 (__AVX2__ + __FMA__), VecAvx512 (__AVX512F__).
+// compile flags allow: VecScalar (always), VecAvx2 (__AVX2__ + __FMA__), VecAvx512 (__AVX512F__),
+// VecNeon (AArch64, where Advanced SIMD is baseline).
 // The scalar type is a one-lane vector, so the scalar path runs the same algorithm as the SIMD paths.
 //
 // Semantics every Vec shares (they are the x86 ones, so the scalar type mimics them):
@@ -15,6 +16,10 @@
 
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
+#endif
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
 #endif
 
 #if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
@@ -231,6 +236,71 @@ struct VecAvx512 {
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(mag), m),
                                                _mm512_andnot_si512(m, _mm512_castps_si512(s))));
   }
+};
+#endif
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+// Four lanes of float32x4_t. NEON's own FMAX/FMIN return NaN when either operand is NaN, so max
+// and min are compare-and-select to keep the x86 rule above (b when either is NaN). Tails go
+// through a small stack buffer: there are no masked loads, and a full-width access could cross
+// the end of the caller's array.
+struct VecNeon {
+  using V = float32x4_t;
+  static constexpr int W = 4;
+  static V load(const float* p) { return vld1q_f32(p); }
+  static void store(float* p, V v) { vst1q_f32(p, v); }
+  static int clamp_n(int n, int hi) { return n < 0 ? 0 : n > hi ? hi : n; }
+  static V load_n(const float* p, int n) {
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    std::memcpy(t, p, static_cast<size_t>(clamp_n(n, 4)) * sizeof(float));
+    return vld1q_f32(t);
+  }
+  static void store_n(float* p, V v, int n) {
+    float t[4];
+    vst1q_f32(t, v);
+    std::memcpy(p, t, static_cast<size_t>(clamp_n(n, 4)) * sizeof(float));
+  }
+  static V gather(const float* p, int64_t stride) {
+    const float t[4] = {p[0], p[stride], p[2 * stride], p[3 * stride]};
+    return vld1q_f32(t);
+  }
+  static V gather_n(const float* p, int64_t stride, int n) {
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int i = 0; i < n && i < 4; ++i) t[i] = p[i * stride];
+    return vld1q_f32(t);
+  }
+  // LD2 deinterleaves p[0..8): val[0] holds the even elements.
+  static V load_even(const float* p) { return vld2q_f32(p).val[0]; }
+  static V load_even_n(const float* p, int n) {
+    float t[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    const int m = 2 * clamp_n(n, 4) - 1;  // floats read
+    if (m > 0) std::memcpy(t, p, static_cast<size_t>(m) * sizeof(float));
+    return vld2q_f32(t).val[0];
+  }
+  static V set1(float v) { return vdupq_n_f32(v); }
+  static V zero() { return vdupq_n_f32(0.0f); }
+  static V add(V a, V b) { return vaddq_f32(a, b); }
+  static V sub(V a, V b) { return vsubq_f32(a, b); }
+  static V mul(V a, V b) { return vmulq_f32(a, b); }
+  static V div(V a, V b) { return vdivq_f32(a, b); }
+  static V sqrt(V a) { return vsqrtq_f32(a); }
+  static V fmadd(V a, V b, V c) { return vfmaq_f32(c, a, b); }
+  static V fmadd_once(V a, V b, V c) { return vfmaq_f32(c, a, b); }
+  static V max(V a, V b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+  static V min(V a, V b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+  // max(acc, v) as above, then acc where acc is already NaN (acc == acc is false only for NaN).
+  static V max_nan(V acc, V v) { return vbslq_f32(vceqq_f32(acc, acc), max(acc, v), acc); }
+  static V min_nan(V acc, V v) { return vbslq_f32(vceqq_f32(acc, acc), min(acc, v), acc); }
+  static V abs(V a) { return vabsq_f32(a); }
+  static V floor(V a) { return vrndmq_f32(a); }
+  static V pow2i(V n) {
+    const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
+    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+  }
+  static V select_gt0(V x, V a, V b) { return vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), a, b); }
+  static V select_ge0(V x, V a, V b) { return vbslq_f32(vcgeq_f32(x, vdupq_n_f32(0.0f)), a, b); }
+  static V select_lt(V x, V t, V a, V b) { return vbslq_f32(vcltq_f32(x, t), a, b); }
+  static V copysign(V mag, V s) { return vbslq_f32(vdupq_n_u32(0x80000000u), s, mag); }
 };
 #endif
 

@@ -25,7 +25,12 @@ constexpr GemmKernelConfig kConfigs[] = {
     {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
     {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},
 #endif
-    {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},  // neon: scalar until a NEON kernel exists
+#if SIMDCNN_ARM64
+    // KC 256: a 12 KiB B panel in L1 beside the A panel; MC 256 x KC of packed A (256 KiB) in L2.
+    {gemm_ukernel_8x12_neon, 8, 12, 256, 256},
+#else
+    {gemm_ukernel_4x8_scalar, 4, 8, 256, 256},  // neon: not this target
+#endif
 };
 
 constexpr bool kc_fits() {
@@ -45,7 +50,11 @@ const CopyRowsFn kCopyRows[] = {
     gemm_copy_rows_scalar,
     gemm_copy_rows_scalar,
 #endif
+#if SIMDCNN_ARM64
+    gemm_copy_rows_neon,
+#else
     gemm_copy_rows_scalar,
+#endif
 };
 
 using CopyColsFn = void (*)(size_t, const float*, size_t, size_t, size_t, float*);
@@ -58,7 +67,11 @@ const CopyColsFn kCopyCols[] = {
     gemm_copy_cols_scalar,
     gemm_copy_cols_scalar,
 #endif
+#if SIMDCNN_ARM64
+    gemm_copy_cols_neon,
+#else
     gemm_copy_cols_scalar,
+#endif
 };
 
 const GemmKernelConfig& active_config() {

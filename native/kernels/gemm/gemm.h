@@ -3,7 +3,7 @@
 // Blocking (Goto/BLIS): A is packed into MR-tall panels per KC block (all of A once per call, or
 // once ever with gemm_pack_a); B one KC x NR panel at a time, right before the MR panels of an MC
 // block sweep over it (so it is read from L1); a register-tiled MR x NR microkernel of the active
-// ISA (4x8 scalar, 6x16 AVX2, 8x48 AVX-512) does the FMAs; partial tiles go through a temporary. Threads split independent output tiles (over N, then M); the
+// ISA (4x8 scalar, 6x16 AVX2, 8x48 AVX-512, 8x12 NEON) does the FMAs; partial tiles go through a temporary. Threads split independent output tiles (over N, then M); the
 // K reduction of every output element runs in one fixed order (KC blocks in increasing k, one FMA
 // per k) whatever the thread count, so results do not depend on it.
 #pragma once

@@ -20,6 +20,10 @@ void gemm_copy_cols_scalar(size_t kc, const float* src, size_t ld, size_t w, siz
 void gemm_copy_cols_avx2(size_t kc, const float* src, size_t ld, size_t w, size_t nr, float* dst);
 void gemm_copy_cols_avx512(size_t kc, const float* src, size_t ld, size_t w, size_t nr, float* dst);
 #endif
+#if SIMDCNN_ARM64
+void gemm_copy_cols_neon(size_t kc, const float* src, size_t ld, size_t w, size_t nr, float* dst);
+void gemm_copy_rows_neon(size_t kc, const float* base, const int64_t* offs, size_t w, size_t nr, float* dst);
+#endif
 
 void gemm_copy_rows_scalar(size_t kc, const float* base, const int64_t* offs, size_t w, size_t nr, float* dst);
 #if SIMDCNN_X86

@@ -56,5 +56,9 @@ void gemm_ukernel_8x48_avx512_direct(size_t cols, size_t kc, const float* a, siz
 void gemm_ukernel_8x48_avx512_narrow(size_t cols, size_t kc, const float* a, const float* b, float* c,
                                      size_t ldc, const GemmTileParams& p);
 #endif
+#if SIMDCNN_ARM64
+void gemm_ukernel_8x12_neon(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                            const GemmTileParams& p);
+#endif
 
 }  // namespace simdcnn

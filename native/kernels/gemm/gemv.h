@@ -22,5 +22,8 @@ void gemv_rows_scalar(size_t K, const float* x, const float* W, size_t ldw, size
 void gemv_rows_avx2(size_t K, const float* x, const float* W, size_t ldw, size_t rows, float* y);
 void gemv_rows_avx512(size_t K, const float* x, const float* W, size_t ldw, size_t rows, float* y);
 #endif
+#if SIMDCNN_ARM64
+void gemv_rows_neon(size_t K, const float* x, const float* W, size_t ldw, size_t rows, float* y);
+#endif
 
 }  // namespace simdcnn

@@ -20,7 +20,11 @@ const GemvFn kGemv[] = {
     gemv_rows_scalar,
     gemv_rows_scalar,
 #endif
-    gemv_rows_scalar,
+#if SIMDCNN_ARM64
+    gemv_rows_neon,
+#else
+    gemv_rows_scalar,  // neon: not this target
+#endif
 };
 
 // Up to this batch a dense layer streams the weights row by row (gemv) instead of packing them.

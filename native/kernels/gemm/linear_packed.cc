@@ -23,7 +23,11 @@ const LinearPanelFn kPanel[] = {
     linear_panel_scalar,
     linear_panel_scalar,
 #endif
-    linear_panel_scalar,  // neon: scalar GEMM until a NEON kernel exists
+#if SIMDCNN_ARM64
+    linear_panel_neon,
+#else
+    linear_panel_scalar,  // neon: not this target
+#endif
 };
 
 // Up to this batch the packed panels are streamed once with every row's chains in registers.

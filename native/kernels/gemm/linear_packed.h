@@ -34,5 +34,9 @@ void linear_panel_avx2(size_t K, size_t rows, const float* x, size_t ldx, const 
 void linear_panel_avx512(size_t K, size_t rows, const float* x, size_t ldx, const float* panel, float* y,
                          size_t ldy, size_t cols);
 #endif
+#if SIMDCNN_ARM64
+void linear_panel_neon(size_t K, size_t rows, const float* x, size_t ldx, const float* panel, float* y, size_t ldy,
+                       size_t cols);
+#endif
 
 }  // namespace simdcnn

@@ -26,11 +26,14 @@ AffineKernels affine_kernels();
 void affine_plane_scalar(const float* x, float* y, size_t n, float mean, float scale, float shift);
 void affine_plane_avx2(const float* x, float* y, size_t n, float mean, float scale, float shift);
 void affine_plane_avx512(const float* x, float* y, size_t n, float mean, float scale, float shift);
+void affine_plane_neon(const float* x, float* y, size_t n, float mean, float scale, float shift);
 void affine_row_scalar(const float* x, float* y, size_t n, float mean, float rstd, const float* w, const float* b);
 void affine_row_avx2(const float* x, float* y, size_t n, float mean, float rstd, const float* w, const float* b);
 void affine_row_avx512(const float* x, float* y, size_t n, float mean, float rstd, const float* w, const float* b);
+void affine_row_neon(const float* x, float* y, size_t n, float mean, float rstd, const float* w, const float* b);
 void affine_grad_scalar(const float* x, const float* dy, float* dx, size_t n, float mean, float a, float b, float c);
 void affine_grad_avx2(const float* x, const float* dy, float* dx, size_t n, float mean, float a, float b, float c);
 void affine_grad_avx512(const float* x, const float* dy, float* dx, size_t n, float mean, float a, float b, float c);
+void affine_grad_neon(const float* x, const float* dy, float* dx, size_t n, float mean, float a, float b, float c);
 
 }  // namespace simdcnn

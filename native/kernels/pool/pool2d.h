@@ -70,6 +70,7 @@ using Pool2dPlaneFn = void (*)(const float* x, float* y, const PoolPlan& plan, f
 void pool2d_plane_scalar(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);
 void pool2d_plane_avx2(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);
 void pool2d_plane_avx512(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);
+void pool2d_plane_neon(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);
 
 // Fills every PoolPlan field but div_w from a geometry pool2d_check accepted.
 void pool2d_make_plan(const Pool2dParams& p, int64_t OH, int64_t OW, PoolPlan* plan);
@@ -89,5 +90,6 @@ size_t pool2d_backward_scratch(const PoolPlan& plan);
 void pool2d_backward_plane_scalar(const float* x, const float* dy, float* dx, const PoolPlan& plan, float* scratch);
 void pool2d_backward_plane_avx2(const float* x, const float* dy, float* dx, const PoolPlan& plan, float* scratch);
 void pool2d_backward_plane_avx512(const float* x, const float* dy, float* dx, const PoolPlan& plan, float* scratch);
+void pool2d_backward_plane_neon(const float* x, const float* dy, float* dx, const PoolPlan& plan, float* scratch);
 
 }  // namespace simdcnn

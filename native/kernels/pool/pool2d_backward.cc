@@ -10,10 +10,13 @@ namespace simdcnn {
 
 namespace {
 
-// Indexed by Isa: scalar, avx2, avx512, neon (neon runs the scalar code for now).
+// Indexed by Isa: scalar, avx2, avx512, neon (slots of ISAs the target cannot run hold scalar).
 #if SIMDCNN_X86
 constexpr Pool2dBackwardPlaneFn kPoolBackwardTable[] = {pool2d_backward_plane_scalar, pool2d_backward_plane_avx2,
                                                         pool2d_backward_plane_avx512, pool2d_backward_plane_scalar};
+#elif SIMDCNN_ARM64
+constexpr Pool2dBackwardPlaneFn kPoolBackwardTable[] = {pool2d_backward_plane_scalar, pool2d_backward_plane_scalar,
+                                                        pool2d_backward_plane_scalar, pool2d_backward_plane_neon};
 #else
 constexpr Pool2dBackwardPlaneFn kPoolBackwardTable[] = {pool2d_backward_plane_scalar, pool2d_backward_plane_scalar,
                                                         pool2d_backward_plane_scalar, pool2d_backward_plane_scalar};

@@ -81,6 +81,23 @@ struct Arg<vec::VecAvx512> {
 };
 #endif
 
+#if defined(__aarch64__) && defined(__ARM_NEON)
+template <>
+struct Arg<vec::VecNeon> {
+  using V = float32x4_t;
+  using I = int32x4_t;
+  template <bool kMax>
+  static void update(V v, int32_t off, V* best, I* idx) {
+    // v != v only for NaN.
+    const uint32x4_t m = vorrq_u32(kMax ? vcgtq_f32(v, *best) : vcltq_f32(v, *best), vmvnq_u32(vceqq_f32(v, v)));
+    *best = vbslq_f32(m, v, *best);
+    *idx = vbslq_s32(m, vdupq_n_s32(off), *idx);
+  }
+  static I set1(int32_t off) { return vdupq_n_s32(off); }
+  static void store(int32_t* p, I i) { vst1q_s32(p, i); }
+};
+#endif
+
 // The helpers below are templates on Vec although only extreme_plane needs it: each per-ISA
 // translation unit must get its own symbols, or the linker could hand the scalar path a copy
 // compiled with AVX-512 flags.

@@ -1,0 +1,101 @@
+// The kernels whose per-element arithmetic is the same on every ISA (IEEE add/sub/mul/div, compares
+// and selects, one-rounding sums in the same order), run on the active ISA and on scalar: the bits
+// must match, NaN and infinities included. Lengths and widths hit every vector tail of 4, 8 and 16
+// lanes. (The FMA kernels are checked against float64 references elsewhere.)
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/dispatch.h"
+#include "kernels/act/unary.h"
+#include "kernels/elementwise/binary.h"
+#include "kernels/pool/pool2d.h"
+#include "test/gemm_test_util.h"
+#include "test/harness.h"
+
+namespace simdcnn {
+namespace {
+
+// Runs f() on scalar and on the active ISA and compares the bytes of what it writes to out.
+template <class F>
+bool same_as_scalar(std::vector<float>& out, F f) {
+  const Isa here = active_isa();
+  std::vector<float> ref(out.size(), 7.0f), got(out.size(), 7.0f);
+  set_active_isa(Isa::kScalar);
+  out = ref;
+  const bool ok_ref = f() == Status::kOk;
+  ref = out;
+  set_active_isa(here);
+  out = got;
+  const bool ok_got = f() == Status::kOk;
+  got = out;
+  return ok_ref && ok_got && std::memcmp(ref.data(), got.data(), ref.size() * sizeof(float)) == 0;
+}
+
+std::vector<float> data(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  rng.fill(v);
+  const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f};
+  for (size_t i = 0; i < n; i += 7) v[i] = special[(i / 7) % 5];
+  return v;
+}
+
+TEST_CASE("vs_scalar: binary ops, bitwise") {
+  for (size_t n : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 1001}) {
+    const std::vector<float> a = data(n, n), b = data(n, n + 100);
+    std::vector<float> y(n);
+    for (int k = 0; k < 4; ++k) {
+      CHECK(same_as_scalar(y, [&] {
+        return binary(a.data(), b.data(), y.data(), 1, 1, static_cast<int64_t>(n), static_cast<BinaryKind>(k),
+                      BroadcastMode::kSame);
+      }));
+      CHECK(same_as_scalar(y, [&] {  // one channel: b[0] broadcast over a
+        return binary(a.data(), b.data(), y.data(), 1, 1, static_cast<int64_t>(n), static_cast<BinaryKind>(k),
+                      BroadcastMode::kChannel);
+      }));
+    }
+  }
+}
+
+TEST_CASE("vs_scalar: ReLU, LeakyReLU, Clip, HardSwish, bitwise") {
+  for (size_t n : {1, 2, 3, 4, 5, 11, 16, 17, 100}) {
+    const std::vector<float> x = data(n, 7 * n);
+    std::vector<float> y(n);
+    for (UnaryKind k : {UnaryKind::kRelu, UnaryKind::kLeakyRelu, UnaryKind::kClip, UnaryKind::kHardSwish})
+      CHECK(same_as_scalar(y, [&] { return unary(x.data(), y.data(), static_cast<int64_t>(n), k, -0.5f, 0.75f); }));
+  }
+}
+
+TEST_CASE("vs_scalar: pool2d max/avg/min and max/min backward, bitwise") {
+  struct G {
+    int64_t H, W, k, s, pad, dil;
+  };
+  const G geoms[] = {{5, 5, 2, 2, 0, 1}, {7, 13, 3, 2, 1, 1}, {9, 17, 3, 1, 1, 1}, {6, 31, 2, 3, 1, 2},
+                     {11, 9, 5, 2, 2, 1}, {1, 23, 1, 1, 0, 1}};
+  uint64_t seed = 1;
+  for (const G& g : geoms)
+    for (int mode = 0; mode < 3; ++mode) {
+      Pool2dParams p;
+      p.N = 1;
+      p.C = 3;
+      p.H = g.H;
+      p.W = g.W;
+      p.kH = p.kW = g.k;
+      p.stride_h = p.stride_w = g.s;
+      p.pad_h = p.pad_w = g.pad;
+      p.mode = static_cast<PoolMode>(mode);
+      p.dilation_h = p.dilation_w = p.mode == PoolMode::kAvg ? 1 : g.dil;
+      int64_t OH = 0, OW = 0;
+      if (pool2d_check(p, &OH, &OW) != PoolGeomError::kNone) continue;
+      const std::vector<float> x = data(static_cast<size_t>(p.C * g.H * g.W), seed++);
+      std::vector<float> y(static_cast<size_t>(p.C * OH * OW));
+      CHECK(same_as_scalar(y, [&] { return pool2d(x.data(), y.data(), p); }));
+      const std::vector<float> dy = data(y.size(), seed++);
+      std::vector<float> dx(x.size());
+      CHECK(same_as_scalar(dx, [&] { return pool2d_backward(x.data(), dy.data(), dx.data(), p); }));
+    }
+}
+
+}  // namespace
+}  // namespace simdcnn
