@@ -1,68 +1,97 @@
 /**
- * Issue 4's training benchmark: LeNet-5 training samples/s (batch 64, SGD momentum 0.9) for
- * simdcnn native (1 and 2 threads), simdcnn js, tfjs cpu (on a small subset: it is slow) and
- * PyTorch on CPU (Debian's python3-torch, same network/batch/optimiser, torch.set_num_threads
- * matched). Medians over repeats, printed as ratios against simdcnn native.
- *   npx tsc -p tsconfig.json && node dist/bench/train.js [--repeats 5] [--iters 40]
+ * Training speed, side by side in one run: simdcnn native against PyTorch (Debian's python3-torch, a
+ * worker process kept alive for the whole run) on the same network, batch and optimiser (SGD, momentum
+ * 0.9, cross-entropy, random data), engines interleaved in alternating blocks (the order flips every
+ * round), medians of the per-block samples/s, printed as ratios; simdcnn js and tfjs cpu (pure JS)
+ * join the LeNet-5 rotation at one thread, for the record. Afterwards PyTorch runs on its own, in its
+ * own process with nothing else alive, as a check that the interleaving does not handicap it.
+ *   npx tsc -p tsconfig.json && node dist/bench/train.js [--rounds 7] [--workloads lenet5,resnet18]
+ *     [--threads 1,2] [--no-alone]
  */
-import { execFileSync } from 'child_process';
+import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { models, optim, ops, randn, setBackend, setNumThreads, tidy, manualSeed, cpuInfo, Tensor } from '../lib/index';
+import * as readline from 'readline';
+import { models, optim, ops, randn, setBackend, setNumThreads, tidy, manualSeed, cpuInfo, type Tensor } from '../lib/index';
+import type { Module } from '../lib/nn/module';
 import { packageRoot } from '../lib/backend/loader';
 import { median, table } from './util';
 
-function argNum(name: string, fallback: number): number {
+function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
-const repeats = argNum('repeats', 5);
-const iters = argNum('iters', 40);
-const B = 64;
+const rounds = Number(arg('rounds') ?? 7);
+const workloadNames = (arg('workloads') ?? 'lenet5,resnet18').split(',');
+const threadCounts = (arg('threads') ?? '1,2').split(',').map(Number);
+const runAlone = !process.argv.includes('--no-alone');
 
-function simdcnnSamplesPerSecond(backend: 'native' | 'js', threads: number, nIters: number, nRepeats: number): number {
-  setBackend(backend);
-  if (backend === 'native') setNumThreads(threads);
+interface Workload {
+  name: string;
+  label: string;
+  batch: number;
+  shape: number[];
+  /** Steps per block: long enough to time (>= ~0.1 s), short enough to interleave often. */
+  iters: number;
+  build: () => Module;
+}
+const WORKLOADS: Record<string, Workload> = {
+  lenet5: { name: 'lenet5', label: 'LeNet-5, batch 64, 1x28x28', batch: 64, shape: [1, 28, 28], iters: 20,
+    build: () => models.lenet5({ inputSize: 28 }) },
+  resnet18: { name: 'resnet18', label: 'ResNet-18 (10 classes), batch 16, 3x64x64', batch: 16, shape: [3, 64, 64], iters: 3,
+    build: () => models.resnet18({ numClasses: 10 }) },
+};
+
+/** One engine on one workload at one thread count: block(n) runs n training steps, returns seconds. */
+interface Trainer {
+  engine: string;
+  block(iters: number): Promise<number>;
+  dispose(): void;
+}
+
+function simdcnnTrainer(w: Workload, backend: 'native' | 'js', threads: number): Trainer {
   manualSeed(0);
-  const model = models.lenet5({ inputSize: 28 });
+  const model = w.build();
   const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const xs: Tensor[] = [], ys: Int32Array[] = [];
-  for (let i = 0; i < nIters; i++) {
-    xs.push(randn([B, 1, 28, 28], { seed: i }));
-    ys.push(Int32Array.from({ length: B }, (_, j) => (i * 7 + j) % 10));
+  for (let i = 0; i < 8; i++) {
+    xs.push(randn([w.batch, ...w.shape], { seed: i }));
+    ys.push(Int32Array.from({ length: w.batch }, (_, j) => (i * 7 + j) % 10));
   }
-  const epoch = () => {
-    for (let i = 0; i < nIters; i++) {
+  let k = 0;
+  const steps = (n: number) => {
+    for (let i = 0; i < n; i++, k++) {
       tidy(() => {
         opt.zeroGrad();
-        const loss = ops.crossEntropy(model.forward(xs[i]), ys[i]);
+        const loss = ops.crossEntropy(model.forward(xs[k % xs.length]), ys[k % ys.length]);
         loss.backward();
         opt.step();
       });
     }
   };
-  epoch();
-  const times: number[] = [];
-  for (let r = 0; r < nRepeats; r++) {
-    const t0 = performance.now();
-    epoch();
-    times.push((performance.now() - t0) / 1000);
-  }
-  xs.forEach((x) => x.dispose());
-  opt.zeroGrad();
-  model.dispose();
-  setBackend('native');
-  return (nIters * B) / median(times);
+  const run = (n: number): number => {
+    setBackend(backend);
+    if (backend === 'native') setNumThreads(threads);
+    try {
+      const t0 = performance.now();
+      steps(n);
+      return (performance.now() - t0) / 1000;
+    } finally {
+      setBackend('native');
+    }
+  };
+  run(2); // warm-up: the buffer pool, packed forms, the JIT
+  return {
+    engine: backend === 'native' ? 'simdcnn native' : 'simdcnn js',
+    block: async (n) => run(n),
+    dispose: () => { xs.forEach((x) => x.dispose()); opt.zeroGrad(); model.dispose(); },
+  };
 }
 
-async function tfjsSamplesPerSecond(nIters: number, nRepeats: number): Promise<number | string> {
-  let tf: typeof import('@tensorflow/tfjs');
-  try {
-    tf = require('@tensorflow/tfjs');
-  } catch {
-    return 'not installed';
-  }
-  await tf.setBackend('cpu');
+type TF = typeof import('@tensorflow/tfjs');
+function tfjsTrainer(tf: TF, w: Workload): Trainer {
+  if (w.name !== 'lenet5') throw new Error('tfjs: LeNet-5 only');
   const model = tf.sequential({
     layers: [
       tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' }),
@@ -76,50 +105,132 @@ async function tfjsSamplesPerSecond(nIters: number, nRepeats: number): Promise<n
     ],
   });
   const opt = tf.train.momentum(0.01, 0.9);
-  const x = tf.randomNormal([B, 28, 28, 1]);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, j) => j % 10), 'int32'), 10);
+  const x = tf.randomNormal([w.batch, 28, 28, 1]);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: w.batch }, (_, j) => j % 10), 'int32'), 10);
   const step = () => tf.tidy(() => {
     opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.predict(x) as import('@tensorflow/tfjs').Tensor) as import('@tensorflow/tfjs').Scalar);
   });
   step();
-  const times: number[] = [];
-  for (let r = 0; r < nRepeats; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < nIters; i++) step();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return (nIters * B) / median(times);
+  return {
+    engine: 'tfjs cpu (pure JS)',
+    block: async (n) => { const t0 = performance.now(); for (let i = 0; i < n; i++) step(); return (performance.now() - t0) / 1000; },
+    dispose: () => { x.dispose(); y.dispose(); model.dispose(); },
+  };
 }
 
-function torchSamplesPerSecond(threads: number): number | string {
+/** The PyTorch worker (bench/torch_train.py --serve): one request line, one reply line. */
+class TorchWorker {
+  private proc: ChildProcessWithoutNullStreams;
+  private lines: AsyncIterableIterator<string>;
+  env: Record<string, unknown> = {};
+  constructor() {
+    this.proc = spawn('/usr/bin/python3', [path.join(packageRoot(), 'bench', 'torch_train.py'), '--serve'], { stdio: 'pipe' });
+    this.proc.stderr.on('data', (d) => process.stderr.write(`[torch] ${d}`));
+    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+  async start(): Promise<void> { this.env = JSON.parse(await this.next()); }
+  private async next(): Promise<string> {
+    const r = await this.lines.next();
+    if (r.done) throw new Error('the PyTorch worker exited');
+    return r.value;
+  }
+  trainer(w: Workload, threads: number): Trainer {
+    return {
+      engine: 'pytorch',
+      block: async (iters) => {
+        this.proc.stdin.write(JSON.stringify({ model: w.name, threads, iters }) + '\n');
+        return JSON.parse(await this.next()).seconds;
+      },
+      dispose: () => {},
+    };
+  }
+  stop(): void { this.proc.stdin.end(); }
+}
+
+function torchAlone(w: Workload, threads: number): number | string {
   const script = path.join(packageRoot(), 'bench', 'torch_train.py');
   try {
-    const out = execFileSync('/usr/bin/python3', [script, String(threads), String(iters), String(repeats)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('/usr/bin/python3', [script, String(threads), String(w.iters), String(rounds), w.name],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out.trim().split('\n').pop()!).samplesPerSecond;
   } catch (e) {
-    return `unavailable (${(e as Error).message.split('\n')[0]}); apt-get install python3-torch`;
+    return `failed: ${(e as Error).message.split('\n')[0]}`;
   }
+}
+
+function version(mod: string): string {
+  try { return require(`${mod}/package.json`).version; } catch { return 'not installed'; }
 }
 
 async function main(): Promise<void> {
-  console.log(`LeNet-5 training, batch ${B}, SGD momentum 0.9, ${iters} iterations x ${repeats} repeats (medians); cpu ${cpuInfo().isa}`);
-  const rows: (string | number)[][] = [['engine', 'threads', 'samples/s', 'simdcnn native / engine']];
-  const results: Record<string, unknown>[] = [];
-  const native: Record<number, number> = {};
-  for (const t of [1, 2]) native[t] = simdcnnSamplesPerSecond('native', t, iters, repeats);
-  const add = (engine: string, threads: number, sps: number | string) => {
-    const ratio = typeof sps === 'number' ? (native[threads] / sps).toFixed(2) : '';
-    rows.push([engine, threads, typeof sps === 'number' ? Math.round(sps) : sps, ratio]);
-    results.push({ engine, threads, samplesPerSecond: sps });
+  const info = cpuInfo();
+  let git = '';
+  try { git = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: packageRoot(), encoding: 'utf8', stdio: 'pipe' }).trim(); } catch { /* not a clone */ }
+  let torch: TorchWorker | null = new TorchWorker();
+  try { await torch.start(); } catch (e) { console.log(`PyTorch unavailable (${(e as Error).message}): apt-get install python3-torch python3-torchvision`); torch = null; }
+  let tf: TF | null = null;
+  try { tf = require('@tensorflow/tfjs'); await tf!.setBackend('cpu'); } catch { tf = null; }
+  const la = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  const env = {
+    date: new Date().toISOString(), cpu: os.cpus()[0]?.model ?? 'cpu', cores: os.cpus().length, isa: info.isa,
+    node: process.versions.node, simdcnn: require(path.join(packageRoot(), 'package.json')).version as string,
+    git, tfjs: tf ? version('@tensorflow/tfjs') : 'not installed', torch: torch?.env ?? null, loadavgBefore: la(),
+    envVars: Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(OMP_|MKL_|OPENBLAS_|DNNL_|SIMDCNN_)/.test(k))),
   };
-  for (const t of [1, 2]) add('simdcnn native', t, native[t]);
-  add('simdcnn js', 1, simdcnnSamplesPerSecond('js', 1, Math.max(2, Math.floor(iters / 10)), Math.min(repeats, 3)));
-  for (const t of [1, 2]) add('pytorch (python3-torch)', t, torchSamplesPerSecond(t));
-  add('tfjs cpu (pure JS)', 1, await tfjsSamplesPerSecond(2, Math.min(repeats, 3)));
+  console.log(`simdcnn bench:train, ${env.date}: ${env.cpu}, ${env.cores} cores, isa ${env.isa}; Node ${env.node}, simdcnn ${env.simdcnn}${git ? ` (${git})` : ''}; load average ${env.loadavgBefore}`);
+  if (torch) {
+    const t = torch.env as { torch: string; blas: string; referenceBlas: boolean; mkldnn: boolean; cpuCapability: string; env: object };
+    console.log(`  PyTorch ${t.torch} (worker process, /usr/bin/python3): BLAS ${t.blas}, oneDNN ${t.mkldnn ? 'on' : 'off'}, cpu capability ${t.cpuCapability}, threads set per block with torch.set_num_threads; env ${JSON.stringify(t.env)}`);
+    if (t.referenceBlas) {
+      console.log('  WARNING: PyTorch is using the reference (netlib) BLAS, which halves its LeNet-5 training speed;\n' +
+        '  install an optimised one for a fair peer: apt-get install libopenblas0-openmp');
+    }
+  }
+  console.log(`  tfjs ${env.tfjs}; engine env ${JSON.stringify(env.envVars)}; SGD momentum 0.9, lr 0.01, cross-entropy, random data; ` +
+    `${rounds} rounds of alternating blocks, medians of per-block samples/s\n`);
+
+  const rows: (string | number)[][] = [['workload', 'threads', 'engine', 'samples/s', 'simdcnn / engine', 'engine alone']];
+  const results: Record<string, unknown>[] = [];
+  for (const wn of workloadNames) {
+    const w = WORKLOADS[wn];
+    if (!w) throw new Error(`unknown workload ${wn}: ${Object.keys(WORKLOADS).join(', ')}`);
+    for (const threads of threadCounts) {
+      const trainers: { t: Trainer; iters: number }[] = [{ t: simdcnnTrainer(w, 'native', threads), iters: w.iters }];
+      if (torch) trainers.push({ t: torch.trainer(w, threads), iters: w.iters });
+      if (threads === 1 && w.name === 'lenet5') {
+        trainers.push({ t: simdcnnTrainer(w, 'js', 1), iters: 2 });
+        if (tf) trainers.push({ t: tfjsTrainer(tf, w), iters: 2 });
+      }
+      await trainers[1]?.t.block(1); // the worker's warm-up for this model and thread count
+      const sps: number[][] = trainers.map(() => []);
+      for (let r = 0; r < rounds; r++) {
+        const order = trainers.map((_, i) => i);
+        if (r % 2) order.reverse();
+        for (const i of order) {
+          const { t, iters } = trainers[i];
+          sps[i].push((iters * w.batch) / (await t.block(iters)));
+        }
+      }
+      const med = sps.map(median);
+      // The per-round ratio pairs blocks run back to back: steadier than a ratio of medians on a noisy host.
+      trainers.forEach(({ t }, i) => {
+        const pairRatio = i === 0 ? 1 : median(sps[0].map((s, r) => s / sps[i][r]));
+        const alone = t.engine === 'pytorch' && runAlone ? torchAlone(w, threads) : '';
+        rows.push([w.label, threads, t.engine, Math.round(med[i]), i === 0 ? '' : pairRatio.toFixed(2),
+          typeof alone === 'number' ? `${Math.round(alone)} (${(med[0] / alone).toFixed(2)}x)` : alone]);
+        results.push({ workload: w.name, batch: w.batch, threads, engine: t.engine, samplesPerSecond: med[i],
+          perBlock: sps[i], simdcnnOverEngine: pairRatio, alone: alone === '' ? undefined : alone });
+      });
+      trainers.forEach(({ t }) => t.dispose());
+    }
+  }
+  torch?.stop();
   console.log(table(rows));
+  console.log(`\nload average before ${env.loadavgBefore}, after ${la()}. "simdcnn / engine": median over rounds of the ` +
+    'ratio of back-to-back blocks; "engine alone": PyTorch in its own process afterwards (bench/torch_train.py), and simdcnn\'s median over it.');
   const outDir = path.join(packageRoot(), 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'train.json'), JSON.stringify({ date: new Date().toISOString(), batch: B, iters, repeats, results }, null, 2));
+  fs.writeFileSync(path.join(outDir, 'train.json'), JSON.stringify({ environment: { ...env, loadavgAfter: la() }, rounds, results }, null, 2));
 }
 
-main();
+main().catch((e) => { console.error(e); process.exit(1); });
