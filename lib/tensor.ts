@@ -88,9 +88,64 @@ export function allocOutput(n: number): Float32Array {
 /** Internal (lib/nn/compiled.ts): while `arrays` is set, every op output array is appended to it. */
 export const allocTrace: { arrays: Float32Array[] | null } = { arrays: null };
 
-/** Internal: this array may be read after its tensors are disposed (autograd closures). */
+/** Internal: this array may be read after its tensors are disposed, for good. */
 export function unpool(a: Float32Array): void {
   poolable.delete(a);
+}
+
+// Autograd closures read their op's input and output arrays during backward, which may run after
+// those tensors are disposed. Such an array is held while any recorded node may read it: disposing
+// its last tensor then only marks it, and it goes back to the pool when the last hold is released
+// (backward releases the tape it ran). A tape that is never run back drops its holds with its
+// nodes, by garbage collection (weak maps: nothing leaks, the arrays are simply not reused).
+const holds = new WeakMap<Float32Array, number>();
+const recycleOnRelease = new WeakSet<Float32Array>();
+
+/** Internal (lib/autograd): a recorded node may read `a` until it is released. */
+export function hold(a: Float32Array): void {
+  if (poolable.has(a)) holds.set(a, (holds.get(a) ?? 0) + 1);
+}
+
+/** Internal (lib/autograd): the node that held `a` is gone (backward ran it). */
+export function release(a: Float32Array): void {
+  const n = holds.get(a);
+  if (n === undefined) return;
+  if (n > 1) {
+    holds.set(a, n - 1);
+    return;
+  }
+  holds.delete(a);
+  if (recycleOnRelease.has(a)) {
+    recycleOnRelease.delete(a);
+    recycle(a);
+  }
+}
+
+/**
+ * Internal (lib/autograd): an array for a gradient, from the pool like an op output (contents
+ * unspecified: only for kernels that write every element). Backward recycles it when consumed.
+ */
+export function allocGrad(n: number): Float32Array {
+  const a = allocOutput(n);
+  gradArrays.add(a);
+  return a;
+}
+const gradArrays = new WeakSet<Float32Array>();
+
+/** Internal (lib/autograd): true for an array from allocGrad not yet handed to a tensor. */
+export function isGradArray(a: Float32Array): boolean {
+  return gradArrays.has(a);
+}
+
+/** Internal (lib/autograd): a gradient array nobody reads any more goes back to the pool. */
+export function recycleGrad(a: Float32Array): void {
+  if (!gradArrays.delete(a)) return;
+  recycle(a);
+}
+
+/** Internal (lib/autograd): a gradient array becomes a tensor's storage (pooled on its dispose). */
+export function adoptGrad(a: Float32Array): void {
+  gradArrays.delete(a);
 }
 
 /**
@@ -117,6 +172,10 @@ let deferredBytes = 0;
 
 function recycle(a: Float32Array): void {
   if (!poolable.has(a)) return;
+  if (holds.has(a)) {
+    recycleOnRelease.add(a);
+    return;
+  }
   if (asyncState.pending > 0) {
     if (deferredBytes + a.byteLength > poolState.limit) {
       poolable.delete(a);

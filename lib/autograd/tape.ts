@@ -5,7 +5,9 @@
  * break backward). backward() walks the graph in reverse topological order, accumulates into
  * leaf tensors' `.grad`, and then drops the nodes so the tape's memory is released.
  */
-import { Tensor, persist, setBackwardImpl, setViewHook, sameShape, unpool, type GradNode } from '../tensor';
+import {
+  Tensor, persist, setBackwardImpl, setViewHook, sameShape, hold, release, isGradArray, recycleGrad, adoptGrad, type GradNode,
+} from '../tensor';
 import { shapeStr } from '../errors';
 
 let enabled = true;
@@ -39,7 +41,9 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
 export type BackwardFn = (dy: Float32Array) => (Float32Array | null)[];
 
 class Node implements GradNode {
-  constructor(readonly op: string, readonly inputs: readonly Tensor[], readonly fn: BackwardFn) {}
+  constructor(readonly op: string, readonly inputs: readonly Tensor[], readonly fn: BackwardFn,
+    /** The arrays fn may read (held against recycling until backward releases this node). */
+    readonly held: readonly Float32Array[]) {}
   backward(): (Tensor | null)[] {
     throw new Error('internal: use runBackward');
   }
@@ -58,9 +62,10 @@ export function record(out: Tensor, op: string, inputs: (Tensor | null | undefin
   if (!needsGrad(...inputs)) return out;
   const ins = inputs.map((t) => t ?? null) as Tensor[];
   // The closure may read the output's and inputs' arrays after they are disposed.
-  unpool(out.data);
-  for (const t of ins) if (t && !t.disposed) unpool(t.data);
-  out.gradNode = new Node(op, ins, fn);
+  const held = [out.data];
+  for (const t of ins) if (t && !t.disposed) held.push(t.data);
+  for (const a of held) hold(a);
+  out.gradNode = new Node(op, ins, fn, held);
   out.requiresGrad = true;
   return out;
 }
@@ -118,31 +123,48 @@ function runBackward(root: Tensor, grad?: Tensor): void {
       continue;
     }
     const inGrads = node.fn(g);
+    // Each array is handed to one input's gradient at most (a closure that passes g through, or
+    // returns one array for two inputs, gets copies for the later ones); the arrays nobody took
+    // (g included) go back to the pool.
+    const given: Float32Array[] = [];
     node.inputs.forEach((inp, k) => {
-      const ig = inGrads[k];
+      let ig = inGrads[k];
       if (!inp || !ig || !inp.requiresGrad) return;
       const prev = grads.get(inp);
       if (prev) {
         for (let j = 0; j < prev.length; j++) prev[j] += ig[j];
-      } else {
-        grads.set(inp, ig === g ? ig.slice() : ig);
+        return;
       }
+      if (given.includes(ig)) ig = ig.slice();
+      given.push(ig);
+      grads.set(inp, ig);
     });
+    if (!given.includes(g)) recycleGrad(g);
+    for (const ig of inGrads) if (ig && !given.includes(ig)) recycleGrad(ig);
   }
   // Release the tape; remember which tensors had a node so a second backward fails loudly.
   for (const t of order) {
-    if (t.gradNode) {
+    const node = t.gradNode as Node | null;
+    if (node) {
       t.gradNode = null;
       t.graphReleased = true;
+      for (const a of node.held) release(a);
     }
   }
 }
 
 function accumulateLeaf(t: Tensor, g: Float32Array): void {
-  if (t.disposed) return;
+  if (t.disposed) {
+    recycleGrad(g);
+    return;
+  }
   if (t.grad && !t.grad.disposed) {
     const d = t.grad.data;
     for (let j = 0; j < d.length; j++) d[j] += g[j];
+    recycleGrad(g);
+  } else if (isGradArray(g)) {
+    adoptGrad(g);
+    t.grad = persist(Tensor.wrap(g, t.shape));
   } else {
     t.grad = persist(Tensor.wrap(g.slice(), t.shape));
   }

@@ -1,4 +1,4 @@
-import { Tensor, allocOutput } from '../tensor';
+import { Tensor, allocOutput, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
 import { jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -12,7 +12,7 @@ function unary(op: string, kind: UnaryKind, x: Tensor, alpha = 0): Tensor {
   const xd = x.data;
   backend().unary(kind, xd, alpha, out);
   return record(Tensor.wrap(out, x.shape), op, [x], (dy) => {
-    const dx = new Float32Array(xd.length);
+    const dx = allocGrad(xd.length);
     jsBackward.unaryBackward(kind, xd, out, dy, alpha, dx);
     return [dx];
   });
@@ -45,7 +45,7 @@ function softmaxImpl(op: string, x: Tensor, dim: number, log: boolean): Tensor {
   const out = allocOutput(x.size);
   backend().softmax(x.data, outer, n, inner, log, out);
   return record(Tensor.wrap(out, x.shape), op, [x], (dy) => {
-    const dx = new Float32Array(out.length);
+    const dx = allocGrad(out.length);
     if (log) jsBackward.logSoftmaxBackward(out, dy, outer, n, inner, dx);
     else jsBackward.softmaxBackward(out, dy, outer, n, inner, dx);
     return [dx];

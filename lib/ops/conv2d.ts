@@ -1,4 +1,4 @@
-import { Tensor, allocOutput } from '../tensor';
+import { Tensor, allocOutput, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -102,8 +102,8 @@ export function conv2dAct(op: string, x: Tensor, weight: Tensor, bias: Tensor | 
     }
     const k = gradKernels();
     let dx: Float32Array | null = null, dw: Float32Array | null = null, db: Float32Array | null = null;
-    if (x.requiresGrad) { dx = new Float32Array(xd.length); k.conv2dBackwardInput(dy, wd, g, dx); }
-    if (weight.requiresGrad) { dw = new Float32Array(wd.length); k.conv2dBackwardWeight(xd, dy, g, dw); }
+    if (x.requiresGrad) { dx = allocGrad(xd.length); k.conv2dBackwardInput(dy, wd, g, dx); }
+    if (weight.requiresGrad) { dw = allocGrad(wd.length); k.conv2dBackwardWeight(xd, dy, g, dw); }
     if (b && b.requiresGrad) {
       db = new Float32Array(g.outC);
       const ohw = g.OH * g.OW;

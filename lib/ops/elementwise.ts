@@ -1,4 +1,4 @@
-import { Tensor, allocOutput, sameShape } from '../tensor';
+import { Tensor, allocOutput, sameShape, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
 import { jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -27,8 +27,8 @@ function binary(op: BinaryKind, a: Tensor, b: Tensor): Tensor {
   const ad = a.data, bd = b.data;
   if (a.size > 0) backend().binary(op, ad, bd, N, C, inner, mode, out);
   return record(Tensor.wrap(out, a.shape), op, [a, b], (dy) => {
-    const da = a.requiresGrad ? new Float32Array(ad.length) : null;
-    const db = b.requiresGrad ? new Float32Array(bd.length) : null;
+    const da = a.requiresGrad ? allocGrad(ad.length) : null;
+    const db = b.requiresGrad ? allocGrad(bd.length) : null;
     jsBackward.binaryBackward(op, ad, bd, dy, N, C, inner, mode, da, db);
     return [da, db];
   });

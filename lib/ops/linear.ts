@@ -1,4 +1,4 @@
-import { Tensor, allocOutput } from '../tensor';
+import { Tensor, allocOutput, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -36,9 +36,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const xd = x.data, wd = weight.data;
   backend().linear(xd, wd, b?.data ?? null, N, inF, outF, out);
   return record(Tensor.wrap(out, [N, outF]), op, [x, weight, b], (dy) => {
-    const dx = x.requiresGrad ? new Float32Array(xd.length) : null;
-    const dw = weight.requiresGrad ? new Float32Array(wd.length) : null;
-    const db = b?.requiresGrad ? new Float32Array(outF) : null;
+    const dx = x.requiresGrad ? allocGrad(xd.length) : null;
+    const dw = weight.requiresGrad ? allocGrad(wd.length) : null;
+    const db = b?.requiresGrad ? allocGrad(outF) : null;
     gradKernels().linearBackward(xd, wd, dy, N, inF, outF, dx, dw, db);
     return [dx, dw, db];
   });
@@ -59,8 +59,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const ad = a.data, bd = b.data;
   backend().matmul(ad, bd, M, K, N, out);
   return record(Tensor.wrap(out, [M, N]), op, [a, b], (dy) => {
-    const da = a.requiresGrad ? new Float32Array(ad.length) : null;
-    const db = b.requiresGrad ? new Float32Array(bd.length) : null;
+    const da = a.requiresGrad ? allocGrad(ad.length) : null;
+    const db = b.requiresGrad ? allocGrad(bd.length) : null;
     jsBackward.matmulBackward(ad, bd, dy, M, K, N, da, db);
     return [da, db];
   });

@@ -1,4 +1,4 @@
-import { Tensor, sameShape, assertNotCapturing } from '../tensor';
+import { Tensor, sameShape, assertNotCapturing, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
 import { jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -37,7 +37,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | number[]): Te
   const ld = logits.data;
   const loss = backend().crossEntropy(ld, t, N, K);
   return record(Tensor.wrap(new Float32Array([loss]), []), op, [logits], (dy) => {
-    const dl = new Float32Array(ld.length);
+    const dl = allocGrad(ld.length);
     jsBackward.crossEntropyBackward(ld, t, N, K, dy[0], dl);
     return [dl];
   });
@@ -53,8 +53,8 @@ export function mseLoss(a: Tensor, b: Tensor): Tensor {
   if (a.size < 1) throw new RangeError(`${op}: inputs must not be empty, got ${shapeStr(a.shape)}`);
   const ad = a.data, bd = b.data;
   return record(Tensor.wrap(new Float32Array([backend().mseLoss(ad, bd)]), []), op, [a, b], (dy) => {
-    const da = a.requiresGrad ? new Float32Array(ad.length) : null;
-    const db = b.requiresGrad ? new Float32Array(bd.length) : null;
+    const da = a.requiresGrad ? allocGrad(ad.length) : null;
+    const db = b.requiresGrad ? allocGrad(bd.length) : null;
     jsBackward.mseLossBackward(ad, bd, dy[0], da, db);
     return [da, db];
   });

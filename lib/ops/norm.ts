@@ -1,4 +1,4 @@
-import { Tensor, allocOutput, assertNotCapturing } from '../tensor';
+import { Tensor, allocOutput, assertNotCapturing, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -57,9 +57,9 @@ export function batchNorm2d(x: Tensor, o: BatchNormOptions): Tensor {
     const xd = x.data, rmean = runningMean.data.slice(), rvar = runningVar.data.slice(), wd = weight?.data ?? null;
     be.batchNorm2d(xd, N, C, HW, rmean, rvar, wd, bias?.data ?? null, e, out);
     return record(Tensor.wrap(out, x.shape), op, [x, weight, bias], (dy) => {
-      const dx = x.requiresGrad ? new Float32Array(xd.length) : null;
-      const dw = weight?.requiresGrad ? new Float32Array(C) : null;
-      const db = bias?.requiresGrad ? new Float32Array(C) : null;
+      const dx = x.requiresGrad ? allocGrad(xd.length) : null;
+      const dw = weight?.requiresGrad ? allocGrad(C) : null;
+      const db = bias?.requiresGrad ? allocGrad(C) : null;
       jsBackward.batchNorm2dBackwardEval(xd, dy, N, C, HW, rmean, rvar, wd, e, dx, dw, db);
       return [dx, dw, db];
     });
@@ -82,9 +82,9 @@ export function batchNorm2d(x: Tensor, o: BatchNormOptions): Tensor {
   runningMean.version++;
   runningVar.version++;
   return record(Tensor.wrap(out, x.shape), op, [x, weight, bias], (dy) => {
-    const dx = x.requiresGrad ? new Float32Array(xd.length) : null;
-    const dw = weight?.requiresGrad ? new Float32Array(C) : null;
-    const db = bias?.requiresGrad ? new Float32Array(C) : null;
+    const dx = x.requiresGrad ? allocGrad(xd.length) : null;
+    const dw = weight?.requiresGrad ? allocGrad(C) : null;
+    const db = bias?.requiresGrad ? allocGrad(C) : null;
     gradKernels().batchNorm2dBackward(xd, dy, N, C, HW, wd, e, dx, dw, db);
     return [dx, dw, db];
   });
@@ -119,9 +119,9 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor 
   const e = eps(op, epsV), xd = x.data, wd = w?.data ?? null;
   backend().layerNorm(xd, outer, inner, wd, b?.data ?? null, e, out);
   return record(Tensor.wrap(out, x.shape), op, [x, w, b], (dy) => {
-    const dx = x.requiresGrad ? new Float32Array(xd.length) : null;
-    const dw = w?.requiresGrad ? new Float32Array(inner) : null;
-    const db = b?.requiresGrad ? new Float32Array(inner) : null;
+    const dx = x.requiresGrad ? allocGrad(xd.length) : null;
+    const dw = w?.requiresGrad ? allocGrad(inner) : null;
+    const db = b?.requiresGrad ? allocGrad(inner) : null;
     jsBackward.layerNormBackward(xd, dy, outer, inner, wd, e, dx, dw, db);
     return [dx, dw, db];
   });
@@ -150,9 +150,9 @@ export function instanceNorm2d(x: Tensor, weight?: Tensor | null, bias?: Tensor 
   const e = eps(op, epsV), xd = x.data, wd = w?.data ?? null;
   backend().instanceNorm2d(xd, N, C, H * W, wd, b?.data ?? null, e, out);
   return record(Tensor.wrap(out, x.shape), op, [x, w, b], (dy) => {
-    const dx = x.requiresGrad ? new Float32Array(xd.length) : null;
-    const dw = w?.requiresGrad ? new Float32Array(C) : null;
-    const db = b?.requiresGrad ? new Float32Array(C) : null;
+    const dx = x.requiresGrad ? allocGrad(xd.length) : null;
+    const dw = w?.requiresGrad ? allocGrad(C) : null;
+    const db = b?.requiresGrad ? allocGrad(C) : null;
     jsBackward.instanceNorm2dBackward(xd, dy, N, C, H * W, wd, e, dx, dw, db);
     return [dx, dw, db];
   });

@@ -1,4 +1,4 @@
-import { Tensor, allocOutput } from '../tensor';
+import { Tensor, allocOutput, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -61,7 +61,7 @@ export function poolWithGeom(op: string, mode: PoolMode, x: Tensor, g: PoolGeom,
   const xd = x.data;
   backend().pool2d(xd, g, mode, countIncludePad, out);
   return record(Tensor.wrap(out, outShape), op, [x], (dy) => {
-    const dx = new Float32Array(xd.length);
+    const dx = allocGrad(xd.length);
     gradKernels().pool2dBackward(xd, dy, g, mode, countIncludePad, dx);
     return [dx];
   });
@@ -97,7 +97,7 @@ function globalPool(op: string, mode: 'max' | 'avg', x: Tensor): Tensor {
   const xd = x.data;
   backend().globalPool2d(xd, N, C, H * W, mode, out);
   return record(Tensor.wrap(out, [N, C, 1, 1]), op, [x], (dy) => {
-    const dx = new Float32Array(xd.length);
+    const dx = allocGrad(xd.length);
     jsBackward.globalPool2dBackward(xd, dy, N, C, H * W, mode, dx);
     return [dx];
   });
