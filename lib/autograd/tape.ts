@@ -6,8 +6,10 @@
  * leaf tensors' `.grad`, and then drops the nodes so the tape's memory is released.
  */
 import {
-  Tensor, persist, setBackwardImpl, setViewHook, sameShape, hold, release, isGradArray, recycleGrad, adoptGrad, type GradNode,
+  Tensor, persist, setBackwardImpl, setViewHook, sameShape, hold, release, isGradArray, recycleGrad, adoptGrad, allocGrad,
+  captureState, CaptureUnsupportedError, type GradNode,
 } from '../tensor';
+import { backend } from '../backend/index';
 import { shapeStr } from '../errors';
 
 let enabled = true;
@@ -43,7 +45,9 @@ export type BackwardFn = (dy: Float32Array) => (Float32Array | null)[];
 class Node implements GradNode {
   constructor(readonly op: string, readonly inputs: readonly Tensor[], readonly fn: BackwardFn,
     /** The arrays fn may read (held against recycling until backward releases this node). */
-    readonly held: readonly Float32Array[]) {}
+    readonly held: readonly Float32Array[],
+    /** fn only calls backend kernels (no JS reads of values), so a captured training step can record it. */
+    readonly capturable: boolean) {}
   backward(): (Tensor | null)[] {
     throw new Error('internal: use runBackward');
   }
@@ -56,16 +60,19 @@ function secondBackward(): never {
 
 /**
  * Attaches a node to `out` when any input requires grad. `inputs` may hold null for optional
- * arguments (the closure returns null in that slot).
+ * arguments (the closure returns null in that slot). `capturable`: fn does nothing but call
+ * backend kernels on arrays (it never reads values in JS), so it can run under a capture
+ * (lib/train/step.ts records a whole training step that way).
  */
-export function record(out: Tensor, op: string, inputs: (Tensor | null | undefined)[], fn: BackwardFn): Tensor {
+export function record(out: Tensor, op: string, inputs: (Tensor | null | undefined)[], fn: BackwardFn,
+  capturable = false): Tensor {
   if (!needsGrad(...inputs)) return out;
   const ins = inputs.map((t) => t ?? null) as Tensor[];
   // The closure may read the output's and inputs' arrays after they are disposed.
   const held = [out.data];
   for (const t of ins) if (t && !t.disposed) held.push(t.data);
   for (const a of held) hold(a);
-  out.gradNode = new Node(op, ins, fn, held);
+  out.gradNode = new Node(op, ins, fn, held, capturable);
   out.requiresGrad = true;
   return out;
 }
@@ -109,6 +116,9 @@ function runBackward(root: Tensor, grad?: Tensor): void {
       stack.pop();
     }
   }
+  // Gradient sums and copies go through the backend, as the closures' kernels do: a captured
+  // training step records them too.
+  const be = backend();
   const grads = new Map<Tensor, Float32Array>();
   grads.set(root, seed);
   for (let i = order.length - 1; i >= 0; i--) {
@@ -119,8 +129,11 @@ function runBackward(root: Tensor, grad?: Tensor): void {
     const node = t.gradNode as Node | null;
     if (!node) {
       if (t.graphReleased) secondBackward();
-      accumulateLeaf(t, g);
+      accumulateLeaf(t, g, be);
       continue;
+    }
+    if (captureState.active && !node.capturable) {
+      throw new CaptureUnsupportedError(`the backward of ${node.op} computes on the JS thread`);
     }
     const inGrads = node.fn(g);
     // Each array is handed to one input's gradient at most (a closure that passes g through, or
@@ -132,10 +145,14 @@ function runBackward(root: Tensor, grad?: Tensor): void {
       if (!inp || !ig || !inp.requiresGrad) return;
       const prev = grads.get(inp);
       if (prev) {
-        for (let j = 0; j < prev.length; j++) prev[j] += ig[j];
+        be.accumulate(prev, ig);
         return;
       }
-      if (given.includes(ig)) ig = ig.slice();
+      if (given.includes(ig)) {
+        const copy = allocGrad(ig.length);
+        be.copy(ig, copy);
+        ig = copy;
+      }
       given.push(ig);
       grads.set(inp, ig);
     });
@@ -153,24 +170,26 @@ function runBackward(root: Tensor, grad?: Tensor): void {
   }
 }
 
-function accumulateLeaf(t: Tensor, g: Float32Array): void {
+function accumulateLeaf(t: Tensor, g: Float32Array, be: ReturnType<typeof backend>): void {
   if (t.disposed) {
     recycleGrad(g);
     return;
   }
   if (t.grad && !t.grad.disposed) {
-    const d = t.grad.data;
-    for (let j = 0; j < d.length; j++) d[j] += g[j];
+    be.accumulate(t.grad.data, g);
     recycleGrad(g);
   } else if (isGradArray(g)) {
     adoptGrad(g);
     t.grad = persist(Tensor.wrap(g, t.shape));
   } else {
-    t.grad = persist(Tensor.wrap(g.slice(), t.shape));
+    const copy = allocGrad(g.length);
+    be.copy(g, copy);
+    adoptGrad(copy);
+    t.grad = persist(Tensor.wrap(copy, t.shape));
   }
 }
 
 setBackwardImpl(runBackward);
 setViewHook((src, view) => {
-  record(view, 'reshape', [src], (dy) => [dy]);
+  record(view, 'reshape', [src], (dy) => [dy], true);
 });

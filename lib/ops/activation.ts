@@ -1,6 +1,6 @@
 import { Tensor, allocOutput, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
-import { jsBackward } from '../backend/grad';
+import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
 import type { UnaryKind } from '../backend/types';
 import { shapeStr } from '../errors';
@@ -11,11 +11,11 @@ function unary(op: string, kind: UnaryKind, x: Tensor, alpha = 0): Tensor {
   const out = allocOutput(x.size);
   const xd = x.data;
   backend().unary(kind, xd, alpha, out);
+  // dy is this node's own array (lib/autograd/tape.ts): the gradient is computed in place.
   return record(Tensor.wrap(out, x.shape), op, [x], (dy) => {
-    const dx = allocGrad(xd.length);
-    jsBackward.unaryBackward(kind, xd, out, dy, alpha, dx);
-    return [dx];
-  });
+    gradKernels().unaryBackward(kind, xd, out, dy, alpha, dy);
+    return [dy];
+  }, true);
 }
 
 /** max(x, 0) */

@@ -1,5 +1,5 @@
 import { Tensor, allocOutput, allocGrad } from '../tensor';
-import { record } from '../autograd/tape';
+import { needsGrad, record } from '../autograd/tape';
 import { gradKernels } from '../backend/grad';
 import { backend } from '../backend/index';
 import type { Conv2dGeom, FusedActivation } from '../backend/types';
@@ -95,27 +95,15 @@ export function conv2dAct(op: string, x: Tensor, weight: Tensor, bias: Tensor | 
   const xd = x.data, wd = weight.data;
   backend().conv2d(xd, wd, b ? b.data : null, g, out, act);
   const y = Tensor.wrap(out, [g.N, g.outC, g.OH, g.OW]);
+  if (act !== 'none' && act !== 'relu' && needsGrad(x, weight, b)) throw new Error(`internal: ${op} has no gradient for a fused ${act.kind}`);
   return record(y, op, [x, weight, b], (dy) => {
-    if (act === 'relu') {
-      dy = dy.slice();
-      for (let i = 0; i < dy.length; i++) if (out[i] <= 0) dy[i] = 0;
-    }
     const k = gradKernels();
+    // A fused ReLU's gradient from the output, in place (dy is this node's own array).
+    if (act === 'relu') k.unaryBackward('reluOut', out, out, dy, 0, dy);
     let dx: Float32Array | null = null, dw: Float32Array | null = null, db: Float32Array | null = null;
     if (x.requiresGrad) { dx = allocGrad(xd.length); k.conv2dBackwardInput(dy, wd, g, dx); }
     if (weight.requiresGrad) { dw = allocGrad(wd.length); k.conv2dBackwardWeight(xd, dy, g, dw); }
-    if (b && b.requiresGrad) {
-      db = new Float32Array(g.outC);
-      const ohw = g.OH * g.OW;
-      for (let n = 0; n < g.N; n++) {
-        for (let c = 0; c < g.outC; c++) {
-          let s = 0;
-          const base = (n * g.outC + c) * ohw;
-          for (let i = 0; i < ohw; i++) s += dy[base + i];
-          db[c] += s;
-        }
-      }
-    }
+    if (b && b.requiresGrad) { db = allocGrad(g.outC); k.channelSum(dy, g.N, g.outC, g.OH * g.OW, db); }
     return [dx, dw, db];
-  });
+  }, true);
 }

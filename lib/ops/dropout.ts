@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor, assertNotCapturing } from '../tensor';
 import { record } from '../autograd/tape';
 import { backend } from '../backend/index';
 import { rng } from '../random';
@@ -26,6 +26,8 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   const train = bool(op, 'training', training);
   // Identity outside training: a view, as PyTorch returns its input.
   if (!train || prob === 0) return x.reshape(x.shape);
+  // The mask is drawn on the JS thread: a recorded step would replay the same mask every time.
+  assertNotCapturing('dropout (training)');
   const mask = dropoutMask(x.size, prob);
   const out = new Float32Array(x.size);
   backend().binary('mul', x.data, mask, 1, 1, x.size, 'same', out);

@@ -1,6 +1,6 @@
 import { Tensor, allocOutput, sameShape, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
-import { jsBackward } from '../backend/grad';
+import { gradKernels } from '../backend/grad';
 import { backend } from '../backend/index';
 import type { BinaryKind, BroadcastMode } from '../backend/types';
 import { shapeStr } from '../errors';
@@ -29,9 +29,9 @@ function binary(op: BinaryKind, a: Tensor, b: Tensor): Tensor {
   return record(Tensor.wrap(out, a.shape), op, [a, b], (dy) => {
     const da = a.requiresGrad ? allocGrad(ad.length) : null;
     const db = b.requiresGrad ? allocGrad(bd.length) : null;
-    jsBackward.binaryBackward(op, ad, bd, dy, N, C, inner, mode, da, db);
+    gradKernels().binaryBackward(op, ad, bd, dy, N, C, inner, mode, da, db);
     return [da, db];
-  });
+  }, true);
 }
 
 /** a + b; b has a's shape or is [1, C, 1, 1]. */

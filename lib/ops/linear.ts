@@ -41,7 +41,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     const db = b?.requiresGrad ? allocGrad(outF) : null;
     gradKernels().linearBackward(xd, wd, dy, N, inF, outF, dx, dw, db);
     return [dx, dw, db];
-  });
+  }, true);
 }
 
 /** Matrix product of a [M, K] and b [K, N]. */

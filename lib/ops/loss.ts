@@ -1,6 +1,6 @@
 import { Tensor, sameShape, assertNotCapturing, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
-import { jsBackward } from '../backend/grad';
+import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
 import { describe, shapeStr } from '../errors';
 import { assertRank, assertTensor } from './validate';
@@ -28,19 +28,21 @@ export function checkTargets(op: string, targets: unknown, N: number, K: number)
  */
 export function crossEntropy(logits: Tensor, targets: Int32Array | number[]): Tensor {
   const op = 'crossEntropy';
-  assertNotCapturing(op);
   assertTensor(op, 'logits', logits);
   assertRank(op, 'logits', logits, 2, '[N, K]');
   const [N, K] = logits.shape;
   if (N < 1 || K < 1) throw new RangeError(`${op}: logits must have no zero dimension, got ${shapeStr(logits.shape)}`);
   const t = checkTargets(op, targets, N, K);
   const ld = logits.data;
-  const loss = backend().crossEntropy(ld, t, N, K);
-  return record(Tensor.wrap(new Float32Array([loss]), []), op, [logits], (dy) => {
+  // The loss is written into an array (not returned) and its gradient read from one, so that a
+  // captured training step (lib/train/step.ts) can replay both.
+  const loss = new Float32Array(1);
+  backend().crossEntropyInto(ld, t, N, K, loss);
+  return record(Tensor.wrap(loss, []), op, [logits], (dy) => {
     const dl = allocGrad(ld.length);
-    jsBackward.crossEntropyBackward(ld, t, N, K, dy[0], dl);
+    gradKernels().crossEntropyBackward(ld, t, N, K, dy, dl);
     return [dl];
-  });
+  }, true);
 }
 
 /** Mean squared error between two tensors of the same shape. */

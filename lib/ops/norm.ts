@@ -64,7 +64,6 @@ export function batchNorm2d(x: Tensor, o: BatchNormOptions): Tensor {
       return [dx, dw, db];
     });
   }
-  assertNotCapturing('batchNorm2d (training)');
   const count = N * HW;
   if (count < 2) {
     throw new RangeError(`${op}: training needs more than one value per channel, got input shape ${shapeStr(x.shape)}`);
@@ -73,12 +72,7 @@ export function batchNorm2d(x: Tensor, o: BatchNormOptions): Tensor {
   be.channelStats(x.data, N, C, HW, mean, variance);
   const xd = x.data, wd = weight?.data ?? null;
   be.batchNorm2d(xd, N, C, HW, mean, variance, wd, bias?.data ?? null, e, out);
-  const rm = runningMean.data, rv = runningVar.data;
-  const unbias = count / (count - 1);
-  for (let c = 0; c < C; c++) {
-    rm[c] = (1 - momentum) * rm[c] + momentum * mean[c];
-    rv[c] = (1 - momentum) * rv[c] + momentum * variance[c] * unbias;
-  }
+  be.runningStatsUpdate(runningMean.data, runningVar.data, mean, variance, momentum, count / (count - 1));
   runningMean.version++;
   runningVar.version++;
   return record(Tensor.wrap(out, x.shape), op, [x, weight, bias], (dy) => {
@@ -87,7 +81,7 @@ export function batchNorm2d(x: Tensor, o: BatchNormOptions): Tensor {
     const db = bias?.requiresGrad ? allocGrad(C) : null;
     gradKernels().batchNorm2dBackward(xd, dy, N, C, HW, wd, e, dx, dw, db);
     return [dx, dw, db];
-  });
+  }, true);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Tensor, allocOutput, allocGrad } from '../tensor';
 import { record } from '../autograd/tape';
-import { gradKernels, jsBackward } from '../backend/grad';
+import { gradKernels } from '../backend/grad';
 import { backend } from '../backend/index';
 import type { PoolGeom, PoolMode } from '../backend/types';
 import { shapeStr } from '../errors';
@@ -64,7 +64,7 @@ export function poolWithGeom(op: string, mode: PoolMode, x: Tensor, g: PoolGeom,
     const dx = allocGrad(xd.length);
     gradKernels().pool2dBackward(xd, dy, g, mode, countIncludePad, dx);
     return [dx];
-  });
+  }, true);
 }
 
 /**
@@ -98,9 +98,9 @@ function globalPool(op: string, mode: 'max' | 'avg', x: Tensor): Tensor {
   backend().globalPool2d(xd, N, C, H * W, mode, out);
   return record(Tensor.wrap(out, [N, C, 1, 1]), op, [x], (dy) => {
     const dx = allocGrad(xd.length);
-    jsBackward.globalPool2dBackward(xd, dy, N, C, H * W, mode, dx);
+    gradKernels().globalPool2dBackward(xd, dy, N, C, H * W, mode, dx);
     return [dx];
-  });
+  }, true);
 }
 
 /** Mean over H and W: [N, C, H, W] -> [N, C, 1, 1]. */

@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor';
 import { describe } from '../errors';
+import { backend } from '../backend/index';
 import { Optimizer, positive } from './optimizer';
 
 export interface AdamOptions { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number }
@@ -30,21 +31,32 @@ export class Adam extends Optimizer {
     this.weightDecay = positive('Adam', 'weightDecay', o.weightDecay ?? 0, true);
   }
 
+  /** [lr, beta1, beta2, eps, weightDecay, c1, c2] for the backend's adamStep. */
+  private readonly hyper = new Float32Array(7);
+
   step(): void {
+    const [g, hyper] = this.prepareStep();
+    if (g.params.length > 0) backend().adamStep(g.params, g.grads, g.m, g.v, hyper);
+  }
+
+  /**
+   * Everything of a step but the kernel call: the step count and bias corrections written for the
+   * kernel to read (a compiled training step calls this before each replay), the moments created,
+   * the parameters' versions bumped.
+   */
+  prepareStep(): [{ params: Float32Array[]; grads: Float32Array[]; m: Float32Array[]; v: Float32Array[] }, Float32Array] {
     const t = ++this.stepCount;
-    const { lr, beta1: b1, beta2: b2, eps, weightDecay: wd } = this;
-    const c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
+    const g = { params: [] as Float32Array[], grads: [] as Float32Array[], m: [] as Float32Array[], v: [] as Float32Array[] };
     for (const p of this.params) {
       if (!p.grad) continue;
-      const w = p.data, g = p.grad.data;
-      const m = this.buffer(p, 'exp_avg').data, v = this.buffer(p, 'exp_avg_sq').data;
-      for (let i = 0; i < w.length; i++) {
-        const d = g[i] + wd * w[i];
-        m[i] = b1 * m[i] + (1 - b1) * d;
-        v[i] = b2 * v[i] + (1 - b2) * d * d;
-        w[i] -= lr * (m[i] / c1) / (Math.sqrt(v[i] / c2) + eps);
-      }
+      g.params.push(p.data);
+      g.grads.push(p.grad.data);
+      g.m.push(this.buffer(p, 'exp_avg').data);
+      g.v.push(this.buffer(p, 'exp_avg_sq').data);
       p.version++;
     }
+    const { beta1: b1, beta2: b2 } = this;
+    this.hyper.set([this.lr, b1, b2, this.eps, this.weightDecay, 1 - Math.pow(b1, t), 1 - Math.pow(b2, t)]);
+    return [g, this.hyper];
   }
 }

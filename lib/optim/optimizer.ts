@@ -31,6 +31,12 @@ export abstract class Optimizer {
 
   abstract step(): void;
 
+  /**
+   * Internal (lib/train/step.ts): a step without its kernel calls (hyper-parameters written into the
+   * arrays the kernels read, state created, versions bumped), before a recorded step is replayed.
+   */
+  abstract prepareStep(): unknown;
+
   protected buffer(p: Tensor, name: string): Tensor {
     let s = this.state.get(p);
     if (!s) { s = {}; this.state.set(p, s); }

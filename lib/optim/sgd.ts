@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor';
 import { describe } from '../errors';
+import { backend } from '../backend/index';
 import { Optimizer, positive } from './optimizer';
 
 export interface SGDOptions { lr: number; momentum?: number; weightDecay?: number; nesterov?: boolean; dampening?: number }
@@ -29,23 +30,44 @@ export class SGD extends Optimizer {
     }
   }
 
+  /** [lr, momentum, dampening, weightDecay, nesterov, firstStep] for the backend's sgdStep. */
+  private readonly hyper = new Float32Array(6);
+  /** The same for parameters whose momentum buffer starts this step (buf = d, as PyTorch). */
+  private readonly hyperFirst = new Float32Array(6);
+
   step(): void {
-    const { lr, momentum: mu, weightDecay: wd, nesterov, dampening } = this;
+    const be = backend();
+    for (const [group, hyper] of this.prepareStep()) {
+      be.sgdStep(group.params, group.grads, group.buffers, hyper);
+    }
+  }
+
+  /**
+   * Everything of a step but the kernel calls: the hyper-parameters written for the kernels to read
+   * (a compiled training step calls this before each replay), the state created, the parameters'
+   * versions bumped. At most two groups: parameters with a momentum buffer, and those whose buffer
+   * starts now.
+   */
+  prepareStep(): [{ params: Float32Array[]; grads: Float32Array[]; buffers: (Float32Array | null)[] }, Float32Array][] {
+    const mu = this.momentum;
+    const going = { params: [] as Float32Array[], grads: [] as Float32Array[], buffers: [] as (Float32Array | null)[] };
+    const starting = { params: [] as Float32Array[], grads: [] as Float32Array[], buffers: [] as (Float32Array | null)[] };
     for (const p of this.params) {
       if (!p.grad) continue;
-      const w = p.data, g = p.grad.data;
       const first = mu !== 0 && !this.state.get(p)?.momentum_buffer;
-      const buf = mu !== 0 ? this.buffer(p, 'momentum_buffer').data : null;
-      for (let i = 0; i < w.length; i++) {
-        let d = g[i] + wd * w[i];
-        if (buf) {
-          buf[i] = first ? d : mu * buf[i] + (1 - dampening) * d;
-          d = nesterov ? d + mu * buf[i] : buf[i];
-        }
-        w[i] -= lr * d;
-      }
+      const group = first ? starting : going;
+      group.params.push(p.data);
+      group.grads.push(p.grad.data);
+      group.buffers.push(mu !== 0 ? this.buffer(p, 'momentum_buffer').data : null);
       p.version++;
     }
     this.stepCount++;
+    const out: [typeof going, Float32Array][] = [];
+    for (const [group, hyper, first] of [[going, this.hyper, 0], [starting, this.hyperFirst, 1]] as const) {
+      if (group.params.length === 0) continue;
+      hyper.set([this.lr, mu, this.dampening, this.weightDecay, this.nesterov ? 1 : 0, first]);
+      out.push([group, hyper]);
+    }
+    return out;
   }
 }
