@@ -18,6 +18,7 @@ export { io };
 import * as optim from './optim/index';
 export { optim };
 export { fit, evaluate } from './train/fit';
+export { compileTrainStep, TrainStep } from './train/step';
 export type { FitOptions, EpochStats, Dataset } from './train/fit';
 import * as nn from './nn/index';
 import * as models from './models/index';

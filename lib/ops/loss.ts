@@ -1,4 +1,4 @@
-import { Tensor, sameShape, assertNotCapturing, allocGrad } from '../tensor';
+import { Tensor, sameShape, assertNotCapturing, allocGrad, captureState } from '../tensor';
 import { record } from '../autograd/tape';
 import { gradKernels, jsBackward } from '../backend/grad';
 import { backend } from '../backend/index';
@@ -32,7 +32,9 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | number[]): Te
   assertRank(op, 'logits', logits, 2, '[N, K]');
   const [N, K] = logits.shape;
   if (N < 1 || K < 1) throw new RangeError(`${op}: logits must have no zero dimension, got ${shapeStr(logits.shape)}`);
-  const t = checkTargets(op, targets, N, K);
+  // A recorded training step (lib/train/step.ts) passes its own targets array, which it fills and
+  // checks before each replay: the recording must read that array, not a copy of today's values.
+  const t = captureState.active && targets instanceof Int32Array && targets.length === N ? targets : checkTargets(op, targets, N, K);
   const ld = logits.data;
   // The loss is written into an array (not returned) and its gradient read from one, so that a
   // captured training step (lib/train/step.ts) can replay both.

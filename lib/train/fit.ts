@@ -10,6 +10,8 @@ import { rng } from '../random';
 import * as ops from '../ops/index';
 import { SGD } from '../optim/sgd';
 import type { Optimizer } from '../optim/optimizer';
+import { TrainStep } from './step';
+import type { Module } from '../nn/module';
 
 /** What fit needs of a model (nn.Module satisfies it). */
 export interface Trainable {
@@ -43,6 +45,12 @@ export interface FitOptions {
   onEpoch?: (stats: EpochStats) => void;
   /** Progress bar on a terminal (default: when stdout is a TTY). */
   progress?: boolean;
+  /**
+   * Full batches run as a compiled training step (lib/train/step.ts: the same numbers, one native
+   * call per step) when the loss is the default cross-entropy and the optimiser SGD or Adam; the
+   * last, shorter batch of an epoch runs eagerly. Default true; false runs every step eagerly.
+   */
+  compile?: boolean;
 }
 
 function checkDataset(op: string, name: string, d: unknown): { x: Tensor; y: Int32Array; n: number } {
@@ -56,21 +64,30 @@ function checkDataset(op: string, name: string, d: unknown): { x: Tensor; y: Int
   return { x, y, n: x.shape[0] };
 }
 
-/** Copies samples idx[from..to) of x into a new batch tensor. */
-function gather(x: Tensor, idx: Int32Array | null, from: number, to: number): Tensor {
+/** Copies samples idx[from..to) of x into out. */
+function gatherInto(x: Tensor, idx: Int32Array | null, from: number, to: number, out: Float32Array): void {
   const per = x.size / x.shape[0];
-  const out = new Float32Array((to - from) * per);
   const d = x.data;
   for (let i = from; i < to; i++) {
     const s = idx ? idx[i] : i;
     out.set(d.subarray(s * per, (s + 1) * per), (i - from) * per);
   }
+}
+
+/** Copies samples idx[from..to) of x into a new batch tensor. */
+function gather(x: Tensor, idx: Int32Array | null, from: number, to: number): Tensor {
+  const out = new Float32Array((to - from) * (x.size / x.shape[0]));
+  gatherInto(x, idx, from, to, out);
   return Tensor.wrap(out, [to - from, ...x.shape.slice(1)]);
 }
 
 function correct(logits: Tensor, y: Int32Array, idx: Int32Array | null, from: number): number {
-  const [B, K] = logits.shape;
-  const d = logits.data;
+  return correctOf(logits.data, logits.shape[0], y, idx, from);
+}
+
+/** How many of the B rows of logits d [B, K] pick the label y[idx[from + b]]. */
+function correctOf(d: Float32Array, B: number, y: Int32Array, idx: Int32Array | null, from: number): number {
+  const K = d.length / B;
   let c = 0;
   for (let b = 0; b < B; b++) {
     let best = 0;
@@ -141,47 +158,60 @@ export function fit(model: Trainable, data: Dataset, o: FitOptions): EpochStats[
   const bar = makeBar(o.progress ?? Boolean(process.stdout.isTTY));
   const history: EpochStats[] = [];
   const idx = new Int32Array(n);
+  const compiled = (o.compile ?? true) && o.loss === undefined && n >= batchSize && typeof (model as Module).modules === 'function'
+    ? new TrainStep(model as Module, optimizer, [batchSize, ...x.shape.slice(1)]) : null;
+  const batchX = compiled ? new Float32Array(x.size / n * batchSize) : null;
+  const batchY = compiled ? new Int32Array(batchSize) : null;
   model.train();
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    for (let i = 0; i < n; i++) idx[i] = i;
-    if (shuffle) {
-      const r = rng();
-      for (let i = n - 1; i > 0; i--) { const j = r.int(i + 1); const t = idx[i]; idx[i] = idx[j]; idx[j] = t; }
-    }
-    const t0 = performance.now();
-    let lossSum = 0, hits = 0;
-    bar?.start(iterations, 0, { epoch, loss: '-', acc: '-', rate: '-' });
-    for (let it = 0; it < iterations; it++) {
-      const from = it * batchSize, to = Math.min(n, from + batchSize);
-      tidy(() => {
-        const logits = model.forward(gather(x, idx, from, to));
-        const targets = new Int32Array(to - from);
-        for (let i = from; i < to; i++) targets[i - from] = y[idx[i]];
-        const loss = lossFn(logits, targets);
-        optimizer.zeroGrad();
-        loss.backward();
-        optimizer.step();
-        lossSum += loss.item() * (to - from);
-        hits += correct(logits, y, idx, from);
-      });
-      if (bar) {
-        const seen = to;
-        bar.update(it + 1, {
-          epoch, loss: (lossSum / seen).toFixed(4), acc: (hits / seen).toFixed(4),
-          rate: Math.round(seen / ((performance.now() - t0) / 1000)),
-        });
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      for (let i = 0; i < n; i++) idx[i] = i;
+      if (shuffle) {
+        const r = rng();
+        for (let i = n - 1; i > 0; i--) { const j = r.int(i + 1); const t = idx[i]; idx[i] = idx[j]; idx[j] = t; }
       }
+      const t0 = performance.now();
+      let lossSum = 0, hits = 0;
+      bar?.start(iterations, 0, { epoch, loss: '-', acc: '-', rate: '-' });
+      for (let it = 0; it < iterations; it++) {
+        const from = it * batchSize, to = Math.min(n, from + batchSize);
+        if (compiled && to - from === batchSize) {
+          gatherInto(x, idx, from, to, batchX!);
+          for (let i = from; i < to; i++) batchY![i - from] = y[idx[i]];
+          lossSum += compiled.runData(op, batchX!, batchY!) * batchSize;
+          hits += correctOf(compiled.lastLogits(), batchSize, y, idx, from);
+        } else tidy(() => {
+          const logits = model.forward(gather(x, idx, from, to));
+          const targets = new Int32Array(to - from);
+          for (let i = from; i < to; i++) targets[i - from] = y[idx[i]];
+          const loss = lossFn(logits, targets);
+          optimizer.zeroGrad();
+          loss.backward();
+          optimizer.step();
+          lossSum += loss.item() * (to - from);
+          hits += correct(logits, y, idx, from);
+        });
+        if (bar) {
+          const seen = to;
+          bar.update(it + 1, {
+            epoch, loss: (lossSum / seen).toFixed(4), acc: (hits / seen).toFixed(4),
+            rate: Math.round(seen / ((performance.now() - t0) / 1000)),
+          });
+        }
+      }
+      bar?.stop();
+      const seconds = (performance.now() - t0) / 1000;
+      const stats: EpochStats = { epoch, loss: lossSum / n, accuracy: hits / n, seconds, iterations, samplesPerSecond: n / seconds };
+      if (validation) {
+        const v = evaluate(model, validation, { batchSize: Math.max(batchSize, 256), loss: lossFn });
+        stats.valLoss = v.loss;
+        stats.valAccuracy = v.accuracy;
+      }
+      history.push(stats);
+      o.onEpoch?.(stats);
     }
-    bar?.stop();
-    const seconds = (performance.now() - t0) / 1000;
-    const stats: EpochStats = { epoch, loss: lossSum / n, accuracy: hits / n, seconds, iterations, samplesPerSecond: n / seconds };
-    if (validation) {
-      const v = evaluate(model, validation, { batchSize: Math.max(batchSize, 256), loss: lossFn });
-      stats.valLoss = v.loss;
-      stats.valAccuracy = v.accuracy;
-    }
-    history.push(stats);
-    o.onEpoch?.(stats);
+  } finally {
+    compiled?.dispose();
   }
   optimizer.zeroGrad();
   return history;
