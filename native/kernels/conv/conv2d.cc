@@ -12,6 +12,7 @@
 #include "core/thread_pool.h"
 #include "kernels/act/unary.h"
 #include "kernels/conv/conv_jobs.h"
+#include "kernels/conv/im2col_batch.h"
 #include "kernels/conv/depthwise.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_pack.h"
@@ -102,6 +103,40 @@ Status conv_depthwise(const Conv2dParams& p, size_t OH, size_t OW, const float* 
   return failed.load() ? Status::kOutOfMemory : Status::kOk;
 }
 
+// Small output maps (im2col_batch.h): images grouped into one GEMM per group, then scattered to
+// their planes (and activated there when the activation is not the GEMM's clamp).
+Status conv_small_maps(const Conv2dParams& p, size_t OH, size_t OW, const PackedA* packed, const float* x,
+                       const float* bias, float* out) {
+  const size_t G = p.groups, Cg = p.C / G, Mg = p.outC / G, Kg = Cg * p.kH * p.kW, OHW = OH * OW;
+  const size_t nb_max = small_map_images(p, OHW);
+  ScratchBuffer cbuf, obuf;
+  if (!cbuf.reserve(Kg * nb_max * OHW) || !obuf.reserve(Mg * nb_max * OHW)) return Status::kOutOfMemory;
+  const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
+  for (size_t n0 = 0; n0 < p.N; n0 += nb_max) {
+    const size_t nb = std::min(nb_max, p.N - n0), ld = nb * OHW;
+    for (size_t g = 0; g < G; ++g) {
+      im2col_batch(p, OH, OW, x, n0, nb, g, cbuf.data(), true);
+      GemmEpilogue ep;
+      ep.row_bias = bias ? bias + g * Mg : nullptr;
+      ep.act = p.act == 1 ? GemmAct::kRelu : clamp.on ? GemmAct::kClamp : GemmAct::kNone;
+      ep.clamp_lo = clamp.lo;
+      ep.clamp_hi = clamp.hi;
+      const Status s = gemm_packed_a(packed[g], ld, cbuf.data(), ld, false, obuf.data(), ld, ep, true);
+      if (s != Status::kOk) return s;
+      const bool post = p.act != 0 && !clamp.on;
+      parallel_for(Mg, std::max<size_t>(1, (size_t{1} << 14) / std::max<size_t>(1, ld)), [&](size_t b, size_t e) {
+        for (size_t m = b; m < e; ++m)
+          for (size_t i = 0; i < nb; ++i) {
+            float* d = out + ((n0 + i) * p.outC + g * Mg + m) * OHW;
+            std::memcpy(d, obuf.data() + m * ld + i * OHW, OHW * sizeof(float));
+            if (post) apply_act(p.act, p.act_alpha, p.act_beta, d, OHW);
+          }
+      });
+    }
+  }
+  return Status::kOk;
+}
+
 }  // namespace
 
 bool conv2d_output_size(const Conv2dParams& p, size_t* oh, size_t* ow) {
@@ -135,6 +170,8 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     const Status s = gemm_view_a(Mg, Kg, w + g * Mg * Kg, Kg, &packed[g]);
     if (s != Status::kOk) return s;
   }
+
+  if (small_maps(p, OH, OW)) return conv_small_maps(p, OH, OW, packed.get(), x, bias, out);
 
   auto run_one = [&](size_t n, size_t g, bool threads) -> Status {
     const float* xg = x + (n * p.C + g * Cg) * HW;

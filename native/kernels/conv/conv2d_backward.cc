@@ -7,6 +7,9 @@
 
 #include "core/thread_pool.h"
 #include "kernels/conv/conv_jobs.h"
+#include "kernels/conv/im2col_batch.h"
+#include "core/scratch.h"
+#include "kernels/conv/conv2d.h"
 #include "kernels/gemm/gemm.h"
 
 namespace simdcnn {
@@ -116,6 +119,117 @@ struct Scratch {
   }
 };
 
+// For stride 1, the input gradient is itself a convolution: dy [N, outC, OH, OW] with the kernel
+// flipped in space and its channel axes swapped (per group), padded by the dilated kernel extent
+// minus the forward padding on each side. As a forward convolution it is one GEMM per image with
+// the long reduction (outC/g * kH * kW) inside the microkernel, instead of the transposed GEMM's
+// short one (outC/g) whose kH*kW times larger output is then added back tap by tap (col2im):
+// ResNet-18's 3x3 layers at 16x16 run ~2x faster this way.
+bool backward_input_as_conv(const Conv2dParams& p) {
+  if (p.strideH != 1 || p.strideW != 1) return false;
+  if (p.kH == 1 && p.kW == 1 && p.padTop + p.padLeft + p.padBottom + p.padRight == 0) return false;  // one GEMM already
+  const size_t extH = p.dilationH * (p.kH - 1), extW = p.dilationW * (p.kW - 1);
+  return p.padTop <= extH && p.padBottom <= extH && p.padLeft <= extW && p.padRight <= extW;
+}
+
+Status backward_input_conv(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  const size_t G = p.groups, Cg = p.C / G, Mg = p.outC / G, taps = p.kH * p.kW;
+  ScratchBuffer wbuf;
+  if (!wbuf.reserve(p.C * Mg * taps)) return Status::kOutOfMemory;
+  // wt[g*Cg + c][o][t'] = w[g*Mg + o][c][taps - 1 - t]: [C, outC/g, kH, kW], groups as the forward's.
+  float* wt = wbuf.data();
+  for (size_t g = 0; g < G; ++g)
+    for (size_t o = 0; o < Mg; ++o)
+      for (size_t c = 0; c < Cg; ++c) {
+        const float* src = w + ((g * Mg + o) * Cg + c) * taps;
+        float* dst = wt + ((g * Cg + c) * Mg + o) * taps;
+        for (size_t t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
+      }
+  Conv2dParams q = p;
+  q.C = p.outC;
+  q.outC = p.C;
+  size_t OH = 0, OW = 0;
+  conv2d_output_size(p, &OH, &OW);
+  q.H = OH;
+  q.W = OW;
+  const size_t extH = p.dilationH * (p.kH - 1), extW = p.dilationW * (p.kW - 1);
+  q.padTop = extH - p.padTop;
+  q.padBottom = extH - p.padBottom;
+  q.padLeft = extW - p.padLeft;
+  q.padRight = extW - p.padRight;
+  q.act = 0;
+  return conv2d(q, dy, wt, nullptr, dx);
+}
+
+// Small output maps (im2col_batch.h): dw_g = dY_g * cols_g^T with the images of a group side by
+// side in both, so the reduction runs over nb * OHW columns in one GEMM (instead of a GEMM of K =
+// OHW per image accumulating into all of dw). Groups of images add into dw in order.
+Status backward_weight_small_maps(const Conv2dParams& p, size_t OH, size_t OW, const float* x, const float* dy,
+                                  float* dw) {
+  const size_t G = p.groups, Cg = p.C / G, Mg = p.outC / G, Kg = Cg * p.kH * p.kW, OHW = OH * OW;
+  const size_t nb_max = small_map_images(p, OHW);
+  ScratchBuffer cbuf, dbuf;
+  if (!cbuf.reserve(Kg * nb_max * OHW) || !dbuf.reserve(Mg * nb_max * OHW)) return Status::kOutOfMemory;
+  for (size_t n0 = 0; n0 < p.N; n0 += nb_max) {
+    const size_t nb = std::min(nb_max, p.N - n0), ld = nb * OHW;
+    for (size_t g = 0; g < G; ++g) {
+      im2col_batch(p, OH, OW, x, n0, nb, g, cbuf.data(), true);
+      for (size_t m = 0; m < Mg; ++m)
+        for (size_t i = 0; i < nb; ++i)
+          std::memcpy(dbuf.data() + m * ld + i * OHW, dy + ((n0 + i) * p.outC + g * Mg + m) * OHW, OHW * sizeof(float));
+      GemmEpilogue ep;
+      ep.accumulate = n0 > 0;
+      const Status s = gemm(Mg, Kg, ld, dbuf.data(), ld, false, cbuf.data(), ld, true, dw + g * Mg * Kg, Kg, ep);
+      if (s != Status::kOk) return s;
+    }
+  }
+  return Status::kOk;
+}
+
+// Small output maps, strided (im2col_batch.h): cols = W_g^T * dY_g with the images of a group side
+// by side (one GEMM), then each column added onto the input pixel its tap read. Threads split the
+// channels; within one, taps and then images add in a fixed order.
+Status backward_input_small_maps(const Conv2dParams& p, size_t OH, size_t OW, const float* dy, const float* w,
+                                 float* dx) {
+  const size_t G = p.groups, Cg = p.C / G, Mg = p.outC / G, taps = p.kH * p.kW, Kg = Cg * taps;
+  const size_t OHW = OH * OW, HW = p.H * p.W, nb_max = small_map_images(p, OHW);
+  ScratchBuffer cbuf, dbuf;
+  if (!cbuf.reserve(Kg * nb_max * OHW) || !dbuf.reserve(Mg * nb_max * OHW)) return Status::kOutOfMemory;
+  for (size_t n0 = 0; n0 < p.N; n0 += nb_max) {
+    const size_t nb = std::min(nb_max, p.N - n0), ld = nb * OHW;
+    for (size_t g = 0; g < G; ++g) {
+      for (size_t m = 0; m < Mg; ++m)
+        for (size_t i = 0; i < nb; ++i)
+          std::memcpy(dbuf.data() + m * ld + i * OHW, dy + ((n0 + i) * p.outC + g * Mg + m) * OHW, OHW * sizeof(float));
+      const Status s = gemm(Kg, ld, Mg, w + g * Mg * Kg, Kg, true, dbuf.data(), ld, false, cbuf.data(), ld, GemmEpilogue{});
+      if (s != Status::kOk) return s;
+      parallel_for(Cg, 1, [&](size_t c0, size_t c1) {
+        for (size_t c = c0; c < c1; ++c) {
+          for (size_t i = 0; i < nb; ++i) std::memset(dx + ((n0 + i) * p.C + g * Cg + c) * HW, 0, HW * sizeof(float));
+          for (size_t t = 0; t < taps; ++t) {
+            const size_t kh = t / p.kW, kw = t % p.kW;
+            const float* src = cbuf.data() + (c * taps + t) * ld;
+            for (size_t i = 0; i < nb; ++i) {
+              float* plane = dx + ((n0 + i) * p.C + g * Cg + c) * HW;
+              for (size_t oh = 0; oh < OH; ++oh) {
+                const int64_t ih = static_cast<int64_t>(oh * p.strideH + kh * p.dilationH) - static_cast<int64_t>(p.padTop);
+                if (ih < 0 || ih >= static_cast<int64_t>(p.H)) continue;
+                const float* srow = src + i * OHW + oh * OW;
+                float* drow = plane + static_cast<size_t>(ih) * p.W;
+                for (size_t ow = 0; ow < OW; ++ow) {
+                  const int64_t iw = static_cast<int64_t>(ow * p.strideW + kw * p.dilationW) - static_cast<int64_t>(p.padLeft);
+                  if (iw >= 0 && iw < static_cast<int64_t>(p.W)) drow[iw] += srow[ow];
+                }
+              }
+            }
+          }
+        }
+      });
+    }
+  }
+  return Status::kOk;
+}
+
 }  // namespace
 
 Status conv2d_backward_input(const Conv2dParams& params, const float* dy, const float* w, float* dx) {
@@ -123,6 +237,8 @@ Status conv2d_backward_input(const Conv2dParams& params, const float* dy, const 
   p.act = 0;
   size_t OH = 0, OW = 0;
   if (!conv2d_output_size(p, &OH, &OW) || !dy || !w || !dx) return Status::kInvalidArgument;
+  if (backward_input_as_conv(p)) return backward_input_conv(p, dy, w, dx);
+  if (small_maps(p, OH, OW)) return backward_input_small_maps(p, OH, OW, dy, w, dx);
   const Layout L = make_layout(p, OH, OW);
   const size_t G = p.groups;
 
@@ -167,6 +283,7 @@ Status conv2d_backward_weight(const Conv2dParams& params, const float* x, const 
   p.act = 0;
   size_t OH = 0, OW = 0;
   if (!conv2d_output_size(p, &OH, &OW) || !x || !dy || !dw) return Status::kInvalidArgument;
+  if (small_maps(p, OH, OW)) return backward_weight_small_maps(p, OH, OW, x, dy, dw);
   const Layout L = make_layout(p, OH, OW);
   const size_t G = p.groups, wg_size = L.Mg * L.Kg;
 
