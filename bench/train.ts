@@ -1,8 +1,9 @@
 /**
- * Training speed, side by side in one run: simdcnn native against PyTorch (Debian's python3-torch, a
- * worker process kept alive for the whole run) on the same network, batch and optimiser (SGD, momentum
- * 0.9, cross-entropy, random data), engines interleaved in alternating blocks (the order flips every
- * round), medians of the per-block samples/s, printed as ratios; simdcnn js and tfjs cpu (pure JS)
+ * Training speed, side by side in one run: simdcnn native (the compiled step fit runs, and the eager
+ * loop) against PyTorch (Debian's python3-torch, a worker process kept alive for the whole run) on the
+ * same network, batch and optimiser (SGD, momentum 0.9, cross-entropy, random data), engines
+ * interleaved in alternating blocks (the order flips every round), medians of the per-block
+ * samples/s, printed as ratios against the compiled step; simdcnn js and tfjs cpu (pure JS)
  * join the LeNet-5 rotation at one thread, for the record. Afterwards PyTorch runs on its own, in its
  * own process with nothing else alive, as a check that the interleaving does not handicap it.
  *   npx tsc -p tsconfig.json && node dist/bench/train.js [--rounds 7] [--workloads lenet5,resnet18]
@@ -13,7 +14,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
-import { models, optim, ops, randn, setBackend, setNumThreads, tidy, manualSeed, cpuInfo, type Tensor } from '../lib/index';
+import {
+  models, optim, ops, randn, setBackend, setNumThreads, tidy, manualSeed, cpuInfo, compileTrainStep, type Tensor,
+} from '../lib/index';
 import type { Module } from '../lib/nn/module';
 import { packageRoot } from '../lib/backend/loader';
 import { median, table } from './util';
@@ -50,10 +53,15 @@ interface Trainer {
   dispose(): void;
 }
 
-function simdcnnTrainer(w: Workload, backend: 'native' | 'js', threads: number): Trainer {
+/**
+ * simdcnn: 'compiled' is what fit runs (compileTrainStep: the step recorded once, replayed by one
+ * native call); 'eager' the hand-written loop (zeroGrad, forward, loss, backward, step).
+ */
+function simdcnnTrainer(w: Workload, backend: 'native' | 'js', threads: number, mode: 'compiled' | 'eager'): Trainer {
   manualSeed(0);
-  const model = w.build();
+  const model = w.build().train();
   const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const step = mode === 'compiled' ? compileTrainStep(model, { optimizer: opt, inputShape: [w.batch, ...w.shape] }) : null;
   const xs: Tensor[] = [], ys: Int32Array[] = [];
   for (let i = 0; i < 8; i++) {
     xs.push(randn([w.batch, ...w.shape], { seed: i }));
@@ -62,6 +70,10 @@ function simdcnnTrainer(w: Workload, backend: 'native' | 'js', threads: number):
   let k = 0;
   const steps = (n: number) => {
     for (let i = 0; i < n; i++, k++) {
+      if (step) {
+        step.run(xs[k % xs.length], ys[k % ys.length]);
+        continue;
+      }
       tidy(() => {
         opt.zeroGrad();
         const loss = ops.crossEntropy(model.forward(xs[k % xs.length]), ys[k % ys.length]);
@@ -81,11 +93,12 @@ function simdcnnTrainer(w: Workload, backend: 'native' | 'js', threads: number):
       setBackend('native');
     }
   };
-  run(2); // warm-up: the buffer pool, packed forms, the JIT
+  run(3); // warm-up: the buffer pool, the JIT, the recording
+  if (step && !step.compiled) throw new Error(`the training step was not compiled: ${step.whyEager}`);
   return {
-    engine: backend === 'native' ? 'simdcnn native' : 'simdcnn js',
+    engine: backend === 'js' ? 'simdcnn js' : mode === 'compiled' ? 'simdcnn native (compiled step, as fit)' : 'simdcnn native (eager loop)',
     block: async (n) => run(n),
-    dispose: () => { xs.forEach((x) => x.dispose()); opt.zeroGrad(); model.dispose(); },
+    dispose: () => { step?.dispose(); xs.forEach((x) => x.dispose()); opt.zeroGrad(); model.dispose(); },
   };
 }
 
@@ -195,10 +208,11 @@ async function main(): Promise<void> {
     const w = WORKLOADS[wn];
     if (!w) throw new Error(`unknown workload ${wn}: ${Object.keys(WORKLOADS).join(', ')}`);
     for (const threads of threadCounts) {
-      const trainers: { t: Trainer; iters: number }[] = [{ t: simdcnnTrainer(w, 'native', threads), iters: w.iters }];
+      const trainers: { t: Trainer; iters: number }[] = [{ t: simdcnnTrainer(w, 'native', threads, 'compiled'), iters: w.iters }];
       if (torch) trainers.push({ t: torch.trainer(w, threads), iters: w.iters });
+      trainers.push({ t: simdcnnTrainer(w, 'native', threads, 'eager'), iters: w.iters });
       if (threads === 1 && w.name === 'lenet5') {
-        trainers.push({ t: simdcnnTrainer(w, 'js', 1), iters: 2 });
+        trainers.push({ t: simdcnnTrainer(w, 'js', 1, 'eager'), iters: 2 });
         if (tf) trainers.push({ t: tfjsTrainer(tf, w), iters: 2 });
       }
       await trainers[1]?.t.block(1); // the worker's warm-up for this model and thread count
