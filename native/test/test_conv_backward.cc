@@ -58,6 +58,13 @@ const Conv2dParams kCases[] = {
     make(11, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), // LeNet conv1, more images than chunks
     make(9, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1), // LeNet conv2
     make(3, 9, 6, 6, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 3),   // grouped 1x1
+    // The input gradient as a convolution (>= 16 channels per group, stride 1), the batch folded
+    // into the GEMM (several images, < 64 output pixels), and both.
+    make(3, 32, 5, 5, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+    make(2, 24, 9, 8, 8, 3, 3, 1, 1, 2, 1, 0, 2, 2, 2, 1),   // dilation 2, asymmetric padding
+    make(4, 32, 4, 6, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2),  // strided, grouped, small maps
+    make(5, 20, 3, 3, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1),   // 1x1 stride 2, small maps
+    make(2, 16, 12, 12, 4, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), // as a convolution, map above the batching bound
 };
 
 // Visits every (n, oc, oh, ow, c, kh, kw) term of the convolution that touches the input.

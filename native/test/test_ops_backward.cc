@@ -143,6 +143,34 @@ TEST_CASE("pool2dBackward vs reference: every option") {
           }
 }
 
+TEST_CASE("pool2dBackward 2x2 stride 2 (the tiling fast path): ties, NaN, odd sizes, ceil_mode") {
+  const int64_t sizes[][2] = {{2, 2}, {4, 6}, {5, 7}, {28, 28}, {10, 33}, {3, 2}};
+  std::mt19937 rng(11);
+  for (const auto& hw : sizes)
+    for (int mode : {0, 2})
+      for (int ceil_mode = 0; ceil_mode < 2; ++ceil_mode)
+        for (int ties = 0; ties < 2; ++ties) {
+          Pool2dParams p;
+          p.N = 2;
+          p.C = 3;
+          p.H = hw[0];
+          p.W = hw[1];
+          p.kH = p.kW = 2;
+          p.stride_h = p.stride_w = 2;
+          p.mode = static_cast<PoolMode>(mode);
+          p.ceil_mode = ceil_mode != 0;
+          if (pool2d_check(p, nullptr, nullptr) != PoolGeomError::kNone) continue;
+          auto x = rand_vec(static_cast<size_t>(p.N * p.C * p.H * p.W), static_cast<uint32_t>(rng()));
+          if (ties) {
+            // Few distinct values (ReLU outputs: many zeros), NaN and infinities.
+            for (auto& v : x) v = static_cast<float>(static_cast<int>(rng() % 3)) - 1.0f;
+            x[1] = NAN;
+            if (x.size() > 9) x[9] = NAN, x[8] = INFINITY, x[7] = -INFINITY;
+          }
+          check_pool_backward(x, p, static_cast<uint32_t>(rng()));
+        }
+}
+
 TEST_CASE("pool2dBackward ties, NaN and infinities go to the forward's pick") {
   Pool2dParams p;
   p.N = 1;

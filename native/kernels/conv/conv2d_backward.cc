@@ -7,7 +7,10 @@
 
 #include "core/thread_pool.h"
 #include "kernels/conv/conv_jobs.h"
+#include "kernels/conv/conv_weight_dot.h"
 #include "kernels/conv/im2col_batch.h"
+#include "core/arch.h"
+#include "core/dispatch.h"
 #include "core/scratch.h"
 #include "kernels/conv/conv2d.h"
 #include "kernels/gemm/gemm.h"
@@ -124,9 +127,14 @@ struct Scratch {
 // minus the forward padding on each side. As a forward convolution it is one GEMM per image with
 // the long reduction (outC/g * kH * kW) inside the microkernel, instead of the transposed GEMM's
 // short one (outC/g) whose kH*kW times larger output is then added back tap by tap (col2im):
-// ResNet-18's 3x3 layers at 16x16 run ~2x faster this way.
+// ResNet-18's 3x3 layers at 16x16 run ~2x faster this way. The convolution's GEMM has one row per
+// input channel, though: with few of them (LeNet's second layer reads 6) its tiles are mostly
+// empty and the transposed GEMM + col2im wins (1.7x there), so few channels keep that.
+constexpr size_t kMinChannelsAsConv = 16;
+
 bool backward_input_as_conv(const Conv2dParams& p) {
   if (p.strideH != 1 || p.strideW != 1) return false;
+  if (p.C / p.groups < kMinChannelsAsConv) return false;
   if (p.kH == 1 && p.kW == 1 && p.padTop + p.padLeft + p.padBottom + p.padRight == 0) return false;  // one GEMM already
   const size_t extH = p.dilationH * (p.kH - 1), extW = p.dilationW * (p.kW - 1);
   return p.padTop <= extH && p.padBottom <= extH && p.padLeft <= extW && p.padRight <= extW;
@@ -160,6 +168,18 @@ Status backward_input_conv(const Conv2dParams& p, const float* dy, const float* 
   q.act = 0;
   return conv2d(q, dy, wt, nullptr, dx);
 }
+
+// Indexed by Isa: scalar, avx2, avx512, neon (slots of ISAs the target cannot run hold scalar).
+#if SIMDCNN_X86
+constexpr WeightDotFn kWeightDot[] = {conv_weight_dot_scalar, conv_weight_dot_avx2, conv_weight_dot_avx512,
+                                      conv_weight_dot_scalar};
+#elif SIMDCNN_ARM64
+constexpr WeightDotFn kWeightDot[] = {conv_weight_dot_scalar, conv_weight_dot_scalar, conv_weight_dot_scalar,
+                                      conv_weight_dot_neon};
+#else
+constexpr WeightDotFn kWeightDot[] = {conv_weight_dot_scalar, conv_weight_dot_scalar, conv_weight_dot_scalar,
+                                      conv_weight_dot_scalar};
+#endif
 
 // Small output maps (im2col_batch.h): dw_g = dY_g * cols_g^T with the images of a group side by
 // side in both, so the reduction runs over nb * OHW columns in one GEMM (instead of a GEMM of K =
@@ -296,6 +316,10 @@ Status conv2d_backward_weight(const Conv2dParams& params, const float* x, const 
   ScratchBuffer pbuf;
   if (chunks > 1 && !pbuf.reserve((chunks - 1) * G * wg_size)) return Status::kOutOfMemory;
 
+  // Few weights per group: dot products over the pixels instead of a GEMM (conv_weight_dot.h).
+  const WeightDotFn dot = wg_size <= kWeightDotMaxOutputs && L.Np >= kWeightDotMinPixels
+                              ? kWeightDot[static_cast<int>(active_isa())] : nullptr;
+
   auto run_chunk = [&](size_t g, size_t chunk) -> Status {
     const size_t n0 = p.N * chunk / chunks, n1 = p.N * (chunk + 1) / chunks;
     float* target = chunk == 0 ? dw + g * wg_size : pbuf.data() + ((chunk - 1) * G + g) * wg_size;
@@ -315,10 +339,15 @@ Status conv2d_backward_weight(const Conv2dParams& params, const float* x, const 
           split_image(p, L, xg, s.xbuf.data());
           xp = s.xbuf.data();
         }
-        float* cols = s.cbuf.data();
-        for (size_t k = 0; k < L.Kg; ++k) std::memcpy(cols + k * L.Np, xp + s.offs[k], L.Np * sizeof(float));
         const float* A = widen_dy(L, dyg, s.dbuf.data());
-        st = gemm(L.Mg, L.Kg, L.Np, A, L.Np, false, cols, L.Np, true, target, L.Kg, ep);
+        if (dot) {
+          dot(A, L.Mg, xp, s.offs, L.Kg, L.Np, target, L.Kg, ep.accumulate);
+          st = Status::kOk;
+        } else {
+          float* cols = s.cbuf.data();
+          for (size_t k = 0; k < L.Kg; ++k) std::memcpy(cols + k * L.Np, xp + s.offs[k], L.Np * sizeof(float));
+          st = gemm(L.Mg, L.Kg, L.Np, A, L.Np, false, cols, L.Np, true, target, L.Kg, ep);
+        }
       }
       if (st != Status::kOk) return st;
     }

@@ -240,11 +240,70 @@ void avg_plane(const float* dy, float* dx, const PoolPlan& p, float* scratch) {
   }
 }
 
+// 2x2 windows, stride 2, no padding or dilation (LeNet's, VGG's, most CNNs' pooling): the windows
+// tile the plane without overlap, so each cell gets its window's gradient or 0, with no running
+// scatter; the four taps are compared in the forward's order with the same rule (strictly better
+// or NaN replaces). Branch-free on purpose (bitwise | instead of ||, selects as masks): on real
+// activations the comparisons are unpredictable, and a branchy loop ran 10x slower. Cells past the
+// last window (odd H or W) get 0.
+inline uint32_t bits_of(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u;
+}
+inline float float_of(uint32_t u) {
+  float v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+template <class Vec, bool kMax>
+void extreme_2x2_plane(const float* x, const float* dy, float* dx, const PoolPlan& p) {
+  const int64_t W = p.W, OW = p.OW;
+  for (int64_t oh = 0; oh < p.OH; ++oh) {
+    const float* r0 = x + 2 * oh * W;
+    const float* r1 = r0 + W;
+    float* d0 = dx + 2 * oh * W;
+    float* d1 = d0 + W;
+    const float* g = dy + oh * OW;
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const float t[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+      float best = t[0];
+      uint32_t arg = 0;
+      for (uint32_t k = 1; k < 4; ++k) {
+        const uint32_t take = 0u - static_cast<uint32_t>((kMax ? t[k] > best : t[k] < best) | (t[k] != t[k]));
+        best = float_of((bits_of(t[k]) & take) | (bits_of(best) & ~take));
+        arg = (k & take) | (arg & ~take);
+      }
+      const uint32_t gv = bits_of(g[ow]);
+      d0[2 * ow] = float_of(gv & (0u - static_cast<uint32_t>(arg == 0)));
+      d0[2 * ow + 1] = float_of(gv & (0u - static_cast<uint32_t>(arg == 1)));
+      d1[2 * ow] = float_of(gv & (0u - static_cast<uint32_t>(arg == 2)));
+      d1[2 * ow + 1] = float_of(gv & (0u - static_cast<uint32_t>(arg == 3)));
+    }
+    for (int64_t w = 2 * OW; w < W; ++w) d0[w] = d1[w] = 0.0f;
+  }
+  if (2 * p.OH < p.H) std::memset(dx + 2 * p.OH * W, 0, static_cast<size_t>((p.H - 2 * p.OH) * W) * sizeof(float));
+}
+
+template <class Vec>
+bool tiles_2x2(const PoolPlan& p) {
+  // ceil_mode may add a last window hanging over the edge: those take the general path.
+  return p.kH == 2 && p.kW == 2 && p.sH == 2 && p.sW == 2 && p.pH == 0 && p.pW == 0 && p.dH == 1 && p.dW == 1 &&
+         2 * p.OH <= p.H && 2 * p.OW <= p.W;
+}
+
 template <class Vec>
 void plane(const float* x, const float* dy, float* dx, const PoolPlan& p, float* scratch) {
   switch (p.mode) {
-    case PoolMode::kMax: extreme_plane<Vec, true>(x, dy, dx, p); break;
-    case PoolMode::kMin: extreme_plane<Vec, false>(x, dy, dx, p); break;
+    case PoolMode::kMax:
+      if (tiles_2x2<Vec>(p)) extreme_2x2_plane<Vec, true>(x, dy, dx, p);
+      else extreme_plane<Vec, true>(x, dy, dx, p);
+      break;
+    case PoolMode::kMin:
+      if (tiles_2x2<Vec>(p)) extreme_2x2_plane<Vec, false>(x, dy, dx, p);
+      else extreme_plane<Vec, false>(x, dy, dx, p);
+      break;
     case PoolMode::kAvg: avg_plane<Vec>(dy, dx, p, scratch); break;
   }
 }
