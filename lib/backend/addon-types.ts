@@ -9,6 +9,7 @@
  *   pool     0 max, 1 avg, 2 min;          globalPool 0 max, 1 avg
  *   unary    0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 clip, 5 silu, 6 hardSigmoid, 7 hardSwish, 8 sqrt, 9 erf
  *   binary   0 add, 1 sub, 2 mul, 3 div;   bMode 0 same shape, 1 channel ([C] over [N, C, inner])
+ *   unaryBackward 0 relu, 1 leakyRelu, 2 sigmoid, 3 tanh, 4 reluOut (relu read from its output)
  */
 /** Integer arguments (geometry, dims): an Array, or an Int32Array (read in one N-API query). */
 export type IntArg = Int32Array | number[];
@@ -105,4 +106,31 @@ export interface NativeBackwardAddon {
   /** dims = [N, inF, outF] */
   linearBackward?(x: Float32Array, w: Float32Array, dy: Float32Array, dims: IntArg,
     dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null): void;
+  /** dx may be dy itself. */
+  unaryBackward?(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, kind: number, alpha: number): void;
+  /** dims = [N, C, inner]; out has C entries. */
+  channelSum?(dy: Float32Array, out: Float32Array, dims: IntArg): void;
+  /** dims = [N, C, inner]; kind and bMode as binary's. */
+  binaryBackward?(a: Float32Array, b: Float32Array, dy: Float32Array, dims: IntArg, kind: number, bMode: number,
+    da: Float32Array | null, db: Float32Array | null): void;
+  /** dims = [N, C, HW]; mode 0 max, 1 avg. */
+  globalPool2dBackward?(x: Float32Array, dy: Float32Array, dx: Float32Array, dims: IntArg, mode: number): void;
+  /** dims = [N, K]; the upstream gradient is gradOut[0]. */
+  crossEntropyBackward?(logits: Float32Array, targets: Int32Array, dims: IntArg, gradOut: Float32Array,
+    dlogits: Float32Array): void;
+}
+
+/** Native training-step kernels (every one captured by a capture; see lib/backend/types.ts). */
+export interface NativeTrainAddon {
+  /** dims = [N, K]; the mean loss into loss[0]. */
+  crossEntropyInto?(logits: Float32Array, targets: Int32Array, dims: IntArg, loss: Float32Array): void;
+  fill?(out: Float32Array, value: number): void;
+  copy?(src: Float32Array, dst: Float32Array): void;
+  accumulate?(dst: Float32Array, src: Float32Array): void;
+  runningStatsUpdate?(runningMean: Float32Array, runningVar: Float32Array, mean: Float32Array, variance: Float32Array,
+    momentum: number, unbias: number): void;
+  /** hyper = [lr, momentum, dampening, weightDecay, nesterov, firstStep]. */
+  sgdStep?(params: Float32Array[], grads: Float32Array[], buffers: (Float32Array | null)[], hyper: Float32Array): void;
+  /** hyper = [lr, beta1, beta2, eps, weightDecay, c1, c2]. */
+  adamStep?(params: Float32Array[], grads: Float32Array[], m: Float32Array[], v: Float32Array[], hyper: Float32Array): void;
 }

@@ -13,9 +13,16 @@ const jsGrad: BackwardKernels = {
   pool2dBackward: ref.pool2dBackward,
   batchNorm2dBackward: ref.batchNorm2dBackward,
   linearBackward: ref.linearBackward,
+  unaryBackward: ref.unaryBackward,
+  channelSum: ref.channelSum,
+  binaryBackward: ref.binaryBackward,
+  globalPool2dBackward: ref.globalPool2dBackward,
+  crossEntropyBackward: ref.crossEntropyBackwardFrom,
 };
 
 const POOL = { max: 0, avg: 1, min: 2 } as const;
+const UNARY_BACKWARD = { relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, reluOut: 4 } as const;
+const BINARY = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 
 function convGeom(g: import('./types').Conv2dGeom): number[] {
   return [g.N, g.C, g.H, g.W, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.padBottom,
@@ -45,6 +52,22 @@ function makeNativeGrad(addon: NativeAddon & NativeBackwardAddon): BackwardKerne
     linearBackward: addon.linearBackward
       ? (x, w, dy, N, inF, outF, dx, dw, db) => addon.linearBackward!(f(x), f(w), f(dy), [N, inF, outF], fn(dx), fn(dw), fn(db))
       : jsGrad.linearBackward,
+    unaryBackward: addon.unaryBackward
+      ? (kind, x, y, dy, alpha, dx) => addon.unaryBackward!(f(x), f(y), f(dy), f(dx), UNARY_BACKWARD[kind], alpha)
+      : jsGrad.unaryBackward,
+    channelSum: addon.channelSum
+      ? (dy, N, C, inner, out) => addon.channelSum!(f(dy), f(out), [N, C, inner])
+      : jsGrad.channelSum,
+    binaryBackward: addon.binaryBackward
+      ? (kind, a, b, dy, N, C, inner, mode, da, db) => addon.binaryBackward!(f(a), f(b), f(dy), [N, C, inner],
+        BINARY[kind], mode === 'channel' ? 1 : 0, fn(da), fn(db))
+      : jsGrad.binaryBackward,
+    globalPool2dBackward: addon.globalPool2dBackward
+      ? (x, dy, N, C, HW, mode, dx) => addon.globalPool2dBackward!(f(x), f(dy), f(dx), [N, C, HW], mode === 'max' ? 0 : 1)
+      : jsGrad.globalPool2dBackward,
+    crossEntropyBackward: addon.crossEntropyBackward
+      ? (logits, targets, N, K, gradOut, dl) => addon.crossEntropyBackward!(f(logits), targets, [N, K], f(gradOut), f(dl))
+      : jsGrad.crossEntropyBackward,
   };
 }
 

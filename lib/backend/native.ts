@@ -1,6 +1,8 @@
 /** The native backend: each method is one call into the addon (which validates again). */
 import type { Backend, Conv2dGeom, FArray, BinaryKind, FusedActivation, InferenceUnaryKind, PoolMode, PrepareConv2dOptions, UnaryKind } from './types';
-import type { NativeAddon } from './addon-types';
+import type { NativeAddon, NativeTrainAddon } from './addon-types';
+import * as ref from './js/train-step';
+import { crossEntropyInto as refCrossEntropyInto } from './js/loss';
 
 const UNARY: Record<UnaryKind | InferenceUnaryKind, number> = {
   relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, clip: 4, silu: 5, hardSigmoid: 6, hardSwish: 7, sqrt: 8, erf: 9, gelu: 10,
@@ -21,6 +23,8 @@ function f32(a: FArray | null, what: string): Float32Array {
 function f32OrNull(a: FArray | null, what: string): Float32Array | null {
   return a === null ? null : f32(a, what);
 }
+/** The optimisers' lists of arrays go as they are: the addon checks every entry. */
+const f32s = (a: FArray[]) => a as Float32Array[];
 
 /**
  * Integer arguments (geometry, dims) for the addon: a reused Int32Array when every value fits, which
@@ -46,7 +50,7 @@ function convGeom(g: Conv2dGeom): Int32Array | number[] {
     g.padRight, g.dilationH, g.dilationW, g.groups]);
 }
 
-export function makeNativeBackend(addon: NativeAddon): Backend {
+export function makeNativeBackend(addon: NativeAddon & NativeTrainAddon): Backend {
   /**
    * The prepared form for a layer: Winograd where the addon prefers it (never where it cannot run),
    * null (conv2d's GEMM over the input as it is) for a 1x1 stride-1 layer on a large map, else
@@ -156,5 +160,24 @@ export function makeNativeBackend(addon: NativeAddon): Backend {
     mseLoss(a, b) {
       return addon.mseLoss(f32(a, 'a'), f32(b, 'b'));
     },
+    // Training-step kernels: the pure-TS reference until the addon has them.
+    crossEntropyInto: addon.crossEntropyInto
+      ? (logits, targets, N, K, loss) => addon.crossEntropyInto!(f32(logits, 'logits'), targets, [N, K], f32(loss, 'loss'))
+      : refCrossEntropyInto,
+    fill: addon.fill ? (out, value) => addon.fill!(f32(out, 'out'), value) : ref.fill,
+    copy: addon.copy ? (src, dst) => addon.copy!(f32(src, 'src'), f32(dst, 'dst')) : ref.copy,
+    accumulate: addon.accumulate ? (dst, src) => addon.accumulate!(f32(dst, 'dst'), f32(src, 'src')) : ref.accumulate,
+    runningStatsUpdate: addon.runningStatsUpdate
+      ? (rm, rv, mean, variance, momentum, unbias) => addon.runningStatsUpdate!(f32(rm, 'runningMean'),
+        f32(rv, 'runningVar'), f32(mean, 'mean'), f32(variance, 'variance'), momentum, unbias)
+      : ref.runningStatsUpdate,
+    sgdStep: addon.sgdStep
+      ? (params, grads, buffers, hyper) => addon.sgdStep!(f32s(params), f32s(grads),
+        buffers as (Float32Array | null)[], hyper)
+      : ref.sgdStep,
+    adamStep: addon.adamStep
+      ? (params, grads, m, v, hyper) => addon.adamStep!(f32s(params), f32s(grads), f32s(m),
+        f32s(v), hyper)
+      : ref.adamStep,
   };
 }

@@ -36,6 +36,12 @@ export interface PoolGeom {
 export type PoolMode = 'max' | 'avg' | 'min';
 export type UnaryKind = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
 /**
+ * The activations unaryBackward differentiates: the trainable unary kinds, and 'reluOut', a ReLU
+ * whose gradient is read from its output y (dx = y > 0 ? dy : 0) for a ReLU fused into a
+ * convolution, whose input is not kept.
+ */
+export type UnaryBackwardKind = UnaryKind | 'reluOut';
+/**
  * Forward-only activations of the graph compiler (no backward): clip(alpha = min, beta = max),
  * silu, hardSigmoid(alpha, beta), hardSwish, sqrt, erf, gelu (x/2 * (1 + erf(x / sqrt 2))).
  */
@@ -123,6 +129,36 @@ export interface Backend {
   crossEntropy(logits: FArray, targets: Int32Array, N: number, K: number): number;
   /** Mean of (a - b)^2. */
   mseLoss(a: FArray, b: FArray): number;
+
+  // Training-step kernels. Each overwrites its outputs and reads every run-time value from an array,
+  // so a captured training step (native/binding/defer.h) can replay them on the same arrays.
+  /** crossEntropy's mean loss written to loss[0] (same arithmetic). */
+  crossEntropyInto(logits: FArray, targets: Int32Array, N: number, K: number, loss: FArray): void;
+  /** out[i] = value. */
+  fill(out: FArray, value: number): void;
+  /** dst[i] = src[i]; equal lengths. */
+  copy(src: FArray, dst: FArray): void;
+  /** dst[i] += src[i]; equal lengths. */
+  accumulate(dst: FArray, src: FArray): void;
+  /**
+   * batchNorm2d's running statistics, per channel: rm = (1 - m) rm + m mean,
+   * rv = (1 - m) rv + m var unbias (unbias = count / (count - 1)).
+   */
+  runningStatsUpdate(runningMean: FArray, runningVar: FArray, mean: FArray, variance: FArray, momentum: number,
+    unbias: number): void;
+  /**
+   * One torch.optim.SGD step over every parameter. hyper = [lr, momentum, dampening, weightDecay,
+   * nesterov (0/1), firstStep (0/1)], read when the kernel runs. Per element: d = g + wd w; with a
+   * momentum buffer (buffers[i] non-null) buf = firstStep ? d : momentum buf + (1 - dampening) d and
+   * d = nesterov ? d + momentum buf : buf; then w -= lr d. A null buffer means no momentum.
+   */
+  sgdStep(params: FArray[], grads: FArray[], buffers: (FArray | null)[], hyper: Float32Array): void;
+  /**
+   * One Adam step over every parameter. hyper = [lr, beta1, beta2, eps, weightDecay, c1, c2] with
+   * c1 = 1 - beta1^t, c2 = 1 - beta2^t. Per element: d = g + wd w; m = b1 m + (1 - b1) d;
+   * v = b2 v + (1 - b2) d^2; w -= lr (m / c1) / (sqrt(v / c2) + eps).
+   */
+  adamStep(params: FArray[], grads: FArray[], m: FArray[], v: FArray[], hyper: Float32Array): void;
 }
 
 /**
@@ -142,4 +178,19 @@ export interface BackwardKernels {
   /** dx = dy * w, dw = dy^T * x, db = column sums of dy (each output optional). */
   linearBackward(x: FArray, w: FArray, dy: FArray, N: number, inF: number, outF: number,
     dx: FArray | null, dw: FArray | null, db: FArray | null): void;
+  /**
+   * dx = dy * f'(.): relu/leakyRelu read x, sigmoid/tanh/reluOut read y (the other may be any
+   * array). dx may be dy itself (in place).
+   */
+  unaryBackward(kind: UnaryBackwardKind, x: FArray, y: FArray, dy: FArray, alpha: number, dx: FArray): void;
+  /** out[c] = sum over n, i of dy[(n C + c) inner + i] (a conv bias / per-channel operand gradient). */
+  channelSum(dy: FArray, N: number, C: number, inner: number, out: FArray): void;
+  /** Gradients of binary (see lib/backend/js/elementwise-backward.ts); null for one not needed. */
+  binaryBackward(kind: BinaryKind, a: FArray, b: FArray, dy: FArray, N: number, C: number, inner: number,
+    mode: BroadcastMode, da: FArray | null, db: FArray | null): void;
+  /** dx[N, C, HW] for globalPool2d (max routes to the first arg-max, a NaN wins; avg spreads dy / HW). */
+  globalPool2dBackward(x: FArray, dy: FArray, N: number, C: number, HW: number, mode: 'max' | 'avg', dx: FArray): void;
+  /** dlogits = gradOut[0] / N (softmax(logits) - onehot(targets)); the upstream gradient from an array. */
+  crossEntropyBackward(logits: FArray, targets: Int32Array, N: number, K: number, gradOut: FArray,
+    dlogits: FArray): void;
 }

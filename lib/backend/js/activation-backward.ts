@@ -1,16 +1,20 @@
 /** Gradients of the activations and of softmax / log-softmax. dx is overwritten. */
-import type { FArray, UnaryKind } from '../types.js';
+import type { FArray, UnaryBackwardKind } from '../types.js';
 
 /**
  * Elementwise activation backward: dx = dy * f'(.). relu and leakyRelu read the input x (gradient 0
  * at x = 0, as PyTorch); sigmoid and tanh read the forward output y (dy * y * (1 - y),
- * dy * (1 - y^2)). The argument a kind does not read may be any array (e.g. the other one).
+ * dy * (1 - y^2)); reluOut is relu read from its output y. The argument a kind does not read may
+ * be any array (e.g. the other one). dx may be dy itself.
  */
-export function unaryBackward(kind: UnaryKind, x: FArray, y: FArray, dy: FArray, alpha: number, dx: FArray): void {
+export function unaryBackward(kind: UnaryBackwardKind, x: FArray, y: FArray, dy: FArray, alpha: number, dx: FArray): void {
   const n = dy.length;
   switch (kind) {
     case 'relu':
       for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+      break;
+    case 'reluOut':
+      for (let i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
       break;
     case 'leakyRelu':
       for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * alpha;

@@ -10,5 +10,5 @@ export {
 } from './norm-backward.js';
 export { linearBackward, matmulBackward } from './linear-backward.js';
 export { unaryBackward, softmaxBackward, logSoftmaxBackward } from './activation-backward.js';
-export { binaryBackward } from './elementwise-backward.js';
-export { crossEntropyBackward, mseLossBackward } from './loss-backward.js';
+export { binaryBackward, channelSum } from './elementwise-backward.js';
+export { crossEntropyBackward, crossEntropyBackwardFrom, mseLossBackward } from './loss-backward.js';

@@ -35,3 +35,18 @@ export function binaryBackward(kind: BinaryKind, a: FArray, b: FArray, dy: FArra
     if (channel && db !== null) db[c] += dbSum;
   }
 }
+
+/**
+ * out[c] = sum over n and i of dy[(n C + c) inner + i]: the gradient of a per-channel operand
+ * broadcast over [N, C, inner] (a convolution's bias). Overwritten.
+ */
+export function channelSum(dy: FArray, N: number, C: number, inner: number, out: FArray): void {
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * inner;
+      for (let i = 0; i < inner; i++) s += dy[base + i];
+    }
+    out[c] = s;
+  }
+}

@@ -10,7 +10,8 @@ import { batchNorm2d, channelStats, layerNorm, instanceNorm2d } from './norm.js'
 import { linear, matmul } from './linear.js';
 import { unary, softmax } from './activation.js';
 import { binary, copyStrided } from './elementwise.js';
-import { crossEntropy, mseLoss } from './loss.js';
+import { crossEntropy, crossEntropyInto, mseLoss } from './loss.js';
+import { fill, copy, accumulate, runningStatsUpdate, sgdStep, adamStep } from './train-step.js';
 
 export const jsBackend: Backend = {
   name: 'js',
@@ -33,6 +34,15 @@ export const jsBackend: Backend = {
   copyStrided,
   crossEntropy,
   mseLoss,
+  crossEntropyInto,
+  fill,
+  copy,
+  accumulate,
+  runningStatsUpdate,
+  sgdStep,
+  adamStep,
 };
 
 export * from './backward.js';
+export { fill, copy, accumulate, runningStatsUpdate, sgdStep, adamStep } from './train-step.js';
+export { crossEntropyInto } from './loss.js';

@@ -21,6 +21,15 @@ export function crossEntropyBackward(logits: FArray, targets: Int32Array, N: num
   }
 }
 
+/**
+ * crossEntropyBackward with the upstream gradient read from gradOut[0] when it runs (a captured
+ * training step replays it with the arrays it was recorded with).
+ */
+export function crossEntropyBackwardFrom(logits: FArray, targets: Int32Array, N: number, K: number, gradOut: FArray,
+  dlogits: FArray): void {
+  crossEntropyBackward(logits, targets, N, K, gradOut[0], dlogits);
+}
+
 /** mseLoss backward: da = gradOut * 2 (a - b) / size, db = -da (either may be null). Overwritten. */
 export function mseLossBackward(a: FArray, b: FArray, gradOut: number, da: FArray | null, db: FArray | null): void {
   const n = a.length;

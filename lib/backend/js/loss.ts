@@ -29,6 +29,11 @@ export function crossEntropy(logits: FArray, targets: Int32Array, N: number, K: 
   return total / N;
 }
 
+/** crossEntropy written to loss[0]. */
+export function crossEntropyInto(logits: FArray, targets: Int32Array, N: number, K: number, loss: FArray): void {
+  loss[0] = crossEntropy(logits, targets, N, K);
+}
+
 /** Mean of (a - b)^2 over all elements. */
 export function mseLoss(a: FArray, b: FArray): number {
   const n = a.length;
