@@ -132,6 +132,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   binding::register_act(env, exports);
   binding::register_elementwise(env, exports);
   binding::register_loss(env, exports);
+  binding::register_optim(env, exports);
   return exports;
 }
 

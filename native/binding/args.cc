@@ -42,6 +42,8 @@ static std::string describe(const Napi::Value& v) {
   return "an object";
 }
 
+std::string describe_value(const Napi::Value& v) { return describe(v); }
+
 std::string number_string(double d) {
   std::ostringstream o;
   o << d;
@@ -69,6 +71,41 @@ F32View get_f32(const Napi::CallbackInfo& info, size_t idx, const char* op, cons
     return view;
   }
   throw_type_error(env, std::string(op) + ": " + arg + " must be a Float32Array, got " + describe(info[idx]));
+}
+
+F32View f32_of(Napi::Env env, const Napi::Value& v, const std::string& what) {
+  void* data = nullptr;
+  size_t length = 0;
+  if (typed_array_of(env, v, napi_float32_array, &data, &length)) {
+    F32View view;
+    view.data = static_cast<float*>(data);
+    view.length = length;
+    return view;
+  }
+  throw_type_error(env, what + " must be a Float32Array, got " + describe(v));
+}
+
+I32View get_i32(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
+  Napi::Env env = info.Env();
+  void* data = nullptr;
+  size_t length = 0;
+  if (typed_array_of(env, info[idx], napi_int32_array, &data, &length)) {
+    I32View view;
+    view.data = static_cast<const int32_t*>(data);
+    view.length = length;
+    return view;
+  }
+  throw_type_error(env, std::string(op) + ": " + arg + " must be an Int32Array, got " + describe(info[idx]));
+}
+
+void expect_targets(Napi::Env env, const char* op, const I32View& targets, int64_t N, int64_t K) {
+  if (static_cast<int64_t>(targets.length) != N)
+    throw_range_error(env, std::string(op) + ": targets has " + std::to_string(targets.length) +
+                               " elements, expected N = " + std::to_string(N));
+  for (int64_t n = 0; n < N; ++n)
+    if (targets.data[n] < 0 || targets.data[n] >= K)
+      throw_range_error(env, std::string(op) + ": targets[" + std::to_string(n) + "] = " +
+                                 std::to_string(targets.data[n]) + " is out of range [0, " + std::to_string(K) + ")");
 }
 
 F32View get_f32_or_null(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg) {
@@ -217,6 +254,17 @@ bool views_overlap(const F32View& a, const F32View& b) {
 void expect_same_or_disjoint(Napi::Env env, const char* op, const F32View& x, const F32View& out) {
   if (views_overlap(x, out) && !(x.data == out.data && x.length == out.length))
     throw_range_error(env, std::string(op) + ": out must be x itself or not overlap it");
+}
+
+void expect_same_or_disjoint(Napi::Env env, const char* op, const char* in_name, const F32View& in,
+                             const char* out_name, const F32View& out) {
+  if (views_overlap(in, out) && !(in.data == out.data && in.length == out.length))
+    throw_range_error(env, std::string(op) + ": " + out_name + " must be " + in_name + " itself or not overlap it");
+}
+
+void expect_disjoint(Napi::Env env, const char* op, const char* a_name, const F32View& a, const char* b_name,
+                     const F32View& b) {
+  if (views_overlap(a, b)) throw_range_error(env, std::string(op) + ": " + a_name + " must not overlap " + b_name);
 }
 
 void check_status(Napi::Env env, Status s, const char* op) {

@@ -28,6 +28,10 @@ inline std::string shape_string(const std::vector<int64_t>& d) { return shape_st
 
 // info[idx] must be a Float32Array (TypeError otherwise).
 F32View get_f32(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
+// What v is, for a message: "undefined", "a Float64Array", "an Array", "a number", ...
+std::string describe_value(const Napi::Value& v);
+// v must be a Float32Array; `what` names it in the TypeError (e.g. "sgdStep: params[3]").
+F32View f32_of(Napi::Env env, const Napi::Value& v, const std::string& what);
 // As get_f32, but null/undefined gives {nullptr, 0}.
 F32View get_f32_or_null(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
 
@@ -76,6 +80,22 @@ bool views_overlap(const F32View& a, const F32View& b);
 // RangeError unless `out` is `x` itself (in place) or does not overlap it: elementwise-indexed
 // kernels may run in place, but a shifted overlap would read values already overwritten.
 void expect_same_or_disjoint(Napi::Env env, const char* op, const F32View& x, const F32View& out);
+
+// RangeError unless `out` is `in` itself or does not overlap it, naming both arguments.
+void expect_same_or_disjoint(Napi::Env env, const char* op, const char* in_name, const F32View& in,
+                             const char* out_name, const F32View& out);
+// RangeError if the two views share an element, naming both arguments.
+void expect_disjoint(Napi::Env env, const char* op, const char* a_name, const F32View& a, const char* b_name,
+                     const F32View& b);
+
+struct I32View {
+  const int32_t* data = nullptr;
+  size_t length = 0;
+};
+// info[idx] must be an Int32Array (TypeError otherwise).
+I32View get_i32(const Napi::CallbackInfo& info, size_t idx, const char* op, const char* arg);
+// RangeError unless targets has N entries, each a class index in [0, K).
+void expect_targets(Napi::Env env, const char* op, const I32View& targets, int64_t N, int64_t K);
 
 // A double as JS would print it in a message (no trailing zeros).
 std::string number_string(double d);

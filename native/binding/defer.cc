@@ -292,13 +292,17 @@ Napi::Value IsCapturing(const Napi::CallbackInfo& info) {
 
 bool capture_open(Napi::Env env) { return static_cast<bool>(state(env).open); }
 
-Napi::Value defer_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call) {
+Napi::Value defer_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call,
+                         const std::vector<Napi::Value>* also_pin) {
   Napi::Env env = info.Env();
   DeferState& s = state(env);
   for (size_t i = 0; i < info.Length(); ++i) {
     Napi::Value v = info[i];
     if (v.IsObject()) s.open->pinned.emplace_back(Napi::Persistent(v.As<Napi::Object>()));
   }
+  if (also_pin)
+    for (const Napi::Value& v : *also_pin)
+      if (v.IsObject()) s.open->pinned.emplace_back(Napi::Persistent(v.As<Napi::Object>()));
   s.open->calls.push_back(std::move(call));
   s.open->ops.push_back(op);
   return env.Undefined();

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include "binding/args.h"
 #include "core/status.h"
@@ -25,8 +26,11 @@ using KernelCall = std::function<Status()>;
 // True while a capture is open.
 bool capture_open(Napi::Env env);
 
-// Appends `call` to the open capture, pinning every object argument of `info`. Returns undefined.
-Napi::Value defer_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call);
+// Appends `call` to the open capture, pinning every object argument of `info` and every object in
+// `also_pin` (the typed arrays inside an Array argument, which the kernel keeps pointers into and
+// JS may drop from its list: the binding passes exactly the values it validated). Returns undefined.
+Napi::Value defer_kernel(const Napi::CallbackInfo& info, const char* op, KernelCall call,
+                         const std::vector<Napi::Value>* also_pin = nullptr);
 
 // Runs `call` now (and maps its status to a JS error), or appends it to the open capture, pinning
 // every object argument of `info`. Returns undefined. A template so that the common, synchronous
@@ -40,6 +44,18 @@ Napi::Value run_kernel(const Napi::CallbackInfo& info, const char* op, F&& call)
     return env.Undefined();
   }
   return defer_kernel(info, op, KernelCall(std::forward<F>(call)));
+}
+
+// As run_kernel, also pinning the objects in also_pin while a capture is open.
+template <class F>
+Napi::Value run_kernel_pinning(const Napi::CallbackInfo& info, const char* op, const std::vector<Napi::Value>& also_pin,
+                               F&& call) {
+  Napi::Env env = info.Env();
+  if (!capture_open(env)) {
+    check_status(env, call(), op);
+    return env.Undefined();
+  }
+  return defer_kernel(info, op, KernelCall(std::forward<F>(call)), &also_pin);
 }
 
 // Throws a JS Error if a capture is open (for bindings whose result JS needs synchronously).

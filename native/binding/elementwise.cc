@@ -1,6 +1,7 @@
 // binary: validate, then call kernels/elementwise.
 #include <napi.h>
 
+#include <cfloat>
 #include <string>
 
 #include "binding/args.h"
@@ -8,6 +9,7 @@
 #include "binding/registry.h"
 #include "core/shape.h"
 #include "kernels/elementwise/binary.h"
+#include "kernels/elementwise/binary_backward.h"
 #include "kernels/elementwise/copy.h"
 
 namespace simdcnn {
@@ -83,11 +85,124 @@ Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
   return run_kernel(info, kOp, [=] { return copy_strided(x.data, out.data, len, axes, rank); });
 }
 
+// channelSum(dy, out, [N, C, inner]): out[c] = sum of dy[n, c, :] over n.
+Napi::Value ChannelSum(const Napi::CallbackInfo& info) {
+  static const char* kOp = "channelSum";
+  static const char* const kNames[] = {"N", "C", "inner"};
+  Napi::Env env = info.Env();
+  const F32View dy = get_f32(info, 0, kOp, "dy");
+  const F32View out = get_f32(info, 1, kOp, "out");
+  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 3, kNames, 1, kMaxElements);
+  expect_length(env, kOp, "dy", dy, d);
+  expect_length(env, kOp, "out", out, {d[1]});
+  expect_disjoint(env, kOp, "out", out, "dy", dy);
+  return run_kernel(info, kOp, [=] { return channel_sum(dy.data, out.data, d[0], d[1], d[2]); });
+}
+
+// binaryBackward(a, b, dy, [N, C, inner], kind, bMode, da | null, db | null): the gradients of
+// binary (kind and bMode as binary's). da has a's shape, db b's.
+Napi::Value BinaryBackward(const Napi::CallbackInfo& info) {
+  static const char* kOp = "binaryBackward";
+  static const char* const kNames[] = {"N", "C", "inner"};
+  Napi::Env env = info.Env();
+  const F32View a = get_f32(info, 0, kOp, "a");
+  const F32View b = get_f32(info, 1, kOp, "b");
+  const F32View dy = get_f32(info, 2, kOp, "dy");
+  const std::vector<int64_t> d = get_int_array(info, 3, kOp, "dims", 3, kNames, 1, kMaxElements);
+  const int64_t kind = get_int(info, 4, kOp, "kind (0 add, 1 sub, 2 mul, 3 div)", 0, 3);
+  const int64_t mode = get_int(info, 5, kOp, "bMode (0 same shape, 1 channel)", 0, 1);
+  const F32View da = get_f32_or_null(info, 6, kOp, "da");
+  const F32View db = get_f32_or_null(info, 7, kOp, "db");
+  expect_length(env, kOp, "a", a, d);
+  expect_length(env, kOp, "dy", dy, d);
+  if (mode == 0) expect_length(env, kOp, "b", b, d);
+  else expect_length(env, kOp, "b", b, {d[1]});
+  if (da.data) expect_length(env, kOp, "da", da, d);
+  if (db.data) {
+    if (mode == 0) expect_length(env, kOp, "db", db, d);
+    else expect_length(env, kOp, "db", db, {d[1]});
+  }
+  expect_disjoint(env, kOp, "da", da, "db", db);
+  // Elementwise, an output may be an input of its shape itself; the channel sums and b[c] are read
+  // across the planes, so db (channel) and b (channel) overlap nothing that is written.
+  expect_same_or_disjoint(env, kOp, "a", a, "da", da);
+  expect_same_or_disjoint(env, kOp, "dy", dy, "da", da);
+  if (mode == 0) {
+    expect_same_or_disjoint(env, kOp, "b", b, "da", da);
+    expect_same_or_disjoint(env, kOp, "a", a, "db", db);
+    expect_same_or_disjoint(env, kOp, "b", b, "db", db);
+    expect_same_or_disjoint(env, kOp, "dy", dy, "db", db);
+  } else {
+    expect_disjoint(env, kOp, "da", da, "b", b);
+    expect_disjoint(env, kOp, "db", db, "a", a);
+    expect_disjoint(env, kOp, "db", db, "b", b);
+    expect_disjoint(env, kOp, "db", db, "dy", dy);
+  }
+  return run_kernel(info, kOp, [=] {
+    return binary_backward(a.data, b.data, dy.data, da.data, db.data, d[0], d[1], d[2], static_cast<BinaryKind>(kind),
+                           static_cast<BroadcastMode>(mode));
+  });
+}
+
+// fill(out, value): value a finite float32.
+Napi::Value Fill(const Napi::CallbackInfo& info) {
+  static const char* kOp = "fill";
+  Napi::Env env = info.Env();
+  const F32View out = get_f32(info, 0, kOp, "out");
+  const double value = get_number(info, 1, kOp, "value");
+  if (!(value >= -FLT_MAX && value <= FLT_MAX))
+    throw_range_error(env, std::string(kOp) + ": value must be a finite float32, got " + number_string(value));
+  if (static_cast<int64_t>(out.length) > kMaxElements)
+    throw_range_error(env, std::string(kOp) + ": out has more than 2^31-1 elements");
+  const float v = static_cast<float>(value);
+  return run_kernel(info, kOp, [=] { return fill_floats(out.data, static_cast<int64_t>(out.length), v); });
+}
+
+// The equal-length pair of copy and accumulate.
+void expect_same_length(Napi::Env env, const char* op, const char* a_name, const F32View& a, const char* b_name,
+                        const F32View& b) {
+  if (a.length != b.length)
+    throw_range_error(env, std::string(op) + ": " + a_name + " has " + std::to_string(a.length) + " elements but " +
+                               b_name + " has " + std::to_string(b.length) + " (lengths must match)");
+  if (static_cast<int64_t>(a.length) > kMaxElements)
+    throw_range_error(env, std::string(op) + ": " + a_name + " has more than 2^31-1 elements");
+}
+
+// copy(src, dst)
+Napi::Value Copy(const Napi::CallbackInfo& info) {
+  static const char* kOp = "copy";
+  Napi::Env env = info.Env();
+  const F32View src = get_f32(info, 0, kOp, "src");
+  const F32View dst = get_f32(info, 1, kOp, "dst");
+  expect_same_length(env, kOp, "src", src, "dst", dst);
+  expect_same_or_disjoint(env, kOp, "src", src, "dst", dst);
+  return run_kernel(info, kOp, [=] { return copy_floats(src.data, dst.data, static_cast<int64_t>(dst.length)); });
+}
+
+// accumulate(dst, src): dst += src.
+Napi::Value Accumulate(const Napi::CallbackInfo& info) {
+  static const char* kOp = "accumulate";
+  Napi::Env env = info.Env();
+  const F32View dst = get_f32(info, 0, kOp, "dst");
+  const F32View src = get_f32(info, 1, kOp, "src");
+  expect_same_length(env, kOp, "dst", dst, "src", src);
+  expect_same_or_disjoint(env, kOp, "src", src, "dst", dst);
+  return run_kernel(info, kOp, [=] {
+    return binary(dst.data, src.data, dst.data, 1, 1, static_cast<int64_t>(dst.length), BinaryKind::kAdd,
+                  BroadcastMode::kSame);
+  });
+}
+
 }  // namespace
 
 void register_elementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("copyStrided", Napi::Function::New(env, CopyStrided, "copyStrided"));
+  exports.Set("channelSum", Napi::Function::New(env, ChannelSum, "channelSum"));
+  exports.Set("binaryBackward", Napi::Function::New(env, BinaryBackward, "binaryBackward"));
+  exports.Set("fill", Napi::Function::New(env, Fill, "fill"));
+  exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
+  exports.Set("accumulate", Napi::Function::New(env, Accumulate, "accumulate"));
 }
 
 }  // namespace binding

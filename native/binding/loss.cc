@@ -1,9 +1,11 @@
-// crossEntropy, mseLoss: validate, then call kernels/loss; both return a JS number.
+// crossEntropy, mseLoss (return a JS number), crossEntropyInto, crossEntropyBackward (write arrays,
+// so a capture can record them): validate, then call kernels/loss.
 #include <napi.h>
 
 #include <string>
 
 #include "binding/args.h"
+#include "binding/defer.h"
 #include "binding/registry.h"
 #include "core/shape.h"
 #include "kernels/loss/loss.h"
@@ -55,11 +57,52 @@ Napi::Value MseLoss(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, loss);
 }
 
+// crossEntropyInto(logits, targets: Int32Array, [N, K], loss): the mean loss into loss[0].
+Napi::Value CrossEntropyInto(const Napi::CallbackInfo& info) {
+  static const char* kOp = "crossEntropyInto";
+  static const char* const kNames[] = {"N", "K"};
+  Napi::Env env = info.Env();
+  const F32View logits = get_f32(info, 0, kOp, "logits");
+  const I32View targets = get_i32(info, 1, kOp, "targets");
+  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 2, kNames, 1, kMaxElements);
+  const F32View loss = get_f32(info, 3, kOp, "loss");
+  expect_length(env, kOp, "logits", logits, d);
+  expect_targets(env, kOp, targets, d[0], d[1]);
+  expect_length(env, kOp, "loss", loss, {1});
+  expect_disjoint(env, kOp, "loss", loss, "logits", logits);
+  // A replay reads the targets again: the kernel re-checks them and fails the run if one is out of range.
+  return run_kernel(info, kOp, [=] { return cross_entropy_into(logits.data, targets.data, d[0], d[1], loss.data); });
+}
+
+// crossEntropyBackward(logits, targets: Int32Array, [N, K], gradOut, dlogits): the upstream
+// gradient is gradOut[0], read when the kernel runs.
+Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
+  static const char* kOp = "crossEntropyBackward";
+  static const char* const kNames[] = {"N", "K"};
+  Napi::Env env = info.Env();
+  const F32View logits = get_f32(info, 0, kOp, "logits");
+  const I32View targets = get_i32(info, 1, kOp, "targets");
+  const std::vector<int64_t> d = get_int_array(info, 2, kOp, "dims", 2, kNames, 1, kMaxElements);
+  const F32View grad_out = get_f32(info, 3, kOp, "gradOut");
+  const F32View dlogits = get_f32(info, 4, kOp, "dlogits");
+  expect_length(env, kOp, "logits", logits, d);
+  expect_targets(env, kOp, targets, d[0], d[1]);
+  expect_length(env, kOp, "gradOut", grad_out, {1});
+  expect_length(env, kOp, "dlogits", dlogits, d);
+  expect_same_or_disjoint(env, kOp, "logits", logits, "dlogits", dlogits);
+  expect_disjoint(env, kOp, "dlogits", dlogits, "gradOut", grad_out);
+  return run_kernel(info, kOp, [=] {
+    return cross_entropy_backward(logits.data, targets.data, d[0], d[1], grad_out.data, dlogits.data);
+  });
+}
+
 }  // namespace
 
 void register_loss(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
   exports.Set("mseLoss", Napi::Function::New(env, MseLoss, "mseLoss"));
+  exports.Set("crossEntropyInto", Napi::Function::New(env, CrossEntropyInto, "crossEntropyInto"));
+  exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward, "crossEntropyBackward"));
 }
 
 }  // namespace binding

@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "binding/args.h"
 #include "binding/defer.h"
@@ -15,11 +16,6 @@ namespace simdcnn {
 namespace binding {
 
 namespace {
-
-void expect_disjoint(Napi::Env env, const char* op, const char* a, const F32View& va, const char* b,
-                     const F32View& vb) {
-  if (views_overlap(va, vb)) throw_range_error(env, std::string(op) + ": " + a + " must not overlap " + b);
-}
 
 // PyTorch accepts any non-negative eps; it must also be a finite float32.
 float get_eps(const Napi::CallbackInfo& info, size_t idx, const char* op) {
@@ -154,9 +150,42 @@ Napi::Value BatchNorm2dBackward(const Napi::CallbackInfo& info) {
     for (int i = 0; i < 3; ++i) expect_disjoint(env, kOp, out_names[o], *outs[o], in_names[i], *ins[i]);
     for (int j = o + 1; j < 3; ++j) expect_disjoint(env, kOp, out_names[o], *outs[o], out_names[j], *outs[j]);
   }
-  check_status(env, batch_norm2d_backward(x.data, dy.data, d[0], d[1], d[2], w.data, eps, dx.data, dw.data, db.data),
-               kOp);
-  return env.Undefined();
+  // Through run_kernel so a training step's capture records it.
+  return run_kernel(info, kOp, [=] {
+    return batch_norm2d_backward(x.data, dy.data, d[0], d[1], d[2], w.data, eps, dx.data, dw.data, db.data);
+  });
+}
+
+// runningStatsUpdate(runningMean, runningVar, mean, variance, momentum, unbias): all four arrays of
+// one length C; momentum in [0, 1]; unbias finite and >= 0 (M / (M - 1) for M values per channel).
+Napi::Value RunningStatsUpdate(const Napi::CallbackInfo& info) {
+  static const char* kOp = "runningStatsUpdate";
+  Napi::Env env = info.Env();
+  const F32View rm = get_f32(info, 0, kOp, "runningMean");
+  const F32View rv = get_f32(info, 1, kOp, "runningVar");
+  const F32View mean = get_f32(info, 2, kOp, "mean");
+  const F32View var = get_f32(info, 3, kOp, "variance");
+  const double momentum = get_number(info, 4, kOp, "momentum");
+  const double unbias = get_number(info, 5, kOp, "unbias");
+  if (!(momentum >= 0 && momentum <= 1))
+    throw_range_error(env, std::string(kOp) + ": momentum must be in [0, 1], got " + number_string(momentum));
+  if (!(unbias >= 0)) throw_range_error(env, std::string(kOp) + ": unbias must be >= 0, got " + number_string(unbias));
+  for (const auto& [name, v] : {std::pair<const char*, const F32View*>{"runningVar", &rv}, {"mean", &mean},
+                                {"variance", &var}})
+    if (v->length != rm.length)
+      throw_range_error(env, std::string(kOp) + ": " + name + " has " + std::to_string(v->length) +
+                                 " entries, expected " + std::to_string(rm.length) + " (runningMean's, C)");
+  if (static_cast<int64_t>(rm.length) > kMaxElements)
+    throw_range_error(env, std::string(kOp) + ": runningMean has more than 2^31-1 entries");
+  expect_disjoint(env, kOp, "runningMean", rm, "runningVar", rv);
+  for (const F32View* out : {&rm, &rv}) {
+    const char* name = out == &rm ? "runningMean" : "runningVar";
+    expect_disjoint(env, kOp, name, *out, "mean", mean);
+    expect_disjoint(env, kOp, name, *out, "variance", var);
+  }
+  return run_kernel(info, kOp, [=] {
+    return running_stats_update(rm.data, rv.data, mean.data, var.data, static_cast<int64_t>(rm.length), momentum, unbias);
+  });
 }
 
 }  // namespace
@@ -167,6 +196,7 @@ void register_norm(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
   exports.Set("instanceNorm2d", Napi::Function::New(env, InstanceNorm2d, "instanceNorm2d"));
   exports.Set("batchNorm2dBackward", Napi::Function::New(env, BatchNorm2dBackward, "batchNorm2dBackward"));
+  exports.Set("runningStatsUpdate", Napi::Function::New(env, RunningStatsUpdate, "runningStatsUpdate"));
 }
 
 }  // namespace binding

@@ -105,8 +105,8 @@ Napi::Value Pool2dBackward(const Napi::CallbackInfo& info) {
   expect_length(env, kOp, "dx", dx, {p.N, p.C, p.H, p.W});
   if (views_overlap(dx, x)) throw_range_error(env, std::string(kOp) + ": dx must not overlap x");
   if (views_overlap(dx, dy)) throw_range_error(env, std::string(kOp) + ": dx must not overlap dy");
-  check_status(env, pool2d_backward(x.data, dy.data, dx.data, p), kOp);
-  return env.Undefined();
+  // Through run_kernel so a training step's capture records it.
+  return run_kernel(info, kOp, [=] { return pool2d_backward(x.data, dy.data, dx.data, p); });
 }
 
 // globalPool2d(x, out, [N, C, HW], mode)
@@ -124,12 +124,33 @@ Napi::Value GlobalPool2d(const Napi::CallbackInfo& info) {
   return run_kernel(info, kOp, [=] { return global_pool2d(x.data, out.data, d[0], d[1], d[2], static_cast<GlobalPoolMode>(mode)); });
 }
 
+// globalPool2dBackward(x, dy, dx, [N, C, HW], mode): x and dx [N, C, HW], dy [N, C].
+Napi::Value GlobalPool2dBackward(const Napi::CallbackInfo& info) {
+  static const char* kOp = "globalPool2dBackward";
+  static const char* const kNames[] = {"N", "C", "HW"};
+  Napi::Env env = info.Env();
+  const F32View x = get_f32(info, 0, kOp, "x");
+  const F32View dy = get_f32(info, 1, kOp, "dy");
+  const F32View dx = get_f32(info, 2, kOp, "dx");
+  const std::vector<int64_t> d = get_int_array(info, 3, kOp, "dims", 3, kNames, 1, kMaxElements);
+  const int64_t mode = get_int(info, 4, kOp, "mode (0 max, 1 avg)", 0, 1);
+  expect_length(env, kOp, "x", x, d);
+  expect_length(env, kOp, "dy", dy, {d[0], d[1]});
+  expect_length(env, kOp, "dx", dx, d);
+  expect_disjoint(env, kOp, "dx", dx, "x", x);
+  expect_disjoint(env, kOp, "dx", dx, "dy", dy);
+  return run_kernel(info, kOp, [=] {
+    return global_pool2d_backward(x.data, dy.data, dx.data, d[0], d[1], d[2], static_cast<GlobalPoolMode>(mode));
+  });
+}
+
 }  // namespace
 
 void register_pool(Napi::Env env, Napi::Object exports) {
   exports.Set("pool2d", Napi::Function::New(env, Pool2d, "pool2d"));
   exports.Set("globalPool2d", Napi::Function::New(env, GlobalPool2d, "globalPool2d"));
   exports.Set("pool2dBackward", Napi::Function::New(env, Pool2dBackward, "pool2dBackward"));
+  exports.Set("globalPool2dBackward", Napi::Function::New(env, GlobalPool2dBackward, "globalPool2dBackward"));
 }
 
 }  // namespace binding

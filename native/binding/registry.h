@@ -13,7 +13,8 @@ void register_pool(Napi::Env env, Napi::Object exports);    // pool2d, globalPoo
 void register_norm(Napi::Env env, Napi::Object exports);    // batchNorm2d, layerNorm, instanceNorm2d, stats
 void register_act(Napi::Env env, Napi::Object exports);     // unary activations, softmax
 void register_elementwise(Napi::Env env, Napi::Object exports);  // binary ops, scale/mask
-void register_loss(Napi::Env env, Napi::Object exports);    // crossEntropy, mseLoss
+void register_loss(Napi::Env env, Napi::Object exports);    // crossEntropy, mseLoss (+ Into, backward)
+void register_optim(Napi::Env env, Napi::Object exports);   // sgdStep, adamStep                (optim.cc)
 
 }  // namespace binding
 }  // namespace simdcnn

@@ -2,12 +2,16 @@
 // and selects, one-rounding sums in the same order), run on the active ISA and on scalar: the bits
 // must match, NaN and infinities included. Lengths and widths hit every vector tail of 4, 8 and 16
 // lanes. (The FMA kernels are checked against float64 references elsewhere.)
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "core/dispatch.h"
 #include "kernels/act/unary.h"
+#include "kernels/act/unary_backward.h"
+#include "kernels/elementwise/binary_backward.h"
+#include "kernels/optim/optim.h"
 #include "kernels/elementwise/binary.h"
 #include "kernels/pool/pool2d.h"
 #include "test/gemm_test_util.h"
@@ -64,6 +68,57 @@ TEST_CASE("vs_scalar: ReLU, LeakyReLU, Clip, HardSwish, bitwise") {
     std::vector<float> y(n);
     for (UnaryKind k : {UnaryKind::kRelu, UnaryKind::kLeakyRelu, UnaryKind::kClip, UnaryKind::kHardSwish})
       CHECK(same_as_scalar(y, [&] { return unary(x.data(), y.data(), static_cast<int64_t>(n), k, -0.5f, 0.75f); }));
+  }
+}
+
+TEST_CASE("vs_scalar: unaryBackward, binaryBackward (same shape, channel da), bitwise") {
+  for (size_t n : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 1001}) {
+    const std::vector<float> x = data(n, 3 * n), y = data(n, 3 * n + 1), dy = data(n, 3 * n + 2);
+    std::vector<float> out(n);
+    for (int k = 0; k < kUnaryBackwardKindCount; ++k)
+      CHECK(same_as_scalar(out, [&] {
+        return unary_backward(x.data(), y.data(), dy.data(), out.data(), static_cast<int64_t>(n),
+                              static_cast<UnaryBackwardKind>(k), -0.25f);
+      }));
+    std::vector<float> both(2 * n);
+    for (int k = 0; k < 4; ++k) {
+      CHECK(same_as_scalar(both, [&] {
+        return binary_backward(x.data(), y.data(), dy.data(), both.data(), both.data() + n, 1, 1,
+                               static_cast<int64_t>(n), static_cast<BinaryKind>(k), BroadcastMode::kSame);
+      }));
+      CHECK(same_as_scalar(out, [&] {  // one channel: da = dy op b[0]
+        return binary_backward(x.data(), y.data(), dy.data(), out.data(), nullptr, 1, 1, static_cast<int64_t>(n),
+                               static_cast<BinaryKind>(k), BroadcastMode::kChannel);
+      }));
+    }
+  }
+}
+
+TEST_CASE("vs_scalar: sgdStep and adamStep, bitwise") {
+  for (size_t n : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 1001}) {
+    const std::vector<float> w0 = data(n, 5 * n), g = data(n, 5 * n + 1), s0 = data(n, 5 * n + 2);
+    std::vector<float> v0 = data(n, 5 * n + 3);
+    for (float& e : v0) e = std::fabs(e);  // a second moment is never negative
+    // out holds w, then the state arrays, so same_as_scalar compares everything the step writes.
+    std::vector<float> out(3 * n);
+    for (float nesterov : {0.0f, 1.0f})
+      for (float first : {0.0f, 1.0f}) {
+        const float hyper[kSgdHyperCount] = {0.05f, 0.9f, nesterov != 0 ? 0.0f : 0.1f, 1e-3f, nesterov, first};
+        CHECK(same_as_scalar(out, [&] {
+          std::copy(w0.begin(), w0.end(), out.begin());
+          std::copy(s0.begin(), s0.end(), out.begin() + n);
+          const OptimSlot slot{out.data(), g.data(), out.data() + n, nullptr, n};
+          return sgd_step(&slot, 1, hyper);
+        }));
+      }
+    const float hyper[kAdamHyperCount] = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.271f, 0.002997f};
+    CHECK(same_as_scalar(out, [&] {
+      std::copy(w0.begin(), w0.end(), out.begin());
+      std::copy(s0.begin(), s0.end(), out.begin() + n);
+      std::copy(v0.begin(), v0.end(), out.begin() + 2 * n);
+      const OptimSlot slot{out.data(), g.data(), out.data() + n, out.data() + 2 * n, n};
+      return adam_step(&slot, 1, hyper);
+    }));
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/thread_pool.h"
+
 namespace simdcnn {
 
 namespace {
@@ -49,6 +51,25 @@ Status copy_strided(const float* x, float* y, int64_t len, const CopyAxis* axes,
     }
     if (k < 0) break;
   }
+  return Status::kOk;
+}
+
+// Past this many floats a second thread pays for its hand-off (memory bound either way).
+constexpr size_t kFillCopyGrain = 1 << 16;
+
+Status fill_floats(float* y, int64_t n, float value) {
+  if (n < 0 || (n > 0 && !y)) return Status::kInvalidArgument;
+  parallel_for(static_cast<size_t>(n), kFillCopyGrain, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) y[i] = value;
+  });
+  return Status::kOk;
+}
+
+Status copy_floats(const float* x, float* y, int64_t n) {
+  if (n < 0 || (n > 0 && (!x || !y))) return Status::kInvalidArgument;
+  if (n == 0 || x == y) return Status::kOk;
+  parallel_for(static_cast<size_t>(n), kFillCopyGrain,
+               [&](size_t b, size_t e) { std::memcpy(y + b, x + b, (e - b) * sizeof(float)); });
   return Status::kOk;
 }
 

@@ -21,4 +21,9 @@ struct CopyAxis {
 // pointers with work to do. Bounds are the caller's (the binding checks them against the buffers).
 Status copy_strided(const float* x, float* y, int64_t len, const CopyAxis* axes, int rank);
 
+// y[i] = value for i < n (split across threads for large n).
+Status fill_floats(float* y, int64_t n, float value);
+// y[i] = x[i] for i < n; x and y are the same array or disjoint.
+Status copy_floats(const float* x, float* y, int64_t n);
+
 }  // namespace simdcnn

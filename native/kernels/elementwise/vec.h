@@ -69,6 +69,8 @@ struct VecScalar {
   static V max_nan(V acc, V v) { return (v > acc || std::isnan(v)) ? v : acc; }
   static V min_nan(V acc, V v) { return (v < acc || std::isnan(v)) ? v : acc; }
   static V abs(V a) { return std::fabs(a); }
+  // -a: the sign bit flipped (NaN included, as C's unary minus).
+  static V neg(V a) { return -a; }
   static V floor(V a) { return std::floor(a); }
   // 2^n for integer-valued n in [-126, 127].
   static V pow2i(V n) {
@@ -142,6 +144,7 @@ struct VecAvx2 {
     return _mm256_blendv_ps(_mm256_min_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q));
   }
   static V abs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static V neg(V a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
   static V floor(V a) { return _mm256_floor_ps(a); }
   static V pow2i(V n) {
     const __m256i e = _mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127));
@@ -216,6 +219,9 @@ struct VecAvx512 {
   static V abs(V a) {
     return _mm512_castsi512_ps(
         _mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fffffff)));
+  }
+  static V neg(V a) {
+    return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)));
   }
   static V floor(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
   static V pow2i(V n) {
@@ -292,6 +298,7 @@ struct VecNeon {
   static V max_nan(V acc, V v) { return vbslq_f32(vceqq_f32(acc, acc), max(acc, v), acc); }
   static V min_nan(V acc, V v) { return vbslq_f32(vceqq_f32(acc, acc), min(acc, v), acc); }
   static V abs(V a) { return vabsq_f32(a); }
+  static V neg(V a) { return vnegq_f32(a); }
   static V floor(V a) { return vrndmq_f32(a); }
   static V pow2i(V n) {
     const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));

@@ -34,4 +34,11 @@ Status instance_norm2d(const float* x, float* y, int64_t N, int64_t C, int64_t H
 Status batch_norm2d_backward(const float* x, const float* dy, int64_t N, int64_t C, int64_t HW, const float* weight,
                              float eps, float* dx, float* dweight, float* dbias);
 
+// Batch norm's running statistics after a training-mode batch, per channel c < C:
+//   running_mean[c] = (1 - momentum) * running_mean[c] + momentum * mean[c]
+//   running_var[c]  = (1 - momentum) * running_var[c] + momentum * var[c] * unbias
+// in double, stored as float32: the bits of lib/ops/norm.ts's JS loop (unbias = M / (M - 1)).
+Status running_stats_update(float* running_mean, float* running_var, const float* mean, const float* var, int64_t C,
+                            double momentum, double unbias);
+
 }  // namespace simdcnn

@@ -51,6 +51,13 @@ Status pool2d(const float* x, float* y, const Pool2dParams& p);
 // x viewed as [N, C, HW] -> y [N, C] (max or mean over HW; the mean is summed in double).
 Status global_pool2d(const float* x, float* y, int64_t N, int64_t C, int64_t HW, GlobalPoolMode mode);
 
+// Gradient of global_pool2d: dx [N, C, HW] from x and dy [N, C]. Max routes dy[n, c] to the
+// plane's arg-max (the first of equal maxima; a NaN beats numbers and the last NaN wins, as the
+// JS reference and PyTorch's CPU kernel), zeros elsewhere; avg spreads dy / HW over the plane.
+// dx is overwritten and must not overlap x or dy.
+Status global_pool2d_backward(const float* x, const float* dy, float* dx, int64_t N, int64_t C, int64_t HW,
+                              GlobalPoolMode mode);
+
 // Everything a per-ISA plane kernel needs, derived once per call.
 struct PoolPlan {
   int64_t H, W, OH, OW;

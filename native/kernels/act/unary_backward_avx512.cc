@@ -1,0 +1,14 @@
+// Compiled with -mavx512f; called only when active_isa() is avx512.
+#include "core/arch.h"
+#if SIMDCNN_X86
+#include "kernels/act/unary_backward_impl.h"
+
+namespace simdcnn {
+
+void unary_backward_range_avx512(const float* x, const float* y, const float* dy, float* dx, size_t n,
+                                 UnaryBackwardKind kind, float alpha) {
+  unary_backward_impl::unary_backward_range<vec::VecAvx512>(x, y, dy, dx, n, kind, alpha);
+}
+
+}  // namespace simdcnn
+#endif

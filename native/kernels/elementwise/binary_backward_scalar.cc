@@ -1,0 +1,14 @@
+#include "kernels/elementwise/binary_backward_impl.h"
+
+namespace simdcnn {
+
+void binary_backward_range_scalar(const float* a, const float* b, const float* dy, float* da, float* db,
+                                  size_t n, BinaryKind kind, bool b_scalar) {
+  binary_backward_impl::binary_backward_range<vec::VecScalar>(a, b, dy, da, db, n, kind, b_scalar);
+}
+
+double sum_range_scalar(const float* x, const float* y, size_t n) {
+  return binary_backward_impl::sum_range<vec::VecScalar>(x, y, n);
+}
+
+}  // namespace simdcnn
