@@ -1,8 +1,11 @@
-import { Tensor, ones, zeros } from '../tensor';
+import { Tensor, ones, zeros, assertNotCapturing } from '../tensor';
+import { backend } from '../backend/index';
 import { batchNorm2d, instanceNorm2d, layerNorm } from '../ops/norm';
 import { Module } from './module';
 import { boolOpt, numOpt, options, posInt } from './args';
 import { describe } from '../errors';
+
+const ONE = new Float32Array([1]);
 
 export interface BatchNorm2dOptions {
   eps?: number;
@@ -47,12 +50,16 @@ export class BatchNorm2d extends Module {
 
   forward(x: Tensor): Tensor {
     const count = this.numBatchesTracked.data;
+    // The cumulative average's momentum changes every step: a recorded training step would replay
+    // the first one's.
+    if (this.training && this.momentum === null) assertNotCapturing('BatchNorm2d with momentum null (a cumulative average)');
     const momentum = this.momentum ?? 1 / (count[0] + 1);
     const y = batchNorm2d(x, {
       runningMean: this.runningMean, runningVar: this.runningVar, weight: this.weight, bias: this.bias,
       training: this.training, momentum, eps: this.eps,
     });
-    if (this.training) count[0] += 1;
+    // Counted by a kernel, not in JS, so that a recorded training step counts its replays too.
+    if (this.training) backend().accumulate(count, ONE);
     return y;
   }
 
