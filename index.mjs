@@ -7,6 +7,6 @@ export const {
   Tensor, tensor, zeros, ones, full, randn, rand, tidy, keep, setBufferPoolLimit, memory, manualSeed,
   setBackend, getBackend, setNumThreads, getNumThreads, cpuInfo, ops,
   sub, div, matmul, sum, mean, argmax, concat, clone, detach,
-  noGrad, io, optim, fit, evaluate, nn, models, receptiveField, serve, viz,
+  noGrad, io, optim, fit, evaluate, compileTrainStep, TrainStep, nn, models, receptiveField, serve, viz,
 } = m;
 export default m;

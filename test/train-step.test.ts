@@ -155,6 +155,17 @@ describe('compileTrainStep', () => {
     const opt = new optim.SGD(net.parameters(), { lr: 0.01 });
     expect(() => compileTrainStep(net, { optimizer: opt, inputShape: [0, 1, 28, 28] })).toThrow(RangeError);
     expect(() => compileTrainStep(net, { optimizer: {} as Optimizer, inputShape: [2, 1, 28, 28] })).toThrow(/optim.SGD or optim.Adam/);
+    // A replaced step() would be skipped by replays: such a step stays eager and the wrapper runs.
+    const wrapped = new optim.SGD(net.parameters(), { lr: 0.01 });
+    let calls = 0;
+    const inner = wrapped.step.bind(wrapped);
+    wrapped.step = () => { calls++; inner(); };
+    const ws = compileTrainStep(net, { optimizer: wrapped, inputShape: [2, 1, 28, 28] });
+    const [[wx, wy]] = batches(1, [2, 1, 28, 28]);
+    for (let i = 0; i < 3; i++) ws.run(wx, wy);
+    expect(calls).toBe(3);
+    expect(ws.compiled).toBe(false);
+    expect(ws.whyEager).toMatch(/step\(\) is overridden/);
     const step = compileTrainStep(net, { optimizer: opt, inputShape: [2, 1, 28, 28] });
     const [[x, y]] = batches(1, [2, 1, 28, 28]);
     for (let i = 0; i < 3; i++) step.run(x, y);

@@ -97,6 +97,10 @@ export class TrainStep {
     this.inputShape = Object.freeze(inputShape.slice());
     this.size = inputShape.reduce((a, b) => a * b, 1);
     if (!(optimizer instanceof SGD || optimizer instanceof Adam)) this.whyEager = `${optimizer.constructor.name} has no native update`;
+    // A replay never calls step(): one that was replaced (a subclass, a wrapper) must keep running.
+    else if (optimizer.step !== SGD.prototype.step && optimizer.step !== Adam.prototype.step) {
+      this.whyEager = 'the optimizer\'s step() is overridden';
+    }
   }
 
   /** True once steps are replays of the recorded step. */
