@@ -44,6 +44,8 @@ struct Arg<vec::VecScalar> {
   }
   static I set1(int32_t off) { return off; }
   static void store(int32_t* p, I i) { *p = i; }
+  // g where idx == k, else +0 (bitwise: a NaN gradient stays where it belongs).
+  static V select_eq(I idx, int32_t k, V g) { return idx == k ? g : 0.0f; }
 };
 
 #if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
@@ -61,6 +63,9 @@ struct Arg<vec::VecAvx2> {
   }
   static I set1(int32_t off) { return _mm256_set1_epi32(off); }
   static void store(int32_t* p, I i) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), i); }
+  static V select_eq(I idx, int32_t k, V g) {
+    return _mm256_and_ps(g, _mm256_castsi256_ps(_mm256_cmpeq_epi32(idx, _mm256_set1_epi32(k))));
+  }
 };
 #endif
 
@@ -78,6 +83,7 @@ struct Arg<vec::VecAvx512> {
   }
   static I set1(int32_t off) { return _mm512_set1_epi32(off); }
   static void store(int32_t* p, I i) { _mm512_storeu_si512(p, i); }
+  static V select_eq(I idx, int32_t k, V g) { return _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(idx, _mm512_set1_epi32(k)), g); }
 };
 #endif
 
@@ -95,6 +101,9 @@ struct Arg<vec::VecNeon> {
   }
   static I set1(int32_t off) { return vdupq_n_s32(off); }
   static void store(int32_t* p, I i) { vst1q_s32(p, i); }
+  static V select_eq(I idx, int32_t k, V g) {
+    return vreinterpretq_f32_u32(vandq_u32(vceqq_s32(idx, vdupq_n_s32(k)), vreinterpretq_u32_f32(g)));
+  }
 };
 #endif
 
@@ -242,44 +251,39 @@ void avg_plane(const float* dy, float* dx, const PoolPlan& p, float* scratch) {
 
 // 2x2 windows, stride 2, no padding or dilation (LeNet's, VGG's, most CNNs' pooling): the windows
 // tile the plane without overlap, so each cell gets its window's gradient or 0, with no running
-// scatter; the four taps are compared in the forward's order with the same rule (strictly better
-// or NaN replaces). Branch-free on purpose (bitwise | instead of ||, selects as masks): on real
-// activations the comparisons are unpredictable, and a branchy loop ran 10x slower. Cells past the
-// last window (odd H or W) get 0.
-inline uint32_t bits_of(float v) {
-  uint32_t u;
-  std::memcpy(&u, &v, sizeof u);
-  return u;
-}
-inline float float_of(uint32_t u) {
-  float v;
-  std::memcpy(&v, &u, sizeof v);
-  return v;
-}
-
+// scatter. Lanes are windows: the four taps (even and odd columns of two rows) are compared in the
+// forward's order with the same rule (strictly better or NaN replaces, Arg::update), the gradient
+// is selected per tap, and the even/odd results are interleaved back into the two rows. The scalar
+// fallback of the old loop was branchy on unpredictable comparisons and took a quarter of a
+// LeNet-5 training step. Cells past the last window (odd H or W) get 0.
 template <class Vec, bool kMax>
 void extreme_2x2_plane(const float* x, const float* dy, float* dx, const PoolPlan& p) {
+  using A = Arg<Vec>;
+  constexpr int64_t Wv = Vec::W;
   const int64_t W = p.W, OW = p.OW;
+  float e[4][Wv];
   for (int64_t oh = 0; oh < p.OH; ++oh) {
     const float* r0 = x + 2 * oh * W;
     const float* r1 = r0 + W;
     float* d0 = dx + 2 * oh * W;
     float* d1 = d0 + W;
     const float* g = dy + oh * OW;
-    for (int64_t ow = 0; ow < OW; ++ow) {
-      const float t[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
-      float best = t[0];
-      uint32_t arg = 0;
-      for (uint32_t k = 1; k < 4; ++k) {
-        const uint32_t take = 0u - static_cast<uint32_t>((kMax ? t[k] > best : t[k] < best) | (t[k] != t[k]));
-        best = float_of((bits_of(t[k]) & take) | (bits_of(best) & ~take));
-        arg = (k & take) | (arg & ~take);
+    for (int64_t ow = 0; ow < OW; ow += Wv) {
+      const int n = OW - ow < Wv ? static_cast<int>(OW - ow) : static_cast<int>(Wv);
+      // load_even_n reads 2n - 1 floats: never past the window's last column.
+      typename Vec::V best = Vec::load_even_n(r0 + 2 * ow, n);
+      typename A::I arg = A::set1(0);
+      A::template update<kMax>(Vec::load_even_n(r0 + 2 * ow + 1, n), 1, &best, &arg);
+      A::template update<kMax>(Vec::load_even_n(r1 + 2 * ow, n), 2, &best, &arg);
+      A::template update<kMax>(Vec::load_even_n(r1 + 2 * ow + 1, n), 3, &best, &arg);
+      const typename Vec::V gv = n == Wv ? Vec::load(g + ow) : Vec::load_n(g + ow, n);
+      for (int k = 0; k < 4; ++k) Vec::store(e[k], A::select_eq(arg, k, gv));
+      for (int l = 0; l < n; ++l) {
+        d0[2 * (ow + l)] = e[0][l];
+        d0[2 * (ow + l) + 1] = e[1][l];
+        d1[2 * (ow + l)] = e[2][l];
+        d1[2 * (ow + l) + 1] = e[3][l];
       }
-      const uint32_t gv = bits_of(g[ow]);
-      d0[2 * ow] = float_of(gv & (0u - static_cast<uint32_t>(arg == 0)));
-      d0[2 * ow + 1] = float_of(gv & (0u - static_cast<uint32_t>(arg == 1)));
-      d1[2 * ow] = float_of(gv & (0u - static_cast<uint32_t>(arg == 2)));
-      d1[2 * ow + 1] = float_of(gv & (0u - static_cast<uint32_t>(arg == 3)));
     }
     for (int64_t w = 2 * OW; w < W; ++w) d0[w] = d1[w] = 0.0f;
   }
