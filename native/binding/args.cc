@@ -45,6 +45,8 @@ static std::string describe(const Napi::Value& v) {
 std::string describe_value(const Napi::Value& v) { return describe(v); }
 
 std::string number_string(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
   std::ostringstream o;
   o << d;
   return o.str();

@@ -48,7 +48,7 @@ float unary_grad_ref(UnaryBackwardKind k, float x, float y, float g, float alpha
     case UnaryBackwardKind::kReluOut: return y > 0 ? g : 0.0f;
     case UnaryBackwardKind::kLeakyRelu: return x > 0 ? g : g * alpha;
     case UnaryBackwardKind::kSigmoid: return g * y * (1.0f - y);
-    case UnaryBackwardKind::kTanh: return g * (1.0f - y * y);
+    case UnaryBackwardKind::kTanh: return g * (1.0f - y) * (1.0f + y);
   }
   return 0.0f;
 }

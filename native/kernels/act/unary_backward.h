@@ -12,7 +12,7 @@ enum class UnaryBackwardKind : int {
   kRelu = 0,       // dx = x > 0 ? dy : 0   (0 at x = 0 and for NaN x, as PyTorch)
   kLeakyRelu = 1,  // dx = x > 0 ? dy : dy * alpha
   kSigmoid = 2,    // dx = dy * y * (1 - y)
-  kTanh = 3,       // dx = dy * (1 - y * y)
+  kTanh = 3,       // dx = dy * (1 - y) * (1 + y)   (= dy * (1 - y^2) without its cancellation)
   kReluOut = 4,    // dx = y > 0 ? dy : 0   (a ReLU fused into the producer: only its output is kept)
 };
 constexpr int kUnaryBackwardKindCount = 5;

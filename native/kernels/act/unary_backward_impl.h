@@ -41,7 +41,9 @@ void unary_backward_range(const float* x, const float* y, const float* dy, float
       map2<Vec>(y, dy, dx, n, [&](V s, V g) { return Vec::mul(Vec::mul(g, s), Vec::sub(one, s)); });
       break;
     case UnaryBackwardKind::kTanh:
-      map2<Vec>(y, dy, dx, n, [&](V s, V g) { return Vec::mul(g, Vec::sub(one, Vec::mul(s, s))); });
+      // (1 - y)(1 + y), not 1 - y^2: near |y| = 1 the subtraction of a rounded y^2 would cancel to
+      // a few correct bits, while 1 - y (or 1 + y) is then exact.
+      map2<Vec>(y, dy, dx, n, [&](V s, V g) { return Vec::mul(Vec::mul(g, Vec::sub(one, s)), Vec::add(one, s)); });
       break;
   }
 }
