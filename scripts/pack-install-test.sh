@@ -103,4 +103,23 @@ require('./forward-check.cjs').run(esm, "ESM import 'simdcnn'", process.argv.sli
 EOF
 (cd "$app" && "${noc[@]}" node forward-check.cjs --module simdcnn --expect-prebuild --compare "$tmp/clone.json" --abs 1e-6)
 (cd "$app" && "${noc[@]}" node esm-check.mjs --expect-prebuild --compare "$tmp/clone.json" --abs 1e-6)
+echo "== types: an ESM (.mts) and a CommonJS (.cts) consumer, tsc --module node16 (this clone's typescript)"
+cat > "$app/types-esm.mts" <<'EOF'
+import simdcnn, { ops, models, Tensor, type Module } from 'simdcnn';
+const y: Tensor = ops.relu(Tensor.from(new Float32Array(4), [1, 1, 2, 2]));
+const net: Module = models.lenet5();
+const n: number = simdcnn.ops.relu(y).size;
+// @ts-expect-error: the types are real, not any
+ops.notAnOp(y);
+void net; void n;
+EOF
+cat > "$app/types-cjs.cts" <<'EOF'
+import simdcnn = require('simdcnn');
+const y: simdcnn.Tensor = simdcnn.ops.relu(simdcnn.Tensor.from(new Float32Array(4), [4]));
+// @ts-expect-error: a number is not a Tensor
+simdcnn.ops.relu(3);
+void y;
+EOF
+(cd "$app" && node "$root/node_modules/typescript/bin/tsc" --noEmit --strict --module node16 --moduleResolution node16 \
+  --target es2022 --types node --typeRoots "$root/node_modules/@types" types-esm.mts types-cjs.cts) && echo "types: ok"
 echo "test:pack passed in $(( $(date +%s) - start ))s"
