@@ -60,8 +60,9 @@ function run(simdcnn, label, argv) {
   console.log(`${label}: logits[0..3] ${logits.slice(0, 4).map((v) => v.toFixed(6)).join(' ')}`);
   let failed = false;
   if (o.expectPrebuild) {
-    const ok = addons.length === 1 && addons[0].split(path.sep).includes('prebuilds');
-    console.log(`${label}: addon from prebuilds/: ${ok ? 'yes' : 'NO'}`);
+    const dir = path.join('prebuilds', `${process.platform}-${process.arch}`) + path.sep;
+    const ok = addons.length === 1 && addons[0].includes(path.sep + dir);
+    console.log(`${label}: addon from ${dir}: ${ok ? 'yes' : 'NO'}`);
     failed ||= !ok;
   }
   if (o.expectIsa) {
@@ -73,18 +74,20 @@ function run(simdcnn, label, argv) {
   if (o.compare) {
     const ref = JSON.parse(fs.readFileSync(o.compare, 'utf8'));
     if (ref.logits.length !== logits.length) throw new Error(`forward-check: ${ref.logits.length} reference logits, ${logits.length} here`);
+    // Relative: to the largest reference logit (a norm-wise error; per element, a logit near 0
+    // would make any rounding difference look large).
     let maxAbs = 0;
-    let maxRel = 0;
+    let scale = 0;
     for (let i = 0; i < logits.length; i++) {
-      const d = Math.abs(logits[i] - ref.logits[i]);
-      maxAbs = Math.max(maxAbs, d);
-      maxRel = Math.max(maxRel, d / Math.max(Math.abs(ref.logits[i]), 1e-6));
+      maxAbs = Math.max(maxAbs, Math.abs(logits[i] - ref.logits[i]));
+      scale = Math.max(scale, Math.abs(ref.logits[i]));
     }
+    const maxRel = maxAbs / scale;
     const tol = o.rel !== undefined ? { kind: 'rel', v: o.rel, got: maxRel } : { kind: 'abs', v: o.abs ?? 1e-6, got: maxAbs };
     const ok = tol.got <= tol.v;
     console.log(
       `${label}: vs ${ref.isa} reference (${path.basename(o.compare)}): max abs diff ${maxAbs.toExponential(3)}, ` +
-        `max rel diff ${maxRel.toExponential(3)} (tolerance ${tol.kind} ${tol.v}): ${ok ? 'ok' : 'TOO LARGE'}`,
+        `relative to max |logit| ${maxRel.toExponential(3)} (tolerance ${tol.kind} ${tol.v}): ${ok ? 'ok' : 'TOO LARGE'}`,
     );
     failed ||= !ok;
   }
