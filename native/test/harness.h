@@ -4,6 +4,7 @@
 #pragma once
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,6 +16,17 @@ struct TestCase {
   const char* name;
   std::function<void()> fn;
 };
+
+// The same floats bit for bit, where two NaNs count as the same: which NaN (sign, payload) an
+// operation on NaNs returns depends on its operand order, which compilers choose (Zig's clang
+// commutes a * b where GCC does not), and IEEE 754 leaves it open; JS cannot tell NaNs apart.
+inline bool same_floats(const float* a, const float* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(a[i]) && std::isnan(b[i])) continue;
+    if (std::memcmp(a + i, b + i, sizeof(float)) != 0) return false;
+  }
+  return true;
+}
 
 std::vector<TestCase>& registry();
 int& failures();

@@ -33,7 +33,7 @@ bool same_as_scalar(std::vector<float>& out, F f) {
   out = got;
   const bool ok_got = f() == Status::kOk;
   got = out;
-  return ok_ref && ok_got && std::memcmp(ref.data(), got.data(), ref.size() * sizeof(float)) == 0;
+  return ok_ref && ok_got && test::same_floats(ref.data(), got.data(), ref.size());
 }
 
 std::vector<float> data(size_t n, uint64_t seed) {

@@ -37,7 +37,7 @@ std::vector<float> data(size_t n, uint64_t seed, bool specials = false) {
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  return a.size() == b.size() && test::same_floats(a.data(), b.data(), a.size());
 }
 
 const size_t kSizes[] = {1, 3, 7, 8, 15, 16, 17, 33, 1000, 4097, 70001};
