@@ -54,32 +54,27 @@ void block(const float* dy, size_t n, const float* const* x, float* dw, size_t l
     }
 }
 
+// R rows of dy (starting at row m) against every tap: blocks of 4 taps, then the rest one by one.
+template <class Vec, int R>
+void rows(const float* dy, size_t m, const float* xp, const int64_t* offs, size_t K, size_t n, float* dw,
+          size_t ld_dw, bool accumulate) {
+  size_t k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const float* x[4] = {xp + offs[k], xp + offs[k + 1], xp + offs[k + 2], xp + offs[k + 3]};
+    block<Vec, R, 4>(dy + m * n, n, x, dw + m * ld_dw + k, ld_dw, accumulate);
+  }
+  for (; k < K; ++k) {
+    const float* x[1] = {xp + offs[k]};
+    block<Vec, R, 1>(dy + m * n, n, x, dw + m * ld_dw + k, ld_dw, accumulate);
+  }
+}
+
 template <class Vec>
 void weight_dot(const float* dy, size_t M, const float* xp, const int64_t* offs, size_t K, size_t n, float* dw,
                 size_t ld_dw, bool accumulate) {
   size_t m = 0;
-  for (; m + 2 <= M; m += 2) {
-    size_t k = 0;
-    for (; k + 4 <= K; k += 4) {
-      const float* x[4] = {xp + offs[k], xp + offs[k + 1], xp + offs[k + 2], xp + offs[k + 3]};
-      block<Vec, 2, 4>(dy + m * n, n, x, dw + m * ld_dw + k, ld_dw, accumulate);
-    }
-    for (; k < K; ++k) {
-      const float* x[1] = {xp + offs[k]};
-      block<Vec, 2, 1>(dy + m * n, n, x, dw + m * ld_dw + k, ld_dw, accumulate);
-    }
-  }
-  for (; m < M; ++m) {
-    size_t k = 0;
-    for (; k + 4 <= K; k += 4) {
-      const float* x[4] = {xp + offs[k], xp + offs[k + 1], xp + offs[k + 2], xp + offs[k + 3]};
-      block<Vec, 1, 4>(dy + m * n, n, x, dw + m * ld_dw + k, ld_dw, accumulate);
-    }
-    for (; k < K; ++k) {
-      const float* x[1] = {xp + offs[k]};
-      block<Vec, 1, 1>(dy + m * n, n, x, dw + m * ld_dw + k, ld_dw, accumulate);
-    }
-  }
+  for (; m + 2 <= M; m += 2) rows<Vec, 2>(dy, m, xp, offs, K, n, dw, ld_dw, accumulate);
+  for (; m < M; ++m) rows<Vec, 1>(dy, m, xp, offs, K, n, dw, ld_dw, accumulate);
 }
 
 }  // namespace
