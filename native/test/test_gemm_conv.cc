@@ -309,6 +309,19 @@ TEST_CASE("conv2d: geometry matrix vs direct reference") {
       make(1, 2, 5, 600, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1),  // depthwise s2 wider than the direct path's chunks (bands)
       make(1, 3, 14, 14, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 1),  // depthwise s2 14 -> 7 (direct path, one chunk)
       make(1, 2, 8, 33, 2, 9, 9, 1, 2, 4, 4, 4, 4, 1, 1, 2, 0),   // depthwise s2 kernel wider than 8 (bands)
+      // The direct path (stride 1 or 2 both ways, no dilation, kW <= 8, <= 16 vectors per row):
+      make(1, 2, 5, 250, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1),  // 16 AVX-512 chunks, 5 rows: a block of 4 + 1
+      make(1, 2, 6, 256, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0),  // exactly 16 chunks, 4 + 2 rows
+      make(1, 2, 7, 257, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1),  // one column past them (bands), 4 + 3 rows
+      make(2, 3, 9, 17, 3, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 3, 0),   // no padding: masks only at the row end
+      make(1, 2, 11, 31, 2, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2, 1),  // 5x5 s1, a masked last chunk
+      make(1, 2, 13, 34, 2, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 2, 0),  // 5x5 s2, 7 output rows
+      make(1, 2, 12, 40, 2, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 2, 1),  // 7x7 (kernel size at run time)
+      make(1, 2, 10, 20, 2, 3, 8, 2, 2, 1, 4, 0, 3, 1, 1, 2, 0),  // kW = 8, asymmetric padding, s2
+      make(1, 2, 6, 16, 2, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 2, 1),   // padding 2 > kernel reach of one side
+      make(1, 4, 3, 3, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1),    // multiplier 2, rows of 3 (one masked chunk)
+      make(1, 2, 28, 28, 2, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 2, 0),  // s2 bottom/right pad only (TF 'same')
+      make(1, 2, 9, 300, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1),  // s2 150 outputs: 10 AVX-512 / 19 AVX2 chunks
       make(1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0),   // kernel larger than input
       make(1, 5, 13, 12, 16, 3, 3, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1), // stride 2 dilation 2: one phase used
       make(1, 6, 14, 15, 8, 2, 2, 3, 3, 1, 0, 2, 1, 1, 1, 1, 0),  // stride 3, kernel 2: 4 of 9 phases

@@ -67,6 +67,8 @@ describe('depthwise kernel vs the TS reference conv2d', () => {
     ['7x7 s1 p3, 300 wide (a band of one row)', { N: 1, C: 2, H: 9, W: 300, outC: 2, k: [7, 7], p: [3, 3, 3, 3] }],
     ['1x1 stride 2, no padding', { N: 1, C: 3, H: 10, W: 9, outC: 3, k: [1, 1], s: [2, 2] }],
     ['padding larger than the kernel reach (all-zero border rows)', { N: 1, C: 2, H: 4, W: 4, outC: 2, k: [3, 3], p: [4, 4, 4, 4] }],
+    ['3x3 s1 p1, 5x250 (16 vector chunks, a row block of 4 and one row)', { N: 1, C: 3, H: 5, W: 250, outC: 3, k: [3, 3], p: [1, 1, 1, 1] }],
+    ['3x3 s2 no padding, 14x29 (odd width, 6 rows)', { N: 2, C: 3, H: 14, W: 29, outC: 3, k: [3, 3], s: [2, 2] }],
   ];
   it.each(CASES)('%s', (_name, c) => {
     const g = geomOf({ ...c, groups: c.C });

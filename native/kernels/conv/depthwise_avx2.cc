@@ -40,6 +40,7 @@ struct Avx2Vec {
     return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(lo)), idx),
                                _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(hi)), idx));
   }
+  static Vec load_m(const float* p, M m) { return _mm256_maskload_ps(p, m); }
   struct M2 {
     __m256i a, b;
   };

@@ -38,6 +38,7 @@ struct Avx512Vec {
     hi = hi < lo ? lo : hi > 16 ? 16 : hi;
     return static_cast<M>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
   }
+  static Vec load_m(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
   struct M2 {
     __mmask16 a, b;
   };

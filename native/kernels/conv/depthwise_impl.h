@@ -6,14 +6,17 @@
 // load_n(const float*, n), store_n(float*, Vec, n) (the first n <= kWidth lanes only; load_n zeros
 // the others); load_s2(const float*) (the even elements of the 2*kWidth floats at p); load_s2_n(p, n)
 // (the same from the first n floats at p only, the rest as zeros).
-// ISAs of at least 8 lanes also provide, for the direct stride-2 path: M2, mask2(lo, hi) (source
-// elements [lo, hi) of 2*kWidth, clamped), load_s2_m(p, M2) (the even elements of those 2*kWidth
-// floats at p, zeros elsewhere; nothing outside them is touched).
+// ISAs of at least 8 lanes also provide, for the direct path: M, mask(lo, hi) (lanes [lo, hi) of
+// one vector, clamped), load_m(p, M) (those lanes of the kWidth floats at p, zeros elsewhere);
+// M2, mask2(lo, hi) (source elements [lo, hi) of 2*kWidth, clamped), load_s2_m(p, M2) (the even
+// elements of those 2*kWidth floats at p, zeros elsewhere). Masked loads touch nothing outside
+// their lanes.
 #pragma once
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/act/unary.h"
 #include "kernels/conv/depthwise.h"
@@ -108,93 +111,172 @@ inline void band_rows(const DwArgs& a, const DwBand& b, const float* const* taps
   }
 }
 
-// Stride 2 along W: each output row is computed straight from the input rows, a vector of outputs
-// from the even elements of two vectors of input (masked at the row's ends), no band copy. The
-// band path spends most of a stride-2 layer's time splitting its rows into four phase planes (on
-// MobileNet's 14x14 -> 7x7 planes, a few hundred instructions per plane for a few hundred FMAs);
-// stride 1 needs no split and its band path, which also packs narrow rows densely, stays. The same
-// taps in the same order with zeros outside the input: the same bits as the band path.
+// Stride S = 1 or 2 in both directions, no dilation (every depthwise layer of the torchvision
+// zoo): output rows straight from the input rows, no band copy. A vector of outputs reads each tap
+// as one load (S = 1) or the even elements of two (S = 2), masked where its columns leave the
+// input (zeros there) and past the row's end. R output rows are computed together: input row j
+// of the block feeds output rows r with kh = j - S*r in [0, kH), so each input vector is loaded
+// once for up to kH/S rows, and the R accumulators are independent FMA chains (one chain per
+// vector would wait on the FMA latency at every tap). Rows outside the input are zeros that are
+// still multiplied in, and each output still takes bias, then (kh, kw) in increasing order, one
+// FMA per tap: the same bits as the band path.
 template <class V>
-constexpr bool dw_direct_s2_isa() {
+constexpr bool dw_direct_isa() {
   return V::kWidth >= 8;
 }
 
-constexpr size_t kDwDirectMaxChunks = 8;  // output vectors per row
+constexpr size_t kDwDirectMaxChunks = 16;  // output vectors per row
 constexpr size_t kDwDirectMaxKw = 8;
+constexpr size_t kDwDirectRows = 4;  // output rows per block
 
-inline bool dw_direct_s2_fits(const DwArgs& a, size_t vw) {
-  return a.sW == 2 && a.kW <= kDwDirectMaxKw && a.OW <= kDwDirectMaxChunks * vw;
+inline bool dw_direct_fits(const DwArgs& a, size_t vw) {
+  return (a.sW == 1 || a.sW == 2) && a.sH == a.sW && a.dH == 1 && a.dW == 1 && a.kW <= kDwDirectMaxKw &&
+         a.OW <= kDwDirectMaxChunks * vw;
 }
 
-template <class V, int KH, int KW>
-inline void direct_s2_planes(const DwArgs& a, size_t t0, size_t t1) {
+// p + d floats through an integer: a masked load may start before the row (its first lanes off).
+inline const float* dw_shift(const float* p, int64_t d) {
+  return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(p) + static_cast<uintptr_t>(d * 4));
+}
+
+template <class V, int S>
+struct DwDirectMasks {
+  using M = std::conditional_t<S == 1, typename V::M, typename V::M2>;
+  M m[kDwDirectMaxChunks][kDwDirectMaxKw];
+  bool full[kDwDirectMaxChunks];  // every tap's load of the chunk lies inside the row: no mask
+  int64_t off[kDwDirectMaxKw];    // tap column kw's first input column, relative to S*(chunk start)
+};
+
+template <class V, int S, bool Full>
+inline typename V::Vec dw_tap_load(const float* p, const typename DwDirectMasks<V, S>::M& m) {
+  if constexpr (Full)
+    return S == 1 ? V::load(p) : V::load_s2(p);
+  else if constexpr (S == 1)
+    return V::load_m(p, m);
+  else
+    return V::load_s2_m(p, m);
+}
+
+// Output rows [oh0, oh0 + R) of one plane. KH, KW > 0: the kernel size at compile time (weights
+// in registers); 0: a.kH, a.kW.
+template <class V, int S, int KH, int KW, int R>
+inline void direct_rows(const DwArgs& a, const DwDirectMasks<V, S>& mk, size_t chunks, const float* in,
+                        const typename V::Vec* wv, const float* k, typename V::Vec bias, float* out, size_t oh0) {
+  using Vec = typename V::Vec;
   constexpr int64_t vw = V::kWidth;
-  const size_t kH = KH > 0 ? static_cast<size_t>(KH) : a.kH, kW = KH > 0 ? static_cast<size_t>(KW) : a.kW;
-  const int64_t W = static_cast<int64_t>(a.W), H = static_cast<int64_t>(a.H), OW = static_cast<int64_t>(a.OW);
-  const size_t chunks = static_cast<size_t>((OW + vw - 1) / vw);
-  // Chunk c, tap column kw: the load starts at input column 2*c*vw + kw*dW - pL; its valid source
-  // elements are those inside [0, W) and below 2*(outputs of the chunk) - 1.
-  typename V::M2 m[kDwDirectMaxChunks][kDwDirectMaxKw];
-  int64_t off[kDwDirectMaxKw];
-  for (size_t kw = 0; kw < kW; ++kw) {
-    off[kw] = static_cast<int64_t>(kw * a.dW) - static_cast<int64_t>(a.pL);
-    for (size_t c = 0; c < chunks; ++c) {
-      const int64_t base = 2 * vw * static_cast<int64_t>(c) + off[kw];
-      const int64_t n = std::min<int64_t>(vw, OW - vw * static_cast<int64_t>(c));
-      const int64_t lo = std::max<int64_t>(0, -base), hi = std::min<int64_t>(2 * n - 1, W - base);
-      m[c][kw] = V::mask2(lo, std::max(lo, hi));
+  const int kH = KH > 0 ? KH : static_cast<int>(a.kH), kW = KH > 0 ? KW : static_cast<int>(a.kW);
+  const int64_t H = static_cast<int64_t>(a.H), W = static_cast<int64_t>(a.W), OW = static_cast<int64_t>(a.OW);
+  const Vec zero = V::set1(0.0f), lo = V::set1(a.lo), hi = V::set1(a.hi);
+  const int rows_in = S * (R - 1) + kH;
+  for (size_t c = 0; c < chunks; ++c) {
+    Vec acc[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) acc[r] = bias;
+    // Fully unrolled for a fixed kernel: the row and tap tests fold away and the weights stay in
+    // registers. Full chunks take plain loads, the others masked ones.
+    auto taps = [&](auto full) {
+#pragma GCC unroll 16
+      for (int j = 0; j < rows_in; ++j) {
+        const int64_t iy = static_cast<int64_t>(oh0) * S + j - static_cast<int64_t>(a.pT);
+        const bool inside = iy >= 0 && iy < H;
+        const float* row = in + (inside ? iy : 0) * W + S * vw * static_cast<int64_t>(c);
+#pragma GCC unroll 8
+        for (int kw = 0; kw < kW; ++kw) {
+          Vec v = zero;
+          if (inside) v = dw_tap_load<V, S, decltype(full)::value>(dw_shift(row, mk.off[kw]), mk.m[c][kw]);
+#pragma GCC unroll 4
+          for (int r = 0; r < R; ++r) {
+            const int kh = j - S * r;
+            if (kh < 0 || kh >= kH) continue;
+            const Vec w = KH > 0 ? wv[kh * KW + kw] : V::set1(k[kh * kW + kw]);
+            acc[r] = V::fma(w, v, acc[r]);
+          }
+        }
+      }
+    };
+    if (mk.full[c])
+      taps(std::true_type{});
+    else
+      taps(std::false_type{});
+    const int64_t n = std::min<int64_t>(vw, OW - vw * static_cast<int64_t>(c));
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      float* o = out + (oh0 + static_cast<size_t>(r)) * a.OW + vw * static_cast<int64_t>(c);
+      const Vec y = V::min(hi, V::max(lo, acc[r]));
+      if (n == vw)
+        V::store(o, y);
+      else
+        V::store_n(o, y, n);
     }
   }
-  const typename V::M2 none = V::mask2(0, 0);
-  const typename V::Vec lo_v = V::set1(a.lo), hi_v = V::set1(a.hi);
-  const size_t outC = a.C * a.mult, kk = kH * kW, OHW = a.OH * a.OW;
+}
+
+template <class V, int S, int KH, int KW>
+inline void direct_planes(const DwArgs& a, size_t t0, size_t t1) {
+  constexpr int64_t vw = V::kWidth;
+  const size_t kW = KH > 0 ? static_cast<size_t>(KW) : a.kW, kk = KH > 0 ? static_cast<size_t>(KH * KW) : a.kH * a.kW;
+  const int64_t W = static_cast<int64_t>(a.W), OW = static_cast<int64_t>(a.OW);
+  const size_t chunks = static_cast<size_t>((OW + vw - 1) / vw);
+  // Chunk c, tap column kw: the load starts at input column S*c*vw + kw - pL; its valid source
+  // elements are those inside [0, W) and, for the row's last chunk, those its outputs read.
+  DwDirectMasks<V, S> mk;
+  for (size_t kw = 0; kw < kW; ++kw) mk.off[kw] = static_cast<int64_t>(kw) - static_cast<int64_t>(a.pL);
+  for (size_t c = 0; c < chunks; ++c) {
+    const int64_t n = std::min<int64_t>(vw, OW - vw * static_cast<int64_t>(c));
+    mk.full[c] = n == vw;
+    for (size_t kw = 0; kw < kW; ++kw) {
+      const int64_t base = S * vw * static_cast<int64_t>(c) + mk.off[kw];
+      const int64_t lo = std::max<int64_t>(0, -base), hi = std::min<int64_t>(S * (n - 1) + 1, W - base);
+      if constexpr (S == 1)
+        mk.m[c][kw] = V::mask(lo, std::max(lo, hi));
+      else
+        mk.m[c][kw] = V::mask2(lo, std::max(lo, hi));
+      // Unmasked, the load reads S*vw floats from base: all of them must lie inside the row.
+      if (lo > 0 || base + S * vw > W) mk.full[c] = false;
+    }
+  }
+  const size_t outC = a.C * a.mult, OHW = a.OH * a.OW;
+  typename V::Vec wv[KH > 0 ? KH * KW : 1];
   for (size_t t = t0; t < t1; ++t) {
     const size_t oc = t % outC;
     const float* in = a.x + ((t / outC) * a.C + oc / a.mult) * a.H * a.W;
     const float* k = a.w + oc * kk;
-    float wk[KH > 0 ? KH * KW : 1];
-    const float* kr = k;
-    if (KH > 0) {
-      for (size_t i = 0; i < kk; ++i) wk[i] = k[i];
-      kr = wk;
-    }
+    if constexpr (KH > 0)
+      for (size_t i = 0; i < kk; ++i) wv[i] = V::set1(k[i]);
     const typename V::Vec bias = V::set1(a.bias ? a.bias[oc] : 0.0f);
     float* out = a.out + t * OHW;
-    for (size_t oh = 0; oh < a.OH; ++oh) {
-      for (size_t c = 0; c < chunks; ++c) {
-        typename V::Vec acc = bias;
-        for (size_t kh = 0; kh < kH; ++kh) {
-          const int64_t iy = static_cast<int64_t>(oh * a.sH + kh * a.dH) - static_cast<int64_t>(a.pT);
-          const bool inside = iy >= 0 && iy < H;
-          // A row outside the input is zeros: loaded with no lanes from a row that exists.
-          const float* row = in + (inside ? iy : 0) * W + 2 * vw * static_cast<int64_t>(c);
-          for (size_t kw = 0; kw < kW; ++kw)
-            acc = V::fma(V::set1(kr[kh * kW + kw]), V::load_s2_m(row + off[kw], inside ? m[c][kw] : none), acc);
-        }
-        const int64_t n = std::min<int64_t>(vw, OW - vw * static_cast<int64_t>(c));
-        float* o = out + oh * a.OW + vw * static_cast<int64_t>(c);
-        const typename V::Vec y = V::min(hi_v, V::max(lo_v, acc));
-        if (n == vw)
-          V::store(o, y);
-        else
-          V::store_n(o, y, n);
-      }
+    size_t oh = 0;
+    for (; oh + kDwDirectRows <= a.OH; oh += kDwDirectRows)
+      direct_rows<V, S, KH, KW, kDwDirectRows>(a, mk, chunks, in, wv, k, bias, out, oh);
+    switch (a.OH - oh) {
+      case 3: direct_rows<V, S, KH, KW, 3>(a, mk, chunks, in, wv, k, bias, out, oh); break;
+      case 2: direct_rows<V, S, KH, KW, 2>(a, mk, chunks, in, wv, k, bias, out, oh); break;
+      case 1: direct_rows<V, S, KH, KW, 1>(a, mk, chunks, in, wv, k, bias, out, oh); break;
+      default: break;
     }
     apply_act(a.act, a.act_alpha, a.act_beta, out, OHW);
   }
 }
 
+template <class V, int S>
+inline void direct_planes_k(const DwArgs& a, size_t t0, size_t t1) {
+  if (a.kH == 3 && a.kW == 3)
+    direct_planes<V, S, 3, 3>(a, t0, t1);
+  else if (a.kH == 5 && a.kW == 5)
+    direct_planes<V, S, 5, 5>(a, t0, t1);
+  else
+    direct_planes<V, S, 0, 0>(a, t0, t1);
+}
+
 template <class V>
 inline void depthwise_planes(const DwArgs& a, size_t t0, size_t t1, float* scratch) {
   static_assert(static_cast<size_t>(V::kWidth) <= kDwSlack, "kDwSlack covers a vector");
-  if constexpr (dw_direct_s2_isa<V>()) {
-    if (dw_direct_s2_fits(a, static_cast<size_t>(V::kWidth))) {
-      if (a.kH == 3 && a.kW == 3)
-        direct_s2_planes<V, 3, 3>(a, t0, t1);
-      else if (a.kH == 5 && a.kW == 5)
-        direct_s2_planes<V, 5, 5>(a, t0, t1);
+  if constexpr (dw_direct_isa<V>()) {
+    if (dw_direct_fits(a, static_cast<size_t>(V::kWidth))) {
+      if (a.sW == 1)
+        direct_planes_k<V, 1>(a, t0, t1);
       else
-        direct_s2_planes<V, 0, 0>(a, t0, t1);
+        direct_planes_k<V, 2>(a, t0, t1);
       return;
     }
   }
