@@ -125,9 +125,15 @@ TEST_CASE("vs_scalar: sgdStep and adamStep, bitwise") {
 TEST_CASE("vs_scalar: pool2d max/avg/min and max/min backward, bitwise") {
   struct G {
     int64_t H, W, k, s, pad, dil;
+    bool ceil;
   };
-  const G geoms[] = {{5, 5, 2, 2, 0, 1}, {7, 13, 3, 2, 1, 1}, {9, 17, 3, 1, 1, 1}, {6, 31, 2, 3, 1, 2},
-                     {11, 9, 5, 2, 2, 1}, {1, 23, 1, 1, 0, 1}};
+  const G geoms[] = {{5, 5, 2, 2, 0, 1, false}, {7, 13, 3, 2, 1, 1, false}, {9, 17, 3, 1, 1, 1, false},
+                     {6, 31, 2, 3, 1, 2, false}, {11, 9, 5, 2, 2, 1, false}, {1, 23, 1, 1, 0, 1, false},
+                     // The direct max/min path (AVX-512): row blocks of 4 and leftovers, several
+                     // chunks, masked first/last chunks, ceil mode past the right and bottom edges.
+                     {58, 58, 3, 2, 1, 1, false}, {27, 27, 3, 2, 0, 1, true}, {14, 40, 3, 1, 1, 1, false},
+                     {13, 40, 3, 2, 0, 1, false}, {8, 35, 7, 1, 3, 1, false}, {9, 37, 3, 2, 1, 2, false},
+                     {10, 50, 4, 2, 2, 1, true}, {12, 12, 2, 2, 0, 1, true}, {7, 7, 2, 2, 0, 1, false}};
   uint64_t seed = 1;
   for (const G& g : geoms)
     for (int mode = 0; mode < 3; ++mode) {
@@ -139,6 +145,7 @@ TEST_CASE("vs_scalar: pool2d max/avg/min and max/min backward, bitwise") {
       p.kH = p.kW = g.k;
       p.stride_h = p.stride_w = g.s;
       p.pad_h = p.pad_w = g.pad;
+      p.ceil_mode = g.ceil;
       p.mode = static_cast<PoolMode>(mode);
       p.dilation_h = p.dilation_w = p.mode == PoolMode::kAvg ? 1 : g.dil;
       int64_t OH = 0, OW = 0;
@@ -150,6 +157,17 @@ TEST_CASE("vs_scalar: pool2d max/avg/min and max/min backward, bitwise") {
       std::vector<float> dx(x.size());
       CHECK(same_as_scalar(dx, [&] { return pool2d_backward(x.data(), dy.data(), dx.data(), p); }));
     }
+}
+
+TEST_CASE("vs_scalar: globalPool2d average (16 partial sums in double), bitwise") {
+  for (int64_t hw : {1, 2, 7, 15, 16, 17, 31, 33, 49, 196, 1001}) {
+    std::vector<float> x = data(static_cast<size_t>(5 * hw), static_cast<uint64_t>(hw));
+    // Finite planes too (data() puts a NaN or an infinity into most planes), with magnitudes far
+    // apart so that the order of the double additions shows in the rounding.
+    for (int64_t i = 0; i < hw; ++i) x[static_cast<size_t>(4 * hw + i)] = (i % 3 ? 1e-8f : 3e7f) * (i % 2 ? -1.0f : 1.0f) + static_cast<float>(i);
+    std::vector<float> y(5);
+    CHECK(same_as_scalar(y, [&] { return global_pool2d(x.data(), y.data(), 1, 5, hw, GlobalPoolMode::kAvg); }));
+  }
 }
 
 }  // namespace

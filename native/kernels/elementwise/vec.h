@@ -66,8 +66,9 @@ struct VecScalar {
   }
   static V max(V a, V b) { return a > b ? a : b; }
   static V min(V a, V b) { return a < b ? a : b; }
-  static V max_nan(V acc, V v) { return (v > acc || std::isnan(v)) ? v : acc; }
-  static V min_nan(V acc, V v) { return (v < acc || std::isnan(v)) ? v : acc; }
+  // As the x86 kernels: max_ps(acc, v) (v on ties, so max(+0, -0) is -0), acc kept where it is NaN.
+  static V max_nan(V acc, V v) { return std::isnan(acc) ? acc : max(acc, v); }
+  static V min_nan(V acc, V v) { return std::isnan(acc) ? acc : min(acc, v); }
   static V abs(V a) { return std::fabs(a); }
   // -a: the sign bit flipped (NaN included, as C's unary minus).
   static V neg(V a) { return -a; }
@@ -190,6 +191,23 @@ struct VecAvx512 {
   static V load_even(const float* p) {
     const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     return _mm512_permutex2var_ps(_mm512_loadu_ps(p), idx, _mm512_loadu_ps(p + 16));
+  }
+  // Elements [lo, hi) of the 16 floats at p (clamped to [0, 16]), `fill` in the other lanes; only
+  // those elements are read, so p may point before or past the buffer for the others.
+  static __mmask16 range_mask(int64_t lo, int64_t hi) {
+    lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
+    hi = hi < lo ? lo : hi > 16 ? 16 : hi;
+    return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+  }
+  static V load_fill(const float* p, int64_t lo, int64_t hi, V fill) {
+    return _mm512_mask_loadu_ps(fill, range_mask(lo, hi), p);
+  }
+  // The even elements of the 32 floats at p, of which only [lo, hi) are read; `fill` for the rest.
+  static V load_even_fill(const float* p, int64_t lo, int64_t hi, V fill) {
+    const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512 a = _mm512_mask_loadu_ps(fill, range_mask(lo, hi), p);
+    const __m512 b = _mm512_mask_loadu_ps(fill, range_mask(lo - 16, hi - 16), p + 16);
+    return _mm512_permutex2var_ps(a, idx, b);
   }
   static V gather(const float* p, int64_t stride) {
     return _mm512_i32gather_ps(lane_offsets(stride), p, 4);

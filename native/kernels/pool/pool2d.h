@@ -79,6 +79,16 @@ void pool2d_plane_avx2(const float* x, float* y, const PoolPlan& plan, float* ro
 void pool2d_plane_avx512(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);
 void pool2d_plane_neon(const float* x, float* y, const PoolPlan& plan, float* row, float* inter);
 
+// Sum of x[0..n) in double as global_pool2d's average takes it: element i into partial sum
+// i % 16 (each a chain of double additions from +0 in increasing i), then the partial sums halved
+// pairwise (s[j] += s[j + w] for w = 8, 4, 2, 1). Exact double additions in a fixed order: every
+// ISA returns the same bits; the vector versions keep the 16 partial sums in registers.
+using PlaneSumFn = double (*)(const float* x, size_t n);
+double plane_sum16_scalar(const float* x, size_t n);
+double plane_sum16_avx2(const float* x, size_t n);
+double plane_sum16_avx512(const float* x, size_t n);
+double plane_sum16_neon(const float* x, size_t n);
+
 // Fills every PoolPlan field but div_w from a geometry pool2d_check accepted.
 void pool2d_make_plan(const Pool2dParams& p, int64_t OH, int64_t OW, PoolPlan* plan);
 // avg: d[ow] = the width of output column ow's window in the divisor (OW entries).
