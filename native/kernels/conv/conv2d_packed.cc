@@ -38,22 +38,46 @@ void header_fields(const Conv2dParams& p, Isa isa, int32_t f[8]) {
   f[3] = static_cast<int32_t>(p.C);
   f[4] = static_cast<int32_t>(p.kH);
   f[5] = static_cast<int32_t>(p.kW);
-  f[6] = 0;
+  f[6] = static_cast<int32_t>(p.groups);
   f[7] = 0;
 }
 
-bool valid_params(const Conv2dParams& p, size_t* oh, size_t* ow) {
-  return conv2d_output_size(p, oh, ow) && p.groups == 1;
+bool valid_params(const Conv2dParams& p, size_t* oh, size_t* ow) { return conv2d_output_size(p, oh, ow); }
+
+// Floats of one group's panels: Kg * round_up(Mg, vs) (Kg = C/groups*kH*kW, Mg = outC/groups), 0
+// when it would not fit the element limit.
+size_t group_floats(const Conv2dParams& p) {
+  int64_t k = 0;
+  const int64_t dims[3] = {static_cast<int64_t>(p.C / p.groups), static_cast<int64_t>(p.kH),
+                           static_cast<int64_t>(p.kW)};
+  if (!checked_product(dims, 3, &k)) return 0;
+  return panel_floats(static_cast<size_t>(k), p.outC / p.groups);
 }
 
-// K * round_up(outC, vs) + header, or 0 when it would not fit the element limit.
+// groups * group_floats + header, or 0 when it would not fit the element limit.
 size_t packed_floats(const Conv2dParams& p) {
-  int64_t k = 0;
-  const int64_t dims[3] = {static_cast<int64_t>(p.C), static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)};
-  if (!checked_product(dims, 3, &k)) return 0;
-  const size_t body = panel_floats(static_cast<size_t>(k), p.outC);
-  if (body == 0 || body > static_cast<size_t>(kMaxElements) - kHeaderFloats) return 0;
-  return body + kHeaderFloats;
+  const size_t per_group = group_floats(p);
+  if (per_group == 0 || per_group > (static_cast<size_t>(kMaxElements) - kHeaderFloats) / p.groups) return 0;
+  return per_group * p.groups + kHeaderFloats;
+}
+
+// A grouped layer is groups independent convolutions of C/groups -> outC/groups channels, and in
+// NCHW group g of image n is the contiguous block u = n*groups + g of both x and out (and
+// residual): so the drivers run a groups-1 convolution over N*groups "units" of C/groups channels,
+// unit u with its group's panels and bias.
+struct Groups {
+  size_t count;           // groups
+  size_t panel_stride;    // floats between groups' panels
+  size_t bias_stride;     // outC / groups
+};
+
+Conv2dParams unit_params(const Conv2dParams& p) {
+  Conv2dParams u = p;
+  u.N = p.N * p.groups;
+  u.C = p.C / p.groups;
+  u.outC = p.outC / p.groups;
+  u.groups = 1;
+  return u;
 }
 
 // With padding the tiles read a zero-padded copy of just the input rows their pixel block needs (a
@@ -204,8 +228,8 @@ Status conv2d_pack_weights(const Conv2dParams& p, const float* w, float* packed)
   header_fields(p, isa, f);
   std::memset(packed, 0, kHeaderFloats * sizeof(float));
   std::memcpy(packed, f, sizeof(f));
-  const size_t K = p.C * p.kH * p.kW;
-  pack_panels(w, K, K, p.outC, packed + kHeaderFloats);
+  const size_t K = p.C / p.groups * p.kH * p.kW, Mg = p.outC / p.groups, stride = group_floats(p);
+  for (size_t g = 0; g < p.groups; ++g) pack_panels(w + g * Mg * K, K, K, Mg, packed + kHeaderFloats + g * stride);
   return Status::kOk;
 }
 
@@ -231,15 +255,17 @@ constexpr ConvRowFn kRowFns[] = {conv_packed_row_scalar, conv_packed_row_scalar,
                                  conv_packed_row_scalar};
 #endif
 
-// Few output channels and stride 1 along W: the row kernels (see ConvRowArgs), tasks of whole
-// output rows, each reading a zero-padded slab of just its input rows when there is padding.
-// Measured on LeNet-5's 1 -> 6 5x5 layer at 28x28, 1 thread: 6.0 -> 1.3 us.
-Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const float* x, const float* panel,
-                          const float* bias, const float* residual, float* out) {
+// Stride 1 along W: the row kernels (see ConvRowArgs), tasks of whole output rows of one unit
+// (image and group), each reading a zero-padded slab of just its input rows when there is
+// padding. A unit with more than kConvRowMaxC output channels runs its panels in chunks of
+// kConvRowMaxC channels over the same input rows (each output element is still one FMA chain
+// over the whole K). Measured on LeNet-5's 1 -> 6 5x5 layer at 28x28, 1 thread: 6.0 -> 1.3 us.
+Status conv2d_packed_rows(const Conv2dParams& p, const Groups& grp, size_t OH, size_t OW, const float* x,
+                          const float* packed, const float* bias, const float* residual, float* out) {
   const int isa = static_cast<int>(active_isa());
   const ConvRowFn fn = kRowFns[(isa >= 0 && isa < 4) ? isa : 0];
+  const TileConfig& cfg = active_config();
   const size_t K = p.C * p.kH * p.kW, OHW = OH * OW;
-  const size_t nr = std::min(active_config().nr, round_up(p.outC, active_config().vs));
   // Rows per task: ~256 output pixels.
   const size_t rows_per_task = std::max<size_t>(1, std::min<size_t>(OH, 256 / std::max<size_t>(1, OW)));
   const size_t tasks_per_img = (OH + rows_per_task - 1) / rows_per_task;
@@ -268,10 +294,6 @@ Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const flo
     a.kc = K;
     a.offs = offs;
     a.n = OW;
-    a.b = panel;
-    a.nr = nr;
-    a.w = p.outC;
-    a.bias = bias;
     a.ohw = OHW;
     const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
     a.clamp = clamp.on;
@@ -280,7 +302,10 @@ Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const flo
     for (size_t t = b; t < e; ++t) {
       const size_t n = t / tasks_per_img, oh0 = (t % tasks_per_img) * rows_per_task;
       const size_t oh1 = std::min(OH, oh0 + rows_per_task);
+      const size_t g = n % grp.count;
       const float* xn = x + n * in_img;
+      const float* panels = packed + g * grp.panel_stride;
+      const float* bias_g = bias ? bias + g * grp.bias_stride : nullptr;
       const float* base = xn;
       size_t origin = 0;  // the output row whose window starts at the top of base
       if (slab) {
@@ -290,11 +315,23 @@ Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const flo
       }
       for (size_t oh = oh0; oh < oh1; ++oh) {
         a.src = base + (oh - origin) * p.strideH * Wp;
-        a.out = out + n * out_img + oh * OW;
-        a.residual = residual ? residual + n * out_img + oh * OW : nullptr;
-        fn(a);
+        float* out_row = out + n * out_img + oh * OW;
+        const float* res_row = residual ? residual + n * out_img + oh * OW : nullptr;
+        for (size_t c0 = 0; c0 < p.outC; c0 += cfg.nr) {
+          const size_t pw = std::min(cfg.nr, p.outC - c0);
+          a.nr = std::min(cfg.nr, round_up(pw, cfg.vs));
+          for (size_t j0 = 0; j0 < pw; j0 += kConvRowMaxC) {
+            const size_t c = c0 + j0;
+            a.b = panels + c0 * K + j0;
+            a.w = std::min(kConvRowMaxC, pw - j0);
+            a.bias = bias_g ? bias_g + c : nullptr;
+            a.out = out_row + c * OHW;
+            a.residual = res_row ? res_row + c * OHW : nullptr;
+            fn(a);
+          }
+        }
         if (p.act != 0 && !clamp.on)
-          for (size_t c = 0; c < p.outC; ++c) apply_act(p.act, p.act_alpha, p.act_beta, a.out + c * OHW, OW);
+          for (size_t c = 0; c < p.outC; ++c) apply_act(p.act, p.act_alpha, p.act_beta, out_row + c * OHW, OW);
       }
     }
   });
@@ -308,16 +345,19 @@ Status conv2d_packed(const Conv2dParams& p, const float* x, const float* packed,
   return conv2d_packed_path(p, x, packed, bias, residual, out, ConvPackedPath::kAuto);
 }
 
-Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* packed, const float* bias,
+Status conv2d_packed_path(const Conv2dParams& layer, const float* x, const float* packed, const float* bias,
                           const float* residual, float* out, ConvPackedPath path) {
   size_t OH = 0, OW = 0;
-  if (!valid_params(p, &OH, &OW) || !x || !packed || !out) return Status::kInvalidArgument;
-  if (!conv2d_packed_matches(p, packed)) return Status::kInvalidArgument;
+  if (!valid_params(layer, &OH, &OW) || !x || !packed || !out) return Status::kInvalidArgument;
+  if (!conv2d_packed_matches(layer, packed)) return Status::kInvalidArgument;
   const TileConfig& cfg = active_config();
   packed += kHeaderFloats;
-  const bool rows_fit = p.outC <= kConvRowMaxC && p.strideW == 1;
-  if (path == ConvPackedPath::kRows && !rows_fit) return Status::kInvalidArgument;
-  if (rows_fit && path != ConvPackedPath::kTiles) return conv2d_packed_rows(p, OH, OW, x, packed, bias, residual, out);
+  const Conv2dParams p = unit_params(layer);
+  const Groups grp{layer.groups, group_floats(layer), p.outC};
+  if (path == ConvPackedPath::kRows && p.strideW != 1) return Status::kInvalidArgument;
+  const bool rows_auto = p.outC <= kConvRowMaxC && p.strideW == 1;
+  if (path == ConvPackedPath::kRows || (path == ConvPackedPath::kAuto && rows_auto))
+    return conv2d_packed_rows(p, grp, OH, OW, x, packed, bias, residual, out);
 
   Plan pl;
   pl.cfg = &cfg;
@@ -356,7 +396,7 @@ Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* pa
   fill_tap_offsets(p, pl.slab_h, pl.Wp, offs);
   pl.offs = offs;
 
-  // Tasks: images outer (batches split by image), then pixel blocks, then channel blocks (late
+  // Tasks: units (image, group) outer (batches and groups split by unit), then pixel blocks, then channel blocks (late
   // layers, one pixel block, split their weights); consecutive tasks of a thread share the slab.
   // Which thread runs a task changes no arithmetic.
   const size_t tasks_per_img = pl.n_cb * pl.n_pb;
@@ -380,8 +420,9 @@ Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* pa
       const size_t pb = r / pl.n_cb, cb = r % pl.n_cb;
       const size_t block = t / pl.n_cb;
       const float* res_n = residual ? residual + n * out_img : nullptr;
-      run_task(pl, p, x + n * in_img, packed, bias, res_n, out + n * out_img, cb, pb, buf.data(), block != slab_of,
-               buf.data() + slab_floats);
+      const size_t g = n % grp.count;
+      run_task(pl, p, x + n * in_img, packed + g * grp.panel_stride, bias ? bias + g * grp.bias_stride : nullptr,
+               res_n, out + n * out_img, cb, pb, buf.data(), block != slab_of, buf.data() + slab_floats);
       slab_of = block;
     }
   });
