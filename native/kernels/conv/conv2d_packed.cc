@@ -255,87 +255,198 @@ constexpr ConvRowFn kRowFns[] = {conv_packed_row_scalar, conv_packed_row_scalar,
                                  conv_packed_row_scalar};
 #endif
 
-// Stride 1 along W: the row kernels (see ConvRowArgs), tasks of whole output rows of one unit
-// (image and group), each reading a zero-padded slab of just its input rows when there is
-// padding. A unit with more than kConvRowMaxC output channels runs its panels in chunks of
-// kConvRowMaxC channels over the same input rows (each output element is still one FMA chain
-// over the whole K). Measured on LeNet-5's 1 -> 6 5x5 layer at 28x28, 1 thread: 6.0 -> 1.3 us.
+// Pixels per row-kernel step (its vector loop), indexed by Isa like kRowFns.
+constexpr size_t kRowStep[] = {1, 8, 32, 4};
+
+// The row kernels' input: per task a zero-padded copy of the task's input rows, split by stride
+// phase. Padded input element (y, x) of the task (y counted from the task's first window row) lives
+// in plane (c, y % sH, x % sW) at row y / sH, column x / sW, so output pixel (r, ow) of the task
+// reads tap (kh, kw) at one offset from its origin r*Wph + ow in every stride: consecutive output
+// pixels are consecutive floats (the row kernels' vectors), rows Wph apart.
+struct PhaseSlab {
+  size_t sH, sW;
+  size_t Hph, Wph;  // rows and columns of a plane
+  size_t plane_floats() const { return Hph * Wph; }
+};
+
+// offs[k] of tap (c, kh, kw) in a PhaseSlab.
+void fill_phase_offsets(const Conv2dParams& p, const PhaseSlab& ps, int64_t* offs) {
+  for (size_t c = 0, k = 0; c < p.C; ++c)
+    for (size_t kh = 0; kh < p.kH; ++kh)
+      for (size_t kw = 0; kw < p.kW; ++kw, ++k) {
+        const size_t ty = kh * p.dilationH, tx = kw * p.dilationW;
+        const size_t plane = (c * p.strideH + ty % p.strideH) * p.strideW + tx % p.strideW;
+        offs[k] = static_cast<int64_t>((plane * ps.Hph + ty / p.strideH) * ps.Wph + tx / p.strideW);
+      }
+}
+
+// The PhaseSlab of image xn for output rows starting at oh0 (padded input rows from oh0*sH).
+void fill_phase_slab(const Conv2dParams& p, const PhaseSlab& ps, const float* xn, size_t oh0, float* slab) {
+  const size_t sH = p.strideH, sW = p.strideW;
+  for (size_t px = 0; px < sW; ++px) {
+    // Columns q of this phase inside the input: padLeft <= q*sW + px < padLeft + W (no division
+    // per row: a layer has thousands of slab rows).
+    const size_t q0 = std::min(ps.Wph, p.padLeft > px ? (p.padLeft - px + sW - 1) / sW : 0);
+    const size_t q1 = std::max(q0, std::min(ps.Wph, (p.padLeft + p.W - px + sW - 1) / sW));
+    const size_t first = q0 * sW + px - p.padLeft;  // input column of q0 (when q1 > q0)
+    for (size_t c = 0; c < p.C; ++c)
+      for (size_t py = 0; py < sH; ++py) {
+        float* plane = slab + ((c * sH + py) * sW + px) * ps.plane_floats();
+        for (size_t r = 0; r < ps.Hph; ++r) {
+          float* d = plane + r * ps.Wph;
+          const size_t y = (oh0 + r) * sH + py;  // padded row
+          if (y < p.padTop || y >= p.padTop + p.H) {
+            std::memset(d, 0, ps.Wph * sizeof(float));
+            continue;
+          }
+          const float* s0 = xn + (c * p.H + (y - p.padTop)) * p.W + first;
+          for (size_t q = 0; q < q0; ++q) d[q] = 0.0f;
+          if (sW == 1) {
+            std::memcpy(d + q0, s0, (q1 - q0) * sizeof(float));
+          } else if (sW == 2) {  // the common stride, as a constant: the compiler vectorises the gather
+            for (size_t q = q0; q < q1; ++q) d[q] = s0[(q - q0) * 2];
+          } else {
+            for (size_t q = q0; q < q1; ++q) d[q] = s0[(q - q0) * sW];
+          }
+          for (size_t q = q1; q < ps.Wph; ++q) d[q] = 0.0f;
+        }
+      }
+  }
+}
+
+// The row kernels (see ConvRowArgs) over a PhaseSlab, any stride: tasks of whole output rows of one
+// unit (image and group). A unit with more than kConvRowMaxC output channels runs its panels in
+// chunks of kConvRowMaxC channels over the same slab (each output element is still one FMA chain
+// over the whole K). Rows much narrower than the kernel's step (7 or 14 pixels of AVX-512's 32)
+// run "wide": one kernel call sweeps the task's rows as one line of (rows-1)*Wph + OW pixels,
+// the Wph - OW pixels between rows are computed and dropped, and the output goes through a small
+// buffer whose rows are then copied out (the residual and the clamp applied there, in the tiles'
+// order: ((acc + bias) + residual), clamp). Measured on LeNet-5's 1 -> 6 5x5 layer at 28x28,
+// 1 thread: 6.0 -> 1.3 us against the tiles.
 Status conv2d_packed_rows(const Conv2dParams& p, const Groups& grp, size_t OH, size_t OW, const float* x,
                           const float* packed, const float* bias, const float* residual, float* out) {
   const int isa = static_cast<int>(active_isa());
-  const ConvRowFn fn = kRowFns[(isa >= 0 && isa < 4) ? isa : 0];
+  const size_t isa_i = (isa >= 0 && isa < 4) ? static_cast<size_t>(isa) : 0;
+  const ConvRowFn fn = kRowFns[isa_i];
   const TileConfig& cfg = active_config();
   const size_t K = p.C * p.kH * p.kW, OHW = OH * OW;
   // Rows per task: ~256 output pixels.
   const size_t rows_per_task = std::max<size_t>(1, std::min<size_t>(OH, 256 / std::max<size_t>(1, OW)));
   const size_t tasks_per_img = (OH + rows_per_task - 1) / rows_per_task;
-  const bool slab = p.padTop || p.padLeft || p.padBottom || p.padRight;
-  const size_t Wp = slab ? p.W + p.padLeft + p.padRight : p.W;
-  const size_t slab_h = slab ? (rows_per_task - 1) * p.strideH + (p.kH - 1) * p.dilationH + 1 : p.H;
+  PhaseSlab ps{};
+  ps.sH = p.strideH;
+  ps.sW = p.strideW;
+  ps.Wph = (p.W + p.padLeft + p.padRight + p.strideW - 1) / p.strideW;
+  ps.Hph = rows_per_task + (p.kH - 1) * p.dilationH / p.strideH;
+  // Wide when the dropped pixels between rows cost less than the lanes a per-row sweep leaves
+  // empty (plus ~10% for the extra copy).
+  const size_t step = kRowStep[isa_i];
+  const double row_use = static_cast<double>(OW) / static_cast<double>(round_up(OW, step));
+  const double wide_use = static_cast<double>(OW) / static_cast<double>(ps.Wph);
+  const bool wide = OH > 1 && rows_per_task > 1 && wide_use > row_use + 0.1;
+  const size_t wide_n = (rows_per_task - 1) * ps.Wph + OW;  // pixels of a full task's wide line
   ScratchBuffer obuf;
   if (!obuf.reserve(2 * K)) return Status::kOutOfMemory;
   int64_t* offs = reinterpret_cast<int64_t*>(obuf.data());
-  fill_tap_offsets(p, slab_h, Wp, offs);
+  fill_phase_offsets(p, ps, offs);
   const size_t in_img = p.C * p.H * p.W, out_img = p.outC * OHW;
-  const size_t slab_floats = slab ? p.C * slab_h * Wp : 0;
+  const size_t slab_floats = p.C * p.strideH * p.strideW * ps.plane_floats();
+  const size_t wide_floats = wide ? kConvRowMaxC * wide_n : 0;
   const double task_macs = static_cast<double>(rows_per_task * OW) * static_cast<double>(p.outC) * static_cast<double>(K);
   const size_t grain = std::max<size_t>(1, static_cast<size_t>(static_cast<double>(size_t{1} << 21) / task_macs));
-  Plan pl{};  // fill_slab's geometry
-  pl.Wp = Wp;
-  pl.slab_h = slab_h;
+  const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
   std::atomic<bool> failed{false};
   parallel_for(p.N * tasks_per_img, grain, [&](size_t b, size_t e) {
     ScratchBuffer buf;
-    if (slab && !buf.reserve(slab_floats)) {
+    if (!buf.reserve(slab_floats + wide_floats)) {
       failed.store(true, std::memory_order_relaxed);
       return;
     }
+    float* slab = buf.data();
+    float* line = slab + slab_floats;  // wide: kConvRowMaxC channels x wide_n pixels
     ConvRowArgs a{};
     a.kc = K;
     a.offs = offs;
-    a.n = OW;
-    a.ohw = OHW;
-    const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
-    a.clamp = clamp.on;
-    a.lo = clamp.lo;
-    a.hi = clamp.hi;
     for (size_t t = b; t < e; ++t) {
       const size_t n = t / tasks_per_img, oh0 = (t % tasks_per_img) * rows_per_task;
       const size_t oh1 = std::min(OH, oh0 + rows_per_task);
       const size_t g = n % grp.count;
-      const float* xn = x + n * in_img;
       const float* panels = packed + g * grp.panel_stride;
       const float* bias_g = bias ? bias + g * grp.bias_stride : nullptr;
-      const float* base = xn;
-      size_t origin = 0;  // the output row whose window starts at the top of base
-      if (slab) {
-        fill_slab(pl, p, xn, oh0 * p.strideH, (oh1 - oh0 - 1) * p.strideH + (p.kH - 1) * p.dilationH + 1, buf.data());
-        base = buf.data();
-        origin = oh0;
-      }
-      for (size_t oh = oh0; oh < oh1; ++oh) {
-        a.src = base + (oh - origin) * p.strideH * Wp;
-        float* out_row = out + n * out_img + oh * OW;
-        const float* res_row = residual ? residual + n * out_img + oh * OW : nullptr;
-        for (size_t c0 = 0; c0 < p.outC; c0 += cfg.nr) {
-          const size_t pw = std::min(cfg.nr, p.outC - c0);
-          a.nr = std::min(cfg.nr, round_up(pw, cfg.vs));
-          for (size_t j0 = 0; j0 < pw; j0 += kConvRowMaxC) {
-            const size_t c = c0 + j0;
-            a.b = panels + c0 * K + j0;
-            a.w = std::min(kConvRowMaxC, pw - j0);
-            a.bias = bias_g ? bias_g + c : nullptr;
-            a.out = out_row + c * OHW;
-            a.residual = res_row ? res_row + c * OHW : nullptr;
+      fill_phase_slab(p, ps, x + n * in_img, oh0, slab);
+      float* out_n = out + n * out_img;
+      const float* res_n = residual ? residual + n * out_img : nullptr;
+      for (size_t c0 = 0; c0 < p.outC; c0 += cfg.nr) {
+        const size_t pw = std::min(cfg.nr, p.outC - c0);
+        a.nr = std::min(cfg.nr, round_up(pw, cfg.vs));
+        for (size_t j0 = 0; j0 < pw; j0 += kConvRowMaxC) {
+          const size_t c = c0 + j0;
+          a.b = panels + c0 * K + j0;
+          a.w = std::min(kConvRowMaxC, pw - j0);
+          a.bias = bias_g ? bias_g + c : nullptr;
+          if (wide) {
+            // acc + bias (and the clamp when nothing is added after it) into the line buffer.
+            a.src = slab;
+            a.n = (oh1 - oh0 - 1) * ps.Wph + OW;
+            a.out = line;
+            a.ohw = a.n;
+            a.residual = nullptr;
+            a.clamp = clamp.on && !res_n;
+            a.lo = clamp.lo;
+            a.hi = clamp.hi;
+            fn(a);
+            for (size_t j = 0; j < a.w; ++j)
+              for (size_t oh = oh0; oh < oh1; ++oh) {
+                const float* l = line + j * a.n + (oh - oh0) * ps.Wph;
+                float* o = out_n + (c + j) * OHW + oh * OW;
+                if (!res_n) {
+                  std::memcpy(o, l, OW * sizeof(float));
+                  continue;
+                }
+                const float* r = res_n + (c + j) * OHW + oh * OW;
+                for (size_t i = 0; i < OW; ++i) {
+                  float v = l[i] + r[i];
+                  if (clamp.on) {  // NaN propagates, as in the kernels
+                    if (clamp.lo > v) v = clamp.lo;
+                    if (clamp.hi < v) v = clamp.hi;
+                  }
+                  o[i] = v;
+                }
+              }
+            continue;
+          }
+          a.n = OW;
+          a.ohw = OHW;
+          a.clamp = clamp.on;
+          a.lo = clamp.lo;
+          a.hi = clamp.hi;
+          for (size_t oh = oh0; oh < oh1; ++oh) {
+            a.src = slab + (oh - oh0) * ps.Wph;
+            a.out = out_n + c * OHW + oh * OW;
+            a.residual = res_n ? res_n + c * OHW + oh * OW : nullptr;
             fn(a);
           }
         }
-        if (p.act != 0 && !clamp.on)
-          for (size_t c = 0; c < p.outC; ++c) apply_act(p.act, p.act_alpha, p.act_beta, out_row + c * OHW, OW);
       }
+      if (p.act != 0 && !clamp.on)
+        for (size_t c = 0; c < p.outC; ++c)
+          for (size_t oh = oh0; oh < oh1; ++oh) apply_act(p.act, p.act_alpha, p.act_beta, out_n + c * OHW + oh * OW, OW);
     }
   });
   return failed.load() ? Status::kOutOfMemory : Status::kOk;
+}
+
+// Whether the row kernels beat the tiles for a unit of p.outC channels (measured per grouped layer
+// of RegNetX/Y-400MF and ResNeXt-50 on Zen 5, 1 thread, AVX-512 and AVX2): a tile narrower than its
+// NR channels spends one FMA per broadcast instead of two, and its lanes past outC do nothing. With
+// stride 1 along W: rows for up to 8 channels (ResNeXt's 4 channels at 56x56: 0.33x the tiles'
+// time, 8 at 28x28: 0.5x) and for up to NR/2 on maps at least 14 wide (AVX-512's 16 at 14x14
+// and 28x28: 0.8-0.9x; at 7x7 the tiles win, 1.1x). With stride 2 the phase-split copy costs as
+// much as the lanes gained for all but the narrowest units on wide maps (8 channels of 32 at
+// 56x56 and 28x28: 0.75-0.9x; at 14x14 1.1-1.3x).
+bool rows_preferred(const Conv2dParams& p, const TileConfig& cfg, size_t OW) {
+  if (p.strideW == 1) return p.outC <= kConvRowMaxC || (p.outC <= cfg.nr / 2 && OW >= 14);
+  return p.outC <= cfg.nr / 4 && OW >= 28;
 }
 
 }  // namespace
@@ -354,8 +465,7 @@ Status conv2d_packed_path(const Conv2dParams& layer, const float* x, const float
   packed += kHeaderFloats;
   const Conv2dParams p = unit_params(layer);
   const Groups grp{layer.groups, group_floats(layer), p.outC};
-  if (path == ConvPackedPath::kRows && p.strideW != 1) return Status::kInvalidArgument;
-  const bool rows_auto = p.outC <= kConvRowMaxC && p.strideW == 1;
+  const bool rows_auto = rows_preferred(p, cfg, OW);
   if (path == ConvPackedPath::kRows || (path == ConvPackedPath::kAuto && rows_auto))
     return conv2d_packed_rows(p, grp, OH, OW, x, packed, bias, residual, out);
 

@@ -47,10 +47,10 @@ Status conv2d_packed(const Conv2dParams& p, const float* x, const float* packed,
                      const float* residual, float* out);
 
 // Which microkernel family runs (tests; both give the same bits): by default the row kernels
-// (conv2d_packed_ukernel.h) for outC/groups <= kConvRowMaxC with stride 1 along W, the tiles
-// otherwise. Forced, the row kernels run any channel count (in chunks of kConvRowMaxC).
+// (conv2d_packed_ukernel.h, over stride-phase-split input slabs: any stride) for few output
+// channels per group, the tiles otherwise. Forced, the row kernels run any channel count (in
+// chunks of kConvRowMaxC).
 enum class ConvPackedPath { kAuto, kTiles, kRows };
-// kRows where the row kernels cannot run (strideW != 1) is kInvalidArgument.
 Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* packed, const float* bias,
                           const float* residual, float* out, ConvPackedPath path);
 
