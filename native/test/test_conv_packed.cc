@@ -175,6 +175,9 @@ TEST_CASE("conv2d_packed: the row kernels (per row and wide, any stride) give th
       {1, 3, 17, 16, 6, 5, 3, 3, 2, 2, 0, 1, 2, 2, 1},     // stride [3,2], dilation [2,1], asymmetric padding
       {1, 2, 11, 70, 3, 3, 3, 1, 2, 0, 1, 0, 1, 1, 3},     // stride 2 along W only, dilation 3 along W
       {1, 6, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},       // 1x1 stride 2, no padding
+      {1, 3, 70, 40, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // several row tasks per image
+      {1, 2, 150, 30, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    // several wide tasks, stride 2
+      {1, 600, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // slab-limited tasks of 2 rows
   };
   uint64_t seed = 400;
   for (const Shape& s : shapes) {

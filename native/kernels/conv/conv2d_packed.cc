@@ -255,6 +255,9 @@ constexpr ConvRowFn kRowFns[] = {conv_packed_row_scalar, conv_packed_row_scalar,
                                  conv_packed_row_scalar};
 #endif
 
+constexpr size_t kRowTaskPixels = 1024;
+constexpr size_t kRowSlabFloats = size_t{1} << 15;  // 128 KB: in L2 with the task's output
+
 // Pixels per row-kernel step (its vector loop), indexed by Isa like kRowFns.
 constexpr size_t kRowStep[] = {1, 8, 32, 4};
 
@@ -330,14 +333,20 @@ Status conv2d_packed_rows(const Conv2dParams& p, const Groups& grp, size_t OH, s
   const ConvRowFn fn = kRowFns[isa_i];
   const TileConfig& cfg = active_config();
   const size_t K = p.C * p.kH * p.kW, OHW = OH * OW;
-  // Rows per task: ~256 output pixels.
-  const size_t rows_per_task = std::max<size_t>(1, std::min<size_t>(OH, 256 / std::max<size_t>(1, OW)));
-  const size_t tasks_per_img = (OH + rows_per_task - 1) / rows_per_task;
   PhaseSlab ps{};
   ps.sH = p.strideH;
   ps.sW = p.strideW;
   ps.Wph = (p.W + p.padLeft + p.padRight + p.strideW - 1) / p.strideW;
-  ps.Hph = rows_per_task + (p.kH - 1) * p.dilationH / p.strideH;
+  // Rows per task: ~kRowTaskPixels output pixels, fewer when the slab would outgrow
+  // kRowSlabFloats. Each task copies its rows' kernel halo again, so larger tasks copy less
+  // (ResNeXt's 4-channel 56x56 units: 256-pixel tasks spent a quarter of the time copying).
+  const size_t halo = (p.kH - 1) * p.dilationH / p.strideH;
+  const size_t row_floats = p.C * p.strideH * p.strideW * ps.Wph;  // slab floats per plane row
+  const size_t by_slab = kRowSlabFloats / std::max<size_t>(1, row_floats);
+  const size_t rows_per_task = std::max<size_t>(
+      1, std::min({OH, kRowTaskPixels / std::max<size_t>(1, OW), by_slab > halo ? by_slab - halo : size_t{1}}));
+  const size_t tasks_per_img = (OH + rows_per_task - 1) / rows_per_task;
+  ps.Hph = rows_per_task + halo;
   // Wide when the dropped pixels between rows cost less than the lanes a per-row sweep leaves
   // empty (plus ~10% for the extra copy).
   const size_t step = kRowStep[isa_i];
@@ -437,16 +446,16 @@ Status conv2d_packed_rows(const Conv2dParams& p, const Groups& grp, size_t OH, s
 }
 
 // Whether the row kernels beat the tiles for a unit of p.outC channels (measured per grouped layer
-// of RegNetX/Y-400MF and ResNeXt-50 on Zen 5, 1 thread, AVX-512 and AVX2): a tile narrower than its
-// NR channels spends one FMA per broadcast instead of two, and its lanes past outC do nothing. With
-// stride 1 along W: rows for up to 8 channels (ResNeXt's 4 channels at 56x56: 0.33x the tiles'
-// time, 8 at 28x28: 0.5x) and for up to NR/2 on maps at least 14 wide (AVX-512's 16 at 14x14
-// and 28x28: 0.8-0.9x; at 7x7 the tiles win, 1.1x). With stride 2 the phase-split copy costs as
-// much as the lanes gained for all but the narrowest units on wide maps (8 channels of 32 at
-// 56x56 and 28x28: 0.75-0.9x; at 14x14 1.1-1.3x).
+// of RegNetX/Y-400MF and ResNeXt-50 on Zen 5, 1 thread, AVX-512 and AVX2, rows / tiles time): a
+// tile narrower than its NR channels spends one FMA per broadcast instead of two, and its lanes
+// past outC do nothing. Stride 1 along W: rows for up to 8 channels (ResNeXt's 4 channels at
+// 56x56: 0.31 on AVX-512, 0.5 on AVX2; 8 at 28x28 0.42 / 0.84) and for up to NR/2 on maps at
+// least 14 wide (AVX-512's 16 channels at 14x14 and 28x28: 0.77-0.9; at 7x7 the tiles win, 1.09).
+// Wider strides: rows up to NR/4 channels (AVX-512's 8: 0.70-0.95; its 16 channels 0.96-1.16 and
+// AVX2's 8 1.0-1.26 stay on the tiles).
 bool rows_preferred(const Conv2dParams& p, const TileConfig& cfg, size_t OW) {
   if (p.strideW == 1) return p.outC <= kConvRowMaxC || (p.outC <= cfg.nr / 2 && OW >= 14);
-  return p.outC <= cfg.nr / 4 && OW >= 28;
+  return p.outC <= cfg.nr / 4;
 }
 
 }  // namespace
