@@ -178,6 +178,8 @@ TEST_CASE("conv2d_packed: the row kernels (per row and wide, any stride) give th
       {1, 3, 70, 40, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // several row tasks per image
       {1, 2, 150, 30, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    // several wide tasks, stride 2
       {1, 600, 9, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // slab-limited tasks of 2 rows
+      {1, 2, 5, 5, 3, 3, 3, 1000, 1000, 1, 1, 1, 1, 1, 1}, // stride 1000: 3 phases per axis, not 1000
+      {1, 1, 3, 3, 2, 1, 1, 50, 40, 60, 45, 60, 45, 1, 1}, // strides past the padding: mostly zeros
   };
   uint64_t seed = 400;
   for (const Shape& s : shapes) {

@@ -268,9 +268,18 @@ constexpr size_t kRowStep[] = {1, 8, 32, 4};
 // reads tap (kh, kw) at one offset from its origin r*Wph + ow in every stride: consecutive output
 // pixels are consecutive floats (the row kernels' vectors), rows Wph apart.
 struct PhaseSlab {
-  size_t sH, sW;
+  size_t PH, PW;    // phases a tap can fall in: min(stride, dilated kernel extent) per axis
   size_t Hph, Wph;  // rows and columns of a plane
   size_t plane_floats() const { return Hph * Wph; }
+};
+
+// The row driver's blocking: the slab geometry and the task size.
+struct RowPlan {
+  PhaseSlab ps;
+  size_t rows_per_task, tasks_per_img;
+  size_t slab_floats;  // C * PH * PW * Hph * Wph
+  bool wide;
+  size_t wide_n;  // pixels of a full task's wide line
 };
 
 // offs[k] of tap (c, kh, kw) in a PhaseSlab.
@@ -279,7 +288,7 @@ void fill_phase_offsets(const Conv2dParams& p, const PhaseSlab& ps, int64_t* off
     for (size_t kh = 0; kh < p.kH; ++kh)
       for (size_t kw = 0; kw < p.kW; ++kw, ++k) {
         const size_t ty = kh * p.dilationH, tx = kw * p.dilationW;
-        const size_t plane = (c * p.strideH + ty % p.strideH) * p.strideW + tx % p.strideW;
+        const size_t plane = (c * ps.PH + ty % p.strideH) * ps.PW + tx % p.strideW;
         offs[k] = static_cast<int64_t>((plane * ps.Hph + ty / p.strideH) * ps.Wph + tx / p.strideW);
       }
 }
@@ -308,15 +317,15 @@ inline void copy_floats(float* dst, const float* src, size_t n) {
 // The PhaseSlab of image xn for output rows starting at oh0 (padded input rows from oh0*sH).
 void fill_phase_slab(const Conv2dParams& p, const PhaseSlab& ps, const float* xn, size_t oh0, float* slab) {
   const size_t sH = p.strideH, sW = p.strideW;
-  for (size_t px = 0; px < sW; ++px) {
+  for (size_t px = 0; px < ps.PW; ++px) {
     // Columns q of this phase inside the input: padLeft <= q*sW + px < padLeft + W (no division
     // per row: a layer has thousands of slab rows).
     const size_t q0 = std::min(ps.Wph, p.padLeft > px ? (p.padLeft - px + sW - 1) / sW : 0);
     const size_t q1 = std::max(q0, std::min(ps.Wph, (p.padLeft + p.W - px + sW - 1) / sW));
     const size_t first = q0 * sW + px - p.padLeft;  // input column of q0 (when q1 > q0)
     for (size_t c = 0; c < p.C; ++c)
-      for (size_t py = 0; py < sH; ++py) {
-        float* plane = slab + ((c * sH + py) * sW + px) * ps.plane_floats();
+      for (size_t py = 0; py < ps.PH; ++py) {
+        float* plane = slab + ((c * ps.PH + py) * ps.PW + px) * ps.plane_floats();
         for (size_t r = 0; r < ps.Hph; ++r) {
           float* d = plane + r * ps.Wph;
           const size_t y = (oh0 + r) * sH + py;  // padded row
@@ -339,6 +348,42 @@ void fill_phase_slab(const Conv2dParams& p, const PhaseSlab& ps, const float* xn
   }
 }
 
+// The RowPlan of a unit; false when its slab would not fit kMaxElements (huge strides, padding or
+// dilation: the tiles take those).
+bool plan_rows(const Conv2dParams& p, size_t OH, size_t OW, RowPlan* rp) {
+  PhaseSlab& ps = rp->ps;
+  const size_t ext_h = (p.kH - 1) * p.dilationH + 1, ext_w = (p.kW - 1) * p.dilationW + 1;
+  ps.PH = std::min(p.strideH, ext_h);
+  ps.PW = std::min(p.strideW, ext_w);
+  ps.Wph = (p.W + p.padLeft + p.padRight + p.strideW - 1) / p.strideW;
+  // Rows per task: ~kRowTaskPixels output pixels, fewer when the slab would outgrow
+  // kRowSlabFloats. Each task copies its rows' kernel halo again, so larger tasks copy less
+  // (ResNeXt's 4-channel 56x56 units: 256-pixel tasks spent a quarter of the time copying).
+  const size_t halo = (p.kH - 1) * p.dilationH / p.strideH;
+  int64_t row_floats = 0;  // slab floats per plane row
+  const int64_t dims[4] = {static_cast<int64_t>(p.C), static_cast<int64_t>(ps.PH), static_cast<int64_t>(ps.PW),
+                           static_cast<int64_t>(ps.Wph)};
+  if (!checked_product(dims, 4, &row_floats) || row_floats == 0) return false;
+  const size_t by_slab = kRowSlabFloats / static_cast<size_t>(row_floats);
+  rp->rows_per_task = std::max<size_t>(
+      1, std::min({OH, kRowTaskPixels / std::max<size_t>(1, OW), by_slab > halo ? by_slab - halo : size_t{1}}));
+  rp->tasks_per_img = (OH + rp->rows_per_task - 1) / rp->rows_per_task;
+  if (halo > static_cast<size_t>(kMaxElements)) return false;
+  ps.Hph = rp->rows_per_task + halo;
+  int64_t slab = 0;
+  if (!checked_mul(row_floats, static_cast<int64_t>(ps.Hph), &slab)) return false;
+  rp->slab_floats = static_cast<size_t>(slab);
+  // Wide when the dropped pixels between rows cost less than the lanes a per-row sweep leaves
+  // empty (plus ~10% for the extra copy).
+  const int isa = static_cast<int>(active_isa());
+  const size_t step = kRowStep[(isa >= 0 && isa < 4) ? isa : 0];
+  const double row_use = static_cast<double>(OW) / static_cast<double>(round_up(OW, step));
+  const double wide_use = static_cast<double>(OW) / static_cast<double>(ps.Wph);
+  rp->wide = OH > 1 && rp->rows_per_task > 1 && wide_use > row_use + 0.1;
+  rp->wide_n = (rp->rows_per_task - 1) * ps.Wph + OW;
+  return !rp->wide || rp->wide_n <= static_cast<size_t>(kMaxElements) / kConvRowMaxC;
+}
+
 // The row kernels (see ConvRowArgs) over a PhaseSlab, any stride: tasks of whole output rows of one
 // unit (image and group). A unit with more than kConvRowMaxC output channels runs its panels in
 // chunks of kConvRowMaxC channels over the same slab (each output element is still one FMA chain
@@ -348,41 +393,22 @@ void fill_phase_slab(const Conv2dParams& p, const PhaseSlab& ps, const float* xn
 // buffer whose rows are then copied out (the residual and the clamp applied there, in the tiles'
 // order: ((acc + bias) + residual), clamp). Measured on LeNet-5's 1 -> 6 5x5 layer at 28x28,
 // 1 thread: 6.0 -> 1.3 us against the tiles.
-Status conv2d_packed_rows(const Conv2dParams& p, const Groups& grp, size_t OH, size_t OW, const float* x,
-                          const float* packed, const float* bias, const float* residual, float* out) {
+Status conv2d_packed_rows(const Conv2dParams& p, const Groups& grp, const RowPlan& rp, size_t OH, size_t OW,
+                          const float* x, const float* packed, const float* bias, const float* residual, float* out) {
   const int isa = static_cast<int>(active_isa());
-  const size_t isa_i = (isa >= 0 && isa < 4) ? static_cast<size_t>(isa) : 0;
-  const ConvRowFn fn = kRowFns[isa_i];
+  const ConvRowFn fn = kRowFns[(isa >= 0 && isa < 4) ? isa : 0];
   const TileConfig& cfg = active_config();
   const size_t K = p.C * p.kH * p.kW, OHW = OH * OW;
-  PhaseSlab ps{};
-  ps.sH = p.strideH;
-  ps.sW = p.strideW;
-  ps.Wph = (p.W + p.padLeft + p.padRight + p.strideW - 1) / p.strideW;
-  // Rows per task: ~kRowTaskPixels output pixels, fewer when the slab would outgrow
-  // kRowSlabFloats. Each task copies its rows' kernel halo again, so larger tasks copy less
-  // (ResNeXt's 4-channel 56x56 units: 256-pixel tasks spent a quarter of the time copying).
-  const size_t halo = (p.kH - 1) * p.dilationH / p.strideH;
-  const size_t row_floats = p.C * p.strideH * p.strideW * ps.Wph;  // slab floats per plane row
-  const size_t by_slab = kRowSlabFloats / std::max<size_t>(1, row_floats);
-  const size_t rows_per_task = std::max<size_t>(
-      1, std::min({OH, kRowTaskPixels / std::max<size_t>(1, OW), by_slab > halo ? by_slab - halo : size_t{1}}));
-  const size_t tasks_per_img = (OH + rows_per_task - 1) / rows_per_task;
-  ps.Hph = rows_per_task + halo;
-  // Wide when the dropped pixels between rows cost less than the lanes a per-row sweep leaves
-  // empty (plus ~10% for the extra copy).
-  const size_t step = kRowStep[isa_i];
-  const double row_use = static_cast<double>(OW) / static_cast<double>(round_up(OW, step));
-  const double wide_use = static_cast<double>(OW) / static_cast<double>(ps.Wph);
-  const bool wide = OH > 1 && rows_per_task > 1 && wide_use > row_use + 0.1;
-  const size_t wide_n = (rows_per_task - 1) * ps.Wph + OW;  // pixels of a full task's wide line
+  const PhaseSlab& ps = rp.ps;
+  const size_t rows_per_task = rp.rows_per_task, tasks_per_img = rp.tasks_per_img;
+  const bool wide = rp.wide;
   ScratchBuffer obuf;
   if (!obuf.reserve(2 * K)) return Status::kOutOfMemory;
   int64_t* offs = reinterpret_cast<int64_t*>(obuf.data());
   fill_phase_offsets(p, ps, offs);
   const size_t in_img = p.C * p.H * p.W, out_img = p.outC * OHW;
-  const size_t slab_floats = p.C * p.strideH * p.strideW * ps.plane_floats();
-  const size_t wide_floats = wide ? kConvRowMaxC * wide_n : 0;
+  const size_t slab_floats = rp.slab_floats;
+  const size_t wide_floats = wide ? kConvRowMaxC * rp.wide_n : 0;
   const double task_macs = static_cast<double>(rows_per_task * OW) * static_cast<double>(p.outC) * static_cast<double>(K);
   const size_t grain = std::max<size_t>(1, static_cast<size_t>(static_cast<double>(size_t{1} << 21) / task_macs));
   const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
@@ -496,9 +522,11 @@ Status conv2d_packed_path(const Conv2dParams& layer, const float* x, const float
   packed += kHeaderFloats;
   const Conv2dParams p = unit_params(layer);
   const Groups grp{layer.groups, group_floats(layer), p.outC};
-  const bool rows_auto = rows_preferred(p, cfg, OW);
-  if (path == ConvPackedPath::kRows || (path == ConvPackedPath::kAuto && rows_auto))
-    return conv2d_packed_rows(p, grp, OH, OW, x, packed, bias, residual, out);
+  if (path == ConvPackedPath::kRows || (path == ConvPackedPath::kAuto && rows_preferred(p, cfg, OW))) {
+    RowPlan rp{};
+    if (plan_rows(p, OH, OW, &rp)) return conv2d_packed_rows(p, grp, rp, OH, OW, x, packed, bias, residual, out);
+    if (path == ConvPackedPath::kRows) return Status::kOutOfMemory;
+  }
 
   Plan pl;
   pl.cfg = &cfg;
