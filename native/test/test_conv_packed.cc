@@ -16,6 +16,7 @@
 #include "core/thread_pool.h"
 #include "kernels/conv/conv2d.h"
 #include "kernels/conv/conv2d_packed.h"
+#include "kernels/conv/conv2d_packed_ukernel.h"
 #include "test/gemm_test_util.h"
 #include "test/harness.h"
 
@@ -374,6 +375,27 @@ TEST_CASE("conv2d_packed: grouped, 1 and 2 threads and batch 1 vs 8 give the sam
       CHECK(conv2d_pack_weights(e.p, e.w.data(), e.packed.data()) == Status::kOk);
       CHECK(std::memcmp(run(e, true, true).data(), one.data() + n * out_img, out_img * sizeof(float)) == 0);
     }
+  }
+}
+
+TEST_CASE("conv2d_packed: the stride-2 even-element gather of every ISA, every length 0..40") {
+  EvenGatherFn fn = gather_even_scalar;
+#if SIMDCNN_X86
+  if (active_isa() == Isa::kAvx2) fn = gather_even_avx2;
+  if (active_isa() == Isa::kAvx512) fn = gather_even_avx512;
+#endif
+#if SIMDCNN_ARM64
+  if (active_isa() == Isa::kNeon) fn = gather_even_neon;
+#endif
+  for (size_t n = 0; n <= 40; ++n) {
+    // Exactly the 2n-1 floats the gather may read, so a full-width read past them is a heap overflow.
+    std::vector<float> src(n ? 2 * n - 1 : 0);
+    for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i) + 0.5f;
+    std::vector<float> dst(n + 1, -1.0f);
+    fn(dst.data(), src.data(), n);
+    bool ok = dst[n] == -1.0f;
+    for (size_t i = 0; i < n; ++i) ok = ok && dst[i] == src[2 * i];
+    CHECK(ok);
   }
 }
 

@@ -259,6 +259,18 @@ constexpr ConvRowFn kRowFns[] = {conv_packed_row_scalar, conv_packed_row_scalar,
 constexpr size_t kRowTaskPixels = 1024;
 constexpr size_t kRowSlabFloats = size_t{1} << 15;  // 128 KB: in L2 with the task's output
 
+// Indexed by Isa, like kRowFns.
+#if SIMDCNN_X86
+constexpr EvenGatherFn kEvenGatherFns[] = {gather_even_scalar, gather_even_avx2, gather_even_avx512,
+                                           gather_even_scalar};
+#elif SIMDCNN_ARM64
+constexpr EvenGatherFn kEvenGatherFns[] = {gather_even_scalar, gather_even_scalar, gather_even_scalar,
+                                           gather_even_neon};
+#else
+constexpr EvenGatherFn kEvenGatherFns[] = {gather_even_scalar, gather_even_scalar, gather_even_scalar,
+                                           gather_even_scalar};
+#endif
+
 // Pixels per row-kernel step (its vector loop), indexed by Isa like kRowFns.
 constexpr size_t kRowStep[] = {1, 8, 32, 4};
 
@@ -314,38 +326,57 @@ inline void copy_floats(float* dst, const float* src, size_t n) {
   }
 }
 
-// The PhaseSlab of image xn for output rows starting at oh0 (padded input rows from oh0*sH).
+// Columns q of phase px that lie inside the input (padLeft <= q*sW + px < padLeft + W): [q0, q1),
+// q0 at input column `first`.
+struct PhaseCols {
+  size_t q0, q1, first;
+};
+PhaseCols phase_cols(const Conv2dParams& p, const PhaseSlab& ps, size_t px) {
+  const size_t sW = p.strideW;
+  PhaseCols pc;
+  pc.q0 = std::min(ps.Wph, p.padLeft > px ? (p.padLeft - px + sW - 1) / sW : 0);
+  pc.q1 = std::max(pc.q0, std::min(ps.Wph, (p.padLeft + p.W - px + sW - 1) / sW));
+  pc.first = pc.q0 * sW + px - p.padLeft;
+  return pc;
+}
+
+// The PhaseSlab of image xn for output rows starting at oh0 (padded input rows from oh0*sH). The
+// input rows are read once each, in order (row y feeds plane row y / sH of every column phase).
 void fill_phase_slab(const Conv2dParams& p, const PhaseSlab& ps, const float* xn, size_t oh0, float* slab) {
   const size_t sH = p.strideH, sW = p.strideW;
-  for (size_t px = 0; px < ps.PW; ++px) {
-    // Columns q of this phase inside the input: padLeft <= q*sW + px < padLeft + W (no division
-    // per row: a layer has thousands of slab rows).
-    const size_t q0 = std::min(ps.Wph, p.padLeft > px ? (p.padLeft - px + sW - 1) / sW : 0);
-    const size_t q1 = std::max(q0, std::min(ps.Wph, (p.padLeft + p.W - px + sW - 1) / sW));
-    const size_t first = q0 * sW + px - p.padLeft;  // input column of q0 (when q1 > q0)
-    for (size_t c = 0; c < p.C; ++c)
+  const int isa = static_cast<int>(active_isa());
+  const EvenGatherFn gather_even = kEvenGatherFns[(isa >= 0 && isa < 4) ? isa : 0];
+  // The column ranges per phase, computed once (no division per row: a layer has thousands of
+  // slab rows); phases past kMaxPhases (strides wider than 64 with kernels wider than 64) are
+  // computed per row.
+  constexpr size_t kMaxPhases = 64;
+  PhaseCols cols[kMaxPhases];
+  for (size_t px = 0; px < std::min(ps.PW, kMaxPhases); ++px) cols[px] = phase_cols(p, ps, px);
+  for (size_t c = 0; c < p.C; ++c)
+    for (size_t r = 0; r < ps.Hph; ++r)
       for (size_t py = 0; py < ps.PH; ++py) {
-        float* plane = slab + ((c * ps.PH + py) * ps.PW + px) * ps.plane_floats();
-        for (size_t r = 0; r < ps.Hph; ++r) {
-          float* d = plane + r * ps.Wph;
-          const size_t y = (oh0 + r) * sH + py;  // padded row
-          if (y < p.padTop || y >= p.padTop + p.H) {
+        const size_t y = (oh0 + r) * sH + py;  // padded row
+        const bool inside = y >= p.padTop && y < p.padTop + p.H;
+        const float* src = inside ? xn + (c * p.H + (y - p.padTop)) * p.W : nullptr;
+        for (size_t px = 0; px < ps.PW; ++px) {
+          float* d = slab + ((c * ps.PH + py) * ps.PW + px) * ps.plane_floats() + r * ps.Wph;
+          if (!inside) {
             std::memset(d, 0, ps.Wph * sizeof(float));
             continue;
           }
-          const float* s0 = xn + (c * p.H + (y - p.padTop)) * p.W + first;
-          for (size_t q = 0; q < q0; ++q) d[q] = 0.0f;
+          const PhaseCols pc = px < kMaxPhases ? cols[px] : phase_cols(p, ps, px);
+          const float* s0 = src + pc.first;
+          for (size_t q = 0; q < pc.q0; ++q) d[q] = 0.0f;
           if (sW == 1) {
-            copy_floats(d + q0, s0, q1 - q0);
-          } else if (sW == 2) {  // the common stride, as a constant: the compiler vectorises the gather
-            for (size_t q = q0; q < q1; ++q) d[q] = s0[(q - q0) * 2];
+            copy_floats(d + pc.q0, s0, pc.q1 - pc.q0);
+          } else if (sW == 2) {
+            gather_even(d + pc.q0, s0, pc.q1 - pc.q0);
           } else {
-            for (size_t q = q0; q < q1; ++q) d[q] = s0[(q - q0) * sW];
+            for (size_t q = pc.q0; q < pc.q1; ++q) d[q] = s0[(q - pc.q0) * sW];
           }
-          for (size_t q = q1; q < ps.Wph; ++q) d[q] = 0.0f;
+          for (size_t q = pc.q1; q < ps.Wph; ++q) d[q] = 0.0f;
         }
       }
-  }
 }
 
 // The RowPlan of a unit; false when its slab would not fit kMaxElements (huge strides, padding or
@@ -499,11 +530,12 @@ Status conv2d_packed_rows(const Conv2dParams& p, const Groups& grp, const RowPla
 // past outC do nothing. Stride 1 along W: rows for up to 8 channels (ResNeXt's 4 channels at
 // 56x56: 0.31 on AVX-512, 0.5 on AVX2; 8 at 28x28 0.42 / 0.84) and for up to NR/2 on maps at
 // least 14 wide (AVX-512's 16 channels at 14x14 and 28x28: 0.77-0.9; at 7x7 the tiles win, 1.09).
-// Wider strides: rows up to NR/4 channels (AVX-512's 8: 0.70-0.95; its 16 channels 0.96-1.16 and
-// AVX2's 8 1.0-1.26 stay on the tiles).
+// Wider strides (the input copied into column phases first): rows up to NR/4 channels on maps at
+// least 14 wide (AVX-512's 8 channels: 0.62-0.89; at 7x7 1.12) and up to NR/2 on maps at least 56
+// wide (AVX-512's 16 channels at 56x56 0.90, 28x28 1.04; AVX2's 8 at 56x56 0.80, 28x28 0.98).
 bool rows_preferred(const Conv2dParams& p, const TileConfig& cfg, size_t OW) {
   if (p.strideW == 1) return p.outC <= kConvRowMaxC || (p.outC <= cfg.nr / 2 && OW >= 14);
-  return p.outC <= cfg.nr / 4;
+  return (p.outC <= cfg.nr / 4 && OW >= 14) || (p.outC <= cfg.nr / 2 && OW >= 56);
 }
 
 }  // namespace
