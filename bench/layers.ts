@@ -4,7 +4,9 @@
  * 3x3 stride 1, Winograd) against the same Conv node in onnxruntime-node, run alternately in one
  * process. Each row's time is weighted by how often the shape occurs in the network, so the
  * "x count" columns add up to (most of) a forward and show which layers a gap comes from.
- *   npm run build:ts && node dist/bench/layers.js [--batch 1] [--threads 1] [--pairs 40]
+ * `--set grouped`: the grouped 3x3 convolutions of regnet_x_400mf (group width 16), regnet_y_400mf
+ * (group width 8) and resnext50_32x4d (32 groups of 4..32 channels) instead, summed per network.
+ *   npm run build:ts && node dist/bench/layers.js [--set resnet18|grouped] [--batch 1] [--threads 1] [--pairs 40]
  */
 import { Tensor, nn, noGrad, tidy, tensor, setBackend, setNumThreads, manualSeed, io, cpuInfo } from '../lib/index';
 import { median, nowS, table } from './util';
@@ -17,8 +19,13 @@ const argOf = (k: string, d: string): string => {
 const batch = Number(argOf('--batch', '1'));
 const threads = Number(argOf('--threads', '1'));
 const pairs = Number(argOf('--pairs', '40'));
+const set = argOf('--set', 'resnet18');
+if (set !== 'resnet18' && set !== 'grouped') throw new RangeError(`--set must be resnet18 or grouped, got ${set}`);
 
-interface Layer { name: string; cin: number; cout: number; k: number; stride: number; pad: number; hw: number; count: number }
+interface Layer {
+  name: string; cin: number; cout: number; k: number; stride: number; pad: number; hw: number; count: number;
+  groups?: number; net?: string;
+}
 
 // ResNet-18's convolutions by shape (input size hw), with how many times each occurs.
 const LAYERS: Layer[] = [
@@ -35,6 +42,38 @@ const LAYERS: Layer[] = [
   { name: 'l4 3x3 512@7', cin: 512, cout: 512, k: 3, stride: 1, pad: 1, hw: 7, count: 3 },
 ];
 
+/** A grouped 3x3 layer of `net`: c channels in and out, c / cg groups, input map hw. */
+const grouped = (net: string, c: number, cg: number, stride: number, hw: number, count: number): Layer => ({
+  name: `${net} ${c} g${c / cg}${stride === 2 ? '/2' : ''} @${hw}`, cin: c, cout: c, k: 3, stride, pad: 1, hw, count,
+  groups: c / cg, net,
+});
+
+// torchvision 0.14's grouped convolutions at 224x224 (the bottlenecks' 3x3 conv; stride 2 in each
+// stage's first block), with how many times each occurs.
+const GROUPED: Layer[] = [
+  grouped('regnet_x_400mf', 32, 16, 2, 112, 1),
+  grouped('regnet_x_400mf', 64, 16, 2, 56, 1),
+  grouped('regnet_x_400mf', 64, 16, 1, 28, 1),
+  grouped('regnet_x_400mf', 160, 16, 2, 28, 1),
+  grouped('regnet_x_400mf', 160, 16, 1, 14, 6),
+  grouped('regnet_x_400mf', 400, 16, 2, 14, 1),
+  grouped('regnet_x_400mf', 400, 16, 1, 7, 11),
+  grouped('regnet_y_400mf', 48, 8, 2, 112, 1),
+  grouped('regnet_y_400mf', 104, 8, 2, 56, 1),
+  grouped('regnet_y_400mf', 104, 8, 1, 28, 2),
+  grouped('regnet_y_400mf', 208, 8, 2, 28, 1),
+  grouped('regnet_y_400mf', 208, 8, 1, 14, 5),
+  grouped('regnet_y_400mf', 440, 8, 2, 14, 1),
+  grouped('regnet_y_400mf', 440, 8, 1, 7, 5),
+  grouped('resnext50', 128, 4, 1, 56, 3),
+  grouped('resnext50', 256, 8, 2, 56, 1),
+  grouped('resnext50', 256, 8, 1, 28, 3),
+  grouped('resnext50', 512, 16, 2, 28, 1),
+  grouped('resnext50', 512, 16, 1, 14, 5),
+  grouped('resnext50', 1024, 32, 2, 14, 1),
+  grouped('resnext50', 1024, 32, 1, 7, 2),
+];
+
 type Run = () => Promise<void> | void;
 
 async function main(): Promise<void> {
@@ -49,25 +88,30 @@ async function main(): Promise<void> {
   setBackend('native');
   setNumThreads(threads);
   const info = cpuInfo();
-  console.log(`ResNet-18 layers, batch ${batch}, ${threads} thread(s), isa ${info.isa}; ${pairs} interleaved pairs per row (medians)`);
+  const layers = set === 'grouped' ? GROUPED : LAYERS;
+  console.log(`${set === 'grouped' ? 'Grouped' : 'ResNet-18'} layers, batch ${batch}, ${threads} thread(s), isa ${info.isa}; ${pairs} interleaved pairs per row (medians)`);
   const rows: (string | number)[][] = [['layer', 'count', 'engine', 'median ms', 'x count ms', 'GFLOP/s', 'ORT/engine']];
   const totals = new Map<string, number>();
-  for (const L of LAYERS) {
+  for (const L of layers) {
     const oh = Math.floor((L.hw + 2 * L.pad - L.k) / L.stride) + 1;
-    const flops = 2 * batch * L.cout * L.cin * L.k * L.k * oh * oh;
+    const flops = 2 * batch * L.cout * (L.cin / (L.groups ?? 1)) * L.k * L.k * oh * oh;
     manualSeed(7);
-    const conv = new nn.Conv2d(L.cin, L.cout, L.k, { stride: L.stride, padding: L.pad });
+    const groups = L.groups ?? 1;
+    const conv = new nn.Conv2d(L.cin, L.cout, L.k, { stride: L.stride, padding: L.pad, groups });
     conv.eval();
     const x = tensor(new Float32Array(batch * L.cin * L.hw * L.hw).map((_, i) => Math.sin(i * 0.37)), [batch, L.cin, L.hw, L.hw]);
     const session = await ort.InferenceSession.create(
-      io.onnxFromStateDict.conv(conv.weight, conv.bias, { stride: L.stride, padding: L.pad }),
+      io.onnxFromStateDict.conv(conv.weight, conv.bias, { stride: L.stride, padding: L.pad, groups }),
       { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
     const ox = new ort.Tensor('float32', x.data.slice(), [batch, L.cin, L.hw, L.hw]);
     const ortRun: Run = async () => { await session.run({ input: ox }); };
-    const sides: [string, boolean][] = [['direct', false]];
-    if (L.k === 3 && L.stride === 1) sides.push(['winograd', true]);
-    for (const [label, wino] of sides) {
-      conv.setFastInference(true, { winograd: wino });
+    // Grouped layers also time conv2d's implicit-im2col GEMM (no prepared weights: the path they
+    // took before packed grouped weights existed) in the same interleaving.
+    const sides: [string, boolean, boolean][] = [['direct', false, true]];
+    if (L.k === 3 && L.stride === 1 && groups === 1) sides.push(['winograd', true, true]);
+    if (groups > 1) sides.push(['conv2d gemm', false, false]);
+    for (const [label, wino, pack] of sides) {
+      conv.setFastInference(true, { winograd: wino, packWeights: pack });
       const ours: Run = () => { noGrad(() => tidy(() => { conv.call(x); })); };
       const until = nowS() + 0.3;
       for (let i = 0; i < 3 || nowS() < until; i++) { await ours(); await ortRun(); }
@@ -86,12 +130,16 @@ async function main(): Promise<void> {
       const ma = median(a), mb = median(b);
       rows.push([L.name, L.count, `simdcnn ${label}`, (ma * 1e3).toFixed(3), (ma * 1e3 * L.count).toFixed(2), (flops / ma / 1e9).toFixed(1), median(r).toFixed(3)]);
       totals.set(`simdcnn ${label}`, (totals.get(`simdcnn ${label}`) ?? 0) + ma * L.count);
+      if (L.net) {
+        totals.set(`${L.net} simdcnn ${label}`, (totals.get(`${L.net} simdcnn ${label}`) ?? 0) + ma * L.count);
+        if (label === 'direct') totals.set(`${L.net} onnxruntime-node`, (totals.get(`${L.net} onnxruntime-node`) ?? 0) + mb * L.count);
+      }
       if (label === 'direct') {
         rows.push([L.name, L.count, 'onnxruntime-node', (mb * 1e3).toFixed(3), (mb * 1e3 * L.count).toFixed(2), (flops / mb / 1e9).toFixed(1), '']);
         totals.set('onnxruntime-node', (totals.get('onnxruntime-node') ?? 0) + mb * L.count);
       }
       // The best of ours per layer (what the planned model picks when Winograd wins).
-      if (label === 'winograd' || sides.length === 1) {
+      if (groups === 1 && (label === 'winograd' || sides.length === 1)) {
         const best = wino ? Math.min(ma, median(rows.filter((row) => row[0] === L.name && row[2] === 'simdcnn direct').map((row) => Number(row[3]) / 1e3))) : ma;
         totals.set('simdcnn best', (totals.get('simdcnn best') ?? 0) + best * L.count);
       }
@@ -101,7 +149,8 @@ async function main(): Promise<void> {
     conv.dispose();
   }
   console.log(table(rows));
-  console.log('sum over ResNet-18 convolutions (ms):', [...totals].map(([k, v]) => `${k} ${(v * 1e3).toFixed(2)}`).join(', '));
+  console.log(`sum over ${set === 'grouped' ? 'the grouped' : 'ResNet-18'} convolutions (ms):`);
+  for (const [k, v] of totals) console.log(`  ${k} ${(v * 1e3).toFixed(2)}`);
 }
 
 main().catch((e) => {

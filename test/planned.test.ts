@@ -172,6 +172,47 @@ describe('planned inference', () => {
     m.dispose();
   });
 
+  it('grouped convolutions (ResNeXt/RegNet blocks) run packed per group, residual and ReLU fused, batch invariant', () => {
+    manualSeed(35);
+    // Two bottlenecks: 1x1 -> grouped 3x3 (stride 1: 8 groups of 4; stride 2: 4 groups of 16) ->
+    // batch norm, the residual add (+ReLU) fused into the grouped convolution's epilogue, and a
+    // depthwise layer, which keeps conv2d's depthwise kernel.
+    const block = (c: number, groups: number, stride: number) => new nn.Sequential(
+      new nn.Residual(
+        new nn.Sequential(new nn.Conv2d(c, c, 1, { bias: false }), new nn.BatchNorm2d(c), new nn.ReLU(),
+          new nn.Conv2d(c, c, 3, { padding: 1, stride, groups, bias: false }), new nn.BatchNorm2d(c)),
+        stride === 1 ? null : new nn.Sequential(new nn.Conv2d(c, c, 1, { stride, bias: false }), new nn.BatchNorm2d(c))),
+      new nn.ReLU());
+    const seq = new nn.Sequential(block(32, 8, 1), block(32, 2, 2), new nn.Conv2d(32, 32, 3, { padding: 1, groups: 32 }), new nn.ReLU());
+    randomizeBatchNorms(seq, 500);
+    for (const [k, t] of Object.entries(seq.stateDict())) {
+      if (!/running_mean|running_var|\.weight$|\.bias$/.test(k) || t.rank !== 1) continue;
+      const u = noGrad(() => rand(t.shape, { seed: 11 }));
+      t.data.set(u.data.map((v) => (k.endsWith('running_var') || k.endsWith('weight') ? 0.5 + v : v - 0.5)));
+      t.version++;
+      u.dispose();
+    }
+    seq.eval();
+    const xi = randn([3, 32, 15, 15], { seed: 12 });
+    const ref = exact(seq, xi);
+    let got = new Float32Array(0);
+    const calls = countCalls(() => { got = forward(seq, xi); });
+    // Six convolutions packed (the grouped ones included), the depthwise one exact; no batch norm,
+    // no separate add or ReLU.
+    expect(calls.conv2dPacked, JSON.stringify(calls)).toBe(5);
+    expect(calls.conv2d, JSON.stringify(calls)).toBe(1);
+    expect(calls.batchNorm2d + calls.binary + calls.unary, JSON.stringify(calls)).toBe(0);
+    expect(relErr(got, ref)).toBeLessThan(1e-5);
+    const per = got.length / 3;
+    for (let i = 0; i < 3; i++) {
+      const one = tidy(() => Tensor.from(xi.data.subarray(i * 32 * 225, (i + 1) * 32 * 225), [1, 32, 15, 15]));
+      expect(firstBitDifference(forward(seq, one), got.slice(i * per, (i + 1) * per)), `image ${i}`).toBe(-1);
+      one.dispose();
+    }
+    xi.dispose();
+    seq.dispose();
+  });
+
   it('a layer the front end cannot lower splits a Sequential into planned runs around it', () => {
     manualSeed(34);
     // A user-defined module (no lowering): the runs before and after it are still planned, batch

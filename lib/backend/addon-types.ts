@@ -76,9 +76,9 @@ export interface NativeAddon {
   /** 3x3 stride-1 dilation-1 groups-1 convolution from Winograd-transformed weights u. */
   conv2dWinograd?(x: Float32Array, u: Float32Array, b: Float32Array | null, residual: Float32Array | null,
     out: Float32Array, geom: IntArg, act: number, actAlpha?: number, actBeta?: number): void;
-  /** Floats conv2dPackWeights needs for this layer's weights on the active ISA (groups 1). */
+  /** Floats conv2dPackWeights needs for this layer's weights on the active ISA (any groups). */
   conv2dPackedSize?(geom: IntArg): number;
-  /** Packs weights w [outC, C, kH, kW] into the active ISA's panel layout. */
+  /** Packs weights w [outC, C/groups, kH, kW] into the active ISA's panel layout, per group. */
   conv2dPackWeights?(w: Float32Array, packed: Float32Array, geom: IntArg): void;
   /** Floats linearPackWeights needs; dims = [inF, outF]. */
   linearPackedSize?(dims: IntArg): number;
@@ -87,7 +87,7 @@ export interface NativeAddon {
   /** out = act(x w^T + b) from packed weights; dims = [N, inF, outF]. */
   linearPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, out: Float32Array, dims: IntArg,
     act: number, actAlpha?: number, actBeta?: number): void;
-  /** Convolution (groups 1) from packed weights. */
+  /** Convolution (any groups) from packed weights. */
   conv2dPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, residual: Float32Array | null,
     out: Float32Array, geom: IntArg, act: number, actAlpha?: number, actBeta?: number): void;
 }

@@ -64,7 +64,12 @@ export function makeNativeBackend(addon: NativeAddon & NativeTrainAddon): Backen
    * its fused add.
    */
   const preparedAlgo = (g: Conv2dGeom, opts?: PrepareConv2dOptions): 'winograd' | 'packed' | null => {
-    if (g.groups !== 1) return null;
+    // Depthwise layers (one input channel per group) keep conv2d's depthwise kernel; other grouped
+    // layers run packed per group (Winograd is groups-1 only).
+    if (g.groups !== 1) {
+      if (g.C === g.groups) return null;
+      return addon.conv2dPackedSize && addon.conv2dPackWeights ? 'packed' : null;
+    }
     if (g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop + g.padLeft + g.padBottom + g.padRight === 0 &&
       g.OH * g.OW >= 28 * 28 && g.C >= 24 && !opts?.residual) return null;
     const geom = convGeom(g);

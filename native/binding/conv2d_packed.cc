@@ -19,22 +19,13 @@ namespace simdcnn {
 namespace binding {
 namespace {
 
-// conv2d's geometry checks, then groups must be 1 (the packed path has no grouped layout).
-Conv2dParams read_packed_geom(const Napi::CallbackInfo& info, size_t idx, const char* op, int64_t* oh, int64_t* ow) {
-  const Conv2dParams p = read_conv_geom(info, idx, op, oh, ow);
-  if (p.groups != 1)
-    throw_range_error(info.Env(), std::string(op) + ": geom[15] (groups) must be 1 for packed weights, got " +
-                                      std::to_string(p.groups));
-  return p;
-}
-
-
 // Floats of the packed weights; RangeError when the layer is too large to pack.
 size_t packed_size(Napi::Env env, const char* op, const Conv2dParams& p) {
   const size_t n = conv2d_packed_size(p);
   if (n == 0)
     throw_range_error(env, std::string(op) + ": packed weights for outC = " + std::to_string(p.outC) +
-                               ", C*kH*kW = " + std::to_string(p.C * p.kH * p.kW) + " exceed " +
+                               ", C/groups*kH*kW = " + std::to_string(p.C / p.groups * p.kH * p.kW) +
+                               ", groups = " + std::to_string(p.groups) + " exceed " +
                                std::to_string(kMaxElements) + " elements");
   return n;
 }
@@ -49,19 +40,19 @@ void expect_packed_length(Napi::Env env, const char* op, const F32View& packed, 
 Napi::Value Conv2dPackedSize(const Napi::CallbackInfo& info) {
   int64_t oh = 0, ow = 0;
   const char* op = "conv2dPackedSize";
-  const Conv2dParams p = read_packed_geom(info, 0, op, &oh, &ow);
+  const Conv2dParams p = read_conv_geom(info, 0, op, &oh, &ow);
   return Napi::Number::New(info.Env(), static_cast<double>(packed_size(info.Env(), op, p)));
 }
 
-// conv2dPackWeights(w, packed, geom): w [outC, C, kH, kW] -> packed.
+// conv2dPackWeights(w, packed, geom): w [outC, C/groups, kH, kW] -> packed.
 Napi::Value Conv2dPackWeights(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "conv2dPackWeights";
   const F32View w = get_f32(info, 0, op, "w");
   const F32View packed = get_f32(info, 1, op, "packed");
   int64_t oh = 0, ow = 0;
-  const Conv2dParams p = read_packed_geom(info, 2, op, &oh, &ow);
-  const int64_t wd[4] = {static_cast<int64_t>(p.outC), static_cast<int64_t>(p.C), static_cast<int64_t>(p.kH),
+  const Conv2dParams p = read_conv_geom(info, 2, op, &oh, &ow);
+  const int64_t wd[4] = {static_cast<int64_t>(p.outC), static_cast<int64_t>(p.C / p.groups), static_cast<int64_t>(p.kH),
                          static_cast<int64_t>(p.kW)};
   expect_length(env, op, "w", w, wd, 4);
   expect_packed_length(env, op, packed, packed_size(env, op, p));
@@ -82,7 +73,7 @@ Napi::Value Conv2dPacked(const Napi::CallbackInfo& info) {
   const F32View res = get_f32_or_null(info, 3, op, "residual");
   const F32View out = get_f32(info, 4, op, "out");
   int64_t oh = 0, ow = 0;
-  Conv2dParams p = read_packed_geom(info, 5, op, &oh, &ow);
+  Conv2dParams p = read_conv_geom(info, 5, op, &oh, &ow);
   const ActArgs act = get_act(info, 6, op);
   const int64_t N = static_cast<int64_t>(p.N), outC = static_cast<int64_t>(p.outC);
   const int64_t xd[4] = {N, static_cast<int64_t>(p.C), static_cast<int64_t>(p.H), static_cast<int64_t>(p.W)};
@@ -102,7 +93,8 @@ Napi::Value Conv2dPacked(const Napi::CallbackInfo& info) {
     throw_range_error(env, std::string(op) +
                                ": packed does not hold weights packed by conv2dPackWeights for outC = " +
                                std::to_string(p.outC) + ", C = " + std::to_string(p.C) + ", kernel " +
-                               pair_string(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)) + " on this ISA");
+                               pair_string(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)) + ", groups " +
+                               std::to_string(p.groups) + " on this ISA");
   p.act = act.code;
   p.act_alpha = act.alpha;
   p.act_beta = act.beta;

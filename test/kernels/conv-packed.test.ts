@@ -1,7 +1,7 @@
 /**
- * The addon's packed-weight direct convolution (conv2dPackedSize + conv2dPackWeights + conv2dPacked)
- * against the pure-TS reference conv2d, on every ISA (SIMDCNN_ISA set by vitest.config.mts), plus
- * its argument checks.
+ * The addon's packed-weight direct convolution (conv2dPackedSize + conv2dPackWeights + conv2dPacked),
+ * groups 1 and grouped, against the pure-TS reference conv2d, on every ISA (SIMDCNN_ISA set by
+ * vitest.config.mts), plus its argument checks.
  *
  * Tolerance per element, as the native GEMM/conv tests (float32 accumulation over K terms):
  *   |got - ref| <= 1e-6 * |ref| + 4e-7 * sqrt(K + 2) * S + 1.2e-7 * |conv|,
@@ -24,6 +24,7 @@ interface Case {
   name: string;
   N: number; C: number; H: number; W: number; outC: number;
   k: [number, number]; stride?: [number, number]; pad?: [number, number, number, number]; dil?: [number, number];
+  groups?: number;
   bias: boolean; residual: boolean; relu: boolean;
 }
 
@@ -38,7 +39,7 @@ function geomOf(c: Case): Conv2dGeom {
   const [kH, kW] = c.k;
   return {
     N: c.N, C: c.C, H: c.H, W: c.W, outC: c.outC, kH, kW, strideH, strideW, padTop, padLeft, padBottom, padRight,
-    dilationH, dilationW, groups: 1,
+    dilationH, dilationW, groups: c.groups ?? 1,
     OH: outSize(c.H, kH, strideH, padTop, padBottom, dilationH), OW: outSize(c.W, kW, strideW, padLeft, padRight, dilationW),
   };
 }
@@ -57,7 +58,7 @@ function makeData(c: Case, seed: number): Data {
   const g = geomOf(c);
   const geom = geomArray(g);
   const x = uniformF32(g.N * g.C * g.H * g.W, seed);
-  const w = uniformF32(g.outC * g.C * g.kH * g.kW, seed + 1);
+  const w = uniformF32(g.outC * (g.C / g.groups) * g.kH * g.kW, seed + 1);
   const b = c.bias ? uniformF32(g.outC, seed + 2) : null;
   const res = c.residual ? uniformF32(g.N * g.outC * g.OH * g.OW, seed + 3) : null;
   const packed = new Float32Array(addon.conv2dPackedSize!(geom));
@@ -78,7 +79,7 @@ function countBad(d: Data, got: Float32Array, relu: boolean): number {
   refConv2d(d.x, d.w, null, g, conv, 'none');
   const absConv = new Float32Array(got.length);
   refConv2d(d.x.map(Math.abs), d.w.map(Math.abs), null, g, absConv, 'none');
-  const K = g.C * g.kH * g.kW;
+  const K = (g.C / g.groups) * g.kH * g.kW;
   const OHW = g.OH * g.OW;
   let bad = 0;
   for (let o = 0; o < got.length; o++) {
@@ -107,6 +108,16 @@ const CASES: Case[] = [
   { name: '1x3 pad [0,1,0,1], C5 -> 6', N: 1, C: 5, H: 7, W: 13, outC: 6, k: [1, 3], pad: [0, 1, 0, 1], bias: false, residual: false, relu: false },
   { name: 'K 576 (several K blocks), C64 -> 130', N: 1, C: 64, H: 9, W: 9, outC: 130, k: [3, 3], pad: [1, 1, 1, 1], bias: true, residual: true, relu: true },
   { name: 'stride 3, C4 -> 9, asymmetric pad', N: 1, C: 4, H: 20, W: 22, outC: 9, k: [3, 3], stride: [3, 3], pad: [1, 0, 2, 1], bias: true, residual: true, relu: false },
+  // Grouped: RegNet (group width 16 and 8), ResNeXt (Cg = Mg = 4 .. 32), odd group widths, stride 2, dilation.
+  { name: 'g3 Cg=Mg=16 3x3 p1 (RegNetX)', N: 1, C: 48, H: 14, W: 14, outC: 48, k: [3, 3], pad: [1, 1, 1, 1], groups: 3, bias: true, residual: true, relu: true },
+  { name: 'g2 Cg=Mg=16 3x3/2 p1', N: 2, C: 32, H: 15, W: 15, outC: 32, k: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2, bias: true, residual: false, relu: true },
+  { name: 'g8 Cg=Mg=4 3x3 p1 (ResNeXt stage 1)', N: 1, C: 32, H: 12, W: 13, outC: 32, k: [3, 3], pad: [1, 1, 1, 1], groups: 8, bias: true, residual: true, relu: false },
+  { name: 'g16 Cg=Mg=4 3x3/2 p1, N2', N: 2, C: 64, H: 11, W: 11, outC: 64, k: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 16, bias: false, residual: true, relu: true },
+  { name: 'g3 Cg=Mg=8 dilation 2 p2 (RegNetY)', N: 1, C: 24, H: 13, W: 11, outC: 24, k: [3, 3], pad: [2, 2, 2, 2], dil: [2, 2], groups: 3, bias: true, residual: false, relu: false },
+  { name: 'g2 Cg 3 -> Mg 37 (panels, tails)', N: 1, C: 6, H: 10, W: 9, outC: 74, k: [3, 3], pad: [1, 1, 1, 1], groups: 2, bias: true, residual: true, relu: true },
+  { name: 'g3 Cg 33 -> Mg 2, stride [1,2], pad [0,1,2,0]', N: 1, C: 99, H: 8, W: 12, outC: 6, k: [3, 3], stride: [1, 2], pad: [0, 1, 2, 0], groups: 3, bias: true, residual: false, relu: true },
+  { name: 'g4 Cg 1 -> Mg 3 (channel multiplier), 5x5 p2', N: 1, C: 4, H: 9, W: 8, outC: 12, k: [5, 5], pad: [2, 2, 2, 2], groups: 4, bias: false, residual: false, relu: false },
+  { name: 'g32 Cg=Mg=32 3x3 p1 @7 (ResNeXt stage 4)', N: 1, C: 1024, H: 7, W: 7, outC: 1024, k: [3, 3], pad: [1, 1, 1, 1], groups: 32, bias: true, residual: true, relu: true },
 ];
 
 describe('conv2dPacked vs the TS reference conv2d', () => {
@@ -125,6 +136,26 @@ describe('conv2dPacked vs the TS reference conv2d', () => {
     addon.setNumThreads(threadsBefore);
     expect(firstBitDifference(one, two)).toBe(-1);
     expect(countBad(d, two, true)).toBe(0);
+  });
+
+  it('grouped: 1 and 2 threads give the same bits, and clip is fused like ReLU', () => {
+    const d = makeData({ name: 't', N: 2, C: 128, H: 14, W: 14, outC: 128, k: [3, 3], pad: [1, 1, 1, 1], groups: 8, bias: true, residual: true, relu: false }, 17);
+    const run = (): Float32Array => {
+      const out = new Float32Array(d.g.N * d.g.outC * d.g.OH * d.g.OW).fill(NaN);
+      addon.conv2dPacked!(d.x, d.packed, d.b, d.res, out, d.geom, 5, 0, 0.75);  // Clip [0, 0.75]
+      return out;
+    };
+    addon.setNumThreads(1);
+    const one = run();
+    addon.setNumThreads(2);
+    const two = run();
+    addon.setNumThreads(threadsBefore);
+    expect(firstBitDifference(one, two)).toBe(-1);
+    const unclamped = runPacked(d, false);
+    let bad = 0;
+    for (let i = 0; i < two.length; i++) if (two[i] !== Math.min(0.75, Math.max(0, unclamped[i]))) bad++;
+    expect(bad).toBe(0);
+    expect(countBad(d, unclamped, false)).toBe(0);
   });
 
   it('the packed size depends on the geometry only through outC and C*kH*kW', () => {
@@ -154,13 +185,25 @@ describe('conv2dPacked argument checks', () => {
       'conv2dPackWeights', 'packed');
   });
 
-  it('groups 2', () => {
+  it('groups that do not divide C and outC; weights packed for other groups', () => {
+    const g3 = d.geom.slice();
+    g3[15] = 3;
+    expectThrow(() => addon.conv2dPackedSize!(g3), RangeError, 'conv2dPackedSize', 'groups');
+    expectThrow(() => addon.conv2dPackWeights!(d.w, d.packed.slice(), g3), RangeError, 'conv2dPackWeights', 'groups');
+    expectThrow(() => addon.conv2dPacked!(d.x, d.packed, d.b, d.res, new Float32Array(outLen), g3, 0), RangeError,
+      'conv2dPacked', 'groups');
+    // groups 2: w is [8, 2, 3, 3], half of the groups-1 weights.
     const g2 = d.geom.slice();
     g2[15] = 2;
-    expectThrow(() => addon.conv2dPackedSize!(g2), RangeError, 'conv2dPackedSize', 'groups');
-    expectThrow(() => addon.conv2dPackWeights!(d.w, d.packed.slice(), g2), RangeError, 'conv2dPackWeights', 'groups');
+    expectThrow(() => addon.conv2dPackWeights!(d.w, new Float32Array(addon.conv2dPackedSize!(g2)), g2), RangeError,
+      'conv2dPackWeights', 'w');
+    const packed2 = new Float32Array(addon.conv2dPackedSize!(g2));
+    addon.conv2dPackWeights!(d.w.subarray(0, d.w.length / 2), packed2, g2);
+    // Each layer's buffer is rejected for the other (by length or by header).
     expectThrow(() => addon.conv2dPacked!(d.x, d.packed, d.b, d.res, new Float32Array(outLen), g2, 0), RangeError,
-      'conv2dPacked', 'groups');
+      'conv2dPacked', 'packed');
+    expectThrow(() => addon.conv2dPacked!(d.x, packed2, d.b, d.res, new Float32Array(outLen), d.geom, 0), RangeError,
+      'conv2dPacked', 'packed');
   });
 
   it('out overlapping x, packed, b or residual', () => {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "core/dispatch.h"
 #include "core/scratch.h"
@@ -38,22 +39,46 @@ void header_fields(const Conv2dParams& p, Isa isa, int32_t f[8]) {
   f[3] = static_cast<int32_t>(p.C);
   f[4] = static_cast<int32_t>(p.kH);
   f[5] = static_cast<int32_t>(p.kW);
-  f[6] = 0;
+  f[6] = static_cast<int32_t>(p.groups);
   f[7] = 0;
 }
 
-bool valid_params(const Conv2dParams& p, size_t* oh, size_t* ow) {
-  return conv2d_output_size(p, oh, ow) && p.groups == 1;
+bool valid_params(const Conv2dParams& p, size_t* oh, size_t* ow) { return conv2d_output_size(p, oh, ow); }
+
+// Floats of one group's panels: Kg * round_up(Mg, vs) (Kg = C/groups*kH*kW, Mg = outC/groups), 0
+// when it would not fit the element limit.
+size_t group_floats(const Conv2dParams& p) {
+  int64_t k = 0;
+  const int64_t dims[3] = {static_cast<int64_t>(p.C / p.groups), static_cast<int64_t>(p.kH),
+                           static_cast<int64_t>(p.kW)};
+  if (!checked_product(dims, 3, &k)) return 0;
+  return panel_floats(static_cast<size_t>(k), p.outC / p.groups);
 }
 
-// K * round_up(outC, vs) + header, or 0 when it would not fit the element limit.
+// groups * group_floats + header, or 0 when it would not fit the element limit.
 size_t packed_floats(const Conv2dParams& p) {
-  int64_t k = 0;
-  const int64_t dims[3] = {static_cast<int64_t>(p.C), static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)};
-  if (!checked_product(dims, 3, &k)) return 0;
-  const size_t body = panel_floats(static_cast<size_t>(k), p.outC);
-  if (body == 0 || body > static_cast<size_t>(kMaxElements) - kHeaderFloats) return 0;
-  return body + kHeaderFloats;
+  const size_t per_group = group_floats(p);
+  if (per_group == 0 || per_group > (static_cast<size_t>(kMaxElements) - kHeaderFloats) / p.groups) return 0;
+  return per_group * p.groups + kHeaderFloats;
+}
+
+// A grouped layer is groups independent convolutions of C/groups -> outC/groups channels, and in
+// NCHW group g of image n is the contiguous block u = n*groups + g of both x and out (and
+// residual): so the drivers run a groups-1 convolution over N*groups "units" of C/groups channels,
+// unit u with its group's panels and bias.
+struct Groups {
+  size_t count;           // groups
+  size_t panel_stride;    // floats between groups' panels
+  size_t bias_stride;     // outC / groups
+};
+
+Conv2dParams unit_params(const Conv2dParams& p) {
+  Conv2dParams u = p;
+  u.N = p.N * p.groups;
+  u.C = p.C / p.groups;
+  u.outC = p.outC / p.groups;
+  u.groups = 1;
+  return u;
 }
 
 // With padding the tiles read a zero-padded copy of just the input rows their pixel block needs (a
@@ -204,8 +229,8 @@ Status conv2d_pack_weights(const Conv2dParams& p, const float* w, float* packed)
   header_fields(p, isa, f);
   std::memset(packed, 0, kHeaderFloats * sizeof(float));
   std::memcpy(packed, f, sizeof(f));
-  const size_t K = p.C * p.kH * p.kW;
-  pack_panels(w, K, K, p.outC, packed + kHeaderFloats);
+  const size_t K = p.C / p.groups * p.kH * p.kW, Mg = p.outC / p.groups, stride = group_floats(p);
+  for (size_t g = 0; g < p.groups; ++g) pack_panels(w + g * Mg * K, K, K, Mg, packed + kHeaderFloats + g * stride);
   return Status::kOk;
 }
 
@@ -231,74 +256,286 @@ constexpr ConvRowFn kRowFns[] = {conv_packed_row_scalar, conv_packed_row_scalar,
                                  conv_packed_row_scalar};
 #endif
 
-// Few output channels and stride 1 along W: the row kernels (see ConvRowArgs), tasks of whole
-// output rows, each reading a zero-padded slab of just its input rows when there is padding.
-// Measured on LeNet-5's 1 -> 6 5x5 layer at 28x28, 1 thread: 6.0 -> 1.3 us.
-Status conv2d_packed_rows(const Conv2dParams& p, size_t OH, size_t OW, const float* x, const float* panel,
-                          const float* bias, const float* residual, float* out) {
+constexpr size_t kRowTaskPixels = 1024;
+constexpr size_t kRowSlabFloats = size_t{1} << 15;  // 128 KB: in L2 with the task's output
+
+// Indexed by Isa, like kRowFns.
+#if SIMDCNN_X86
+constexpr EvenGatherFn kEvenGatherFns[] = {gather_even_scalar, gather_even_avx2, gather_even_avx512,
+                                           gather_even_scalar};
+#elif SIMDCNN_ARM64
+constexpr EvenGatherFn kEvenGatherFns[] = {gather_even_scalar, gather_even_scalar, gather_even_scalar,
+                                           gather_even_neon};
+#else
+constexpr EvenGatherFn kEvenGatherFns[] = {gather_even_scalar, gather_even_scalar, gather_even_scalar,
+                                           gather_even_scalar};
+#endif
+
+// Pixels per row-kernel step (its vector loop), indexed by Isa like kRowFns.
+constexpr size_t kRowStep[] = {1, 8, 32, 4};
+
+// The row kernels' input: per task a zero-padded copy of the task's input rows, split by stride
+// phase. Padded input element (y, x) of the task (y counted from the task's first window row) lives
+// in plane (c, y % sH, x % sW) at row y / sH, column x / sW, so output pixel (r, ow) of the task
+// reads tap (kh, kw) at one offset from its origin r*Wph + ow in every stride: consecutive output
+// pixels are consecutive floats (the row kernels' vectors), rows Wph apart.
+struct PhaseSlab {
+  size_t PH, PW;    // phases a tap can fall in: min(stride, dilated kernel extent) per axis
+  size_t Hph, Wph;  // rows and columns of a plane
+  size_t plane_floats() const { return Hph * Wph; }
+};
+
+// The row driver's blocking: the slab geometry and the task size.
+struct RowPlan {
+  PhaseSlab ps;
+  size_t rows_per_task, tasks_per_img;
+  size_t slab_floats;  // C * PH * PW * Hph * Wph
+  bool wide;
+  size_t wide_n;  // pixels of a full task's wide line
+};
+
+// offs[k] of tap (c, kh, kw) in a PhaseSlab.
+void fill_phase_offsets(const Conv2dParams& p, const PhaseSlab& ps, int64_t* offs) {
+  for (size_t c = 0, k = 0; c < p.C; ++c)
+    for (size_t kh = 0; kh < p.kH; ++kh)
+      for (size_t kw = 0; kw < p.kW; ++kw, ++k) {
+        const size_t ty = kh * p.dilationH, tx = kw * p.dilationW;
+        const size_t plane = (c * ps.PH + ty % p.strideH) * ps.PW + tx % p.strideW;
+        offs[k] = static_cast<int64_t>((plane * ps.Hph + ty / p.strideH) * ps.Wph + tx / p.strideW);
+      }
+}
+
+// dst[0..n) = src[0..n) (not overlapping) in fixed-size blocks the compiler inlines, the last one
+// overlapping its predecessor: slab and output rows are short (7-112 floats) and there are
+// thousands per layer, so a memcpy call per row cost more than the copy itself (a 7x7 layer's
+// wide output rows: a third of its time).
+inline void copy_floats(float* dst, const float* src, size_t n) {
+  const auto blocks = [&](auto width) {
+    constexpr size_t w = decltype(width)::value;
+    for (size_t i = 0; i + w < n; i += w) __builtin_memcpy(dst + i, src + i, w * sizeof(float));
+    __builtin_memcpy(dst + n - w, src + n - w, w * sizeof(float));
+  };
+  if (n >= 16) {
+    blocks(std::integral_constant<size_t, 16>{});
+  } else if (n >= 8) {
+    blocks(std::integral_constant<size_t, 8>{});
+  } else if (n >= 4) {
+    blocks(std::integral_constant<size_t, 4>{});
+  } else {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
+// Columns q of phase px that lie inside the input (padLeft <= q*sW + px < padLeft + W): [q0, q1),
+// q0 at input column `first`.
+struct PhaseCols {
+  size_t q0, q1, first;
+};
+PhaseCols phase_cols(const Conv2dParams& p, const PhaseSlab& ps, size_t px) {
+  const size_t sW = p.strideW;
+  PhaseCols pc;
+  pc.q0 = std::min(ps.Wph, p.padLeft > px ? (p.padLeft - px + sW - 1) / sW : 0);
+  pc.q1 = std::max(pc.q0, std::min(ps.Wph, (p.padLeft + p.W - px + sW - 1) / sW));
+  pc.first = pc.q0 * sW + px - p.padLeft;
+  return pc;
+}
+
+// The PhaseSlab of image xn for output rows starting at oh0 (padded input rows from oh0*sH). The
+// input rows are read once each, in order (row y feeds plane row y / sH of every column phase).
+void fill_phase_slab(const Conv2dParams& p, const PhaseSlab& ps, const float* xn, size_t oh0, float* slab) {
+  const size_t sH = p.strideH, sW = p.strideW;
+  const int isa = static_cast<int>(active_isa());
+  const EvenGatherFn gather_even = kEvenGatherFns[(isa >= 0 && isa < 4) ? isa : 0];
+  // The column ranges per phase, computed once (no division per row: a layer has thousands of
+  // slab rows); phases past kMaxPhases (strides wider than 64 with kernels wider than 64) are
+  // computed per row.
+  constexpr size_t kMaxPhases = 64;
+  PhaseCols cols[kMaxPhases];
+  for (size_t px = 0; px < std::min(ps.PW, kMaxPhases); ++px) cols[px] = phase_cols(p, ps, px);
+  for (size_t c = 0; c < p.C; ++c)
+    for (size_t r = 0; r < ps.Hph; ++r)
+      for (size_t py = 0; py < ps.PH; ++py) {
+        const size_t y = (oh0 + r) * sH + py;  // padded row
+        const bool inside = y >= p.padTop && y < p.padTop + p.H;
+        const float* src = inside ? xn + (c * p.H + (y - p.padTop)) * p.W : nullptr;
+        for (size_t px = 0; px < ps.PW; ++px) {
+          float* d = slab + ((c * ps.PH + py) * ps.PW + px) * ps.plane_floats() + r * ps.Wph;
+          if (!inside) {
+            std::memset(d, 0, ps.Wph * sizeof(float));
+            continue;
+          }
+          const PhaseCols pc = px < kMaxPhases ? cols[px] : phase_cols(p, ps, px);
+          const float* s0 = src + pc.first;
+          for (size_t q = 0; q < pc.q0; ++q) d[q] = 0.0f;
+          if (sW == 1) {
+            copy_floats(d + pc.q0, s0, pc.q1 - pc.q0);
+          } else if (sW == 2) {
+            gather_even(d + pc.q0, s0, pc.q1 - pc.q0);
+          } else {
+            for (size_t q = pc.q0; q < pc.q1; ++q) d[q] = s0[(q - pc.q0) * sW];
+          }
+          for (size_t q = pc.q1; q < ps.Wph; ++q) d[q] = 0.0f;
+        }
+      }
+}
+
+// The RowPlan of a unit; false when its slab would not fit kMaxElements (huge strides, padding or
+// dilation: the tiles take those).
+bool plan_rows(const Conv2dParams& p, size_t OH, size_t OW, RowPlan* rp) {
+  PhaseSlab& ps = rp->ps;
+  const size_t ext_h = (p.kH - 1) * p.dilationH + 1, ext_w = (p.kW - 1) * p.dilationW + 1;
+  ps.PH = std::min(p.strideH, ext_h);
+  ps.PW = std::min(p.strideW, ext_w);
+  ps.Wph = (p.W + p.padLeft + p.padRight + p.strideW - 1) / p.strideW;
+  // Rows per task: ~kRowTaskPixels output pixels, fewer when the slab would outgrow
+  // kRowSlabFloats. Each task copies its rows' kernel halo again, so larger tasks copy less
+  // (ResNeXt's 4-channel 56x56 units: 256-pixel tasks spent a quarter of the time copying).
+  const size_t halo = (p.kH - 1) * p.dilationH / p.strideH;
+  int64_t row_floats = 0;  // slab floats per plane row
+  const int64_t dims[4] = {static_cast<int64_t>(p.C), static_cast<int64_t>(ps.PH), static_cast<int64_t>(ps.PW),
+                           static_cast<int64_t>(ps.Wph)};
+  if (!checked_product(dims, 4, &row_floats) || row_floats == 0) return false;
+  const size_t by_slab = kRowSlabFloats / static_cast<size_t>(row_floats);
+  rp->rows_per_task = std::max<size_t>(
+      1, std::min({OH, kRowTaskPixels / std::max<size_t>(1, OW), by_slab > halo ? by_slab - halo : size_t{1}}));
+  rp->tasks_per_img = (OH + rp->rows_per_task - 1) / rp->rows_per_task;
+  if (halo > static_cast<size_t>(kMaxElements)) return false;
+  ps.Hph = rp->rows_per_task + halo;
+  int64_t slab = 0;
+  if (!checked_mul(row_floats, static_cast<int64_t>(ps.Hph), &slab)) return false;
+  rp->slab_floats = static_cast<size_t>(slab);
+  // Wide when the dropped pixels between rows cost less than the lanes a per-row sweep leaves
+  // empty (plus ~10% for the extra copy).
+  const int isa = static_cast<int>(active_isa());
+  const size_t step = kRowStep[(isa >= 0 && isa < 4) ? isa : 0];
+  const double row_use = static_cast<double>(OW) / static_cast<double>(round_up(OW, step));
+  const double wide_use = static_cast<double>(OW) / static_cast<double>(ps.Wph);
+  rp->wide = OH > 1 && rp->rows_per_task > 1 && wide_use > row_use + 0.1;
+  rp->wide_n = (rp->rows_per_task - 1) * ps.Wph + OW;
+  return !rp->wide || rp->wide_n <= static_cast<size_t>(kMaxElements) / kConvRowMaxC;
+}
+
+// The row kernels (see ConvRowArgs) over a PhaseSlab, any stride: tasks of whole output rows of one
+// unit (image and group). A unit with more than kConvRowMaxC output channels runs its panels in
+// chunks of kConvRowMaxC channels over the same slab (each output element is still one FMA chain
+// over the whole K). Rows much narrower than the kernel's step (7 or 14 pixels of AVX-512's 32)
+// run "wide": one kernel call sweeps the task's rows as one line of (rows-1)*Wph + OW pixels,
+// the Wph - OW pixels between rows are computed and dropped, and the output goes through a small
+// buffer whose rows are then copied out (the residual and the clamp applied there, in the tiles'
+// order: ((acc + bias) + residual), clamp). Measured on LeNet-5's 1 -> 6 5x5 layer at 28x28,
+// 1 thread: 6.0 -> 1.3 us against the tiles.
+Status conv2d_packed_rows(const Conv2dParams& p, const Groups& grp, const RowPlan& rp, size_t OH, size_t OW,
+                          const float* x, const float* packed, const float* bias, const float* residual, float* out) {
   const int isa = static_cast<int>(active_isa());
   const ConvRowFn fn = kRowFns[(isa >= 0 && isa < 4) ? isa : 0];
+  const TileConfig& cfg = active_config();
   const size_t K = p.C * p.kH * p.kW, OHW = OH * OW;
-  const size_t nr = std::min(active_config().nr, round_up(p.outC, active_config().vs));
-  // Rows per task: ~256 output pixels.
-  const size_t rows_per_task = std::max<size_t>(1, std::min<size_t>(OH, 256 / std::max<size_t>(1, OW)));
-  const size_t tasks_per_img = (OH + rows_per_task - 1) / rows_per_task;
-  const bool slab = p.padTop || p.padLeft || p.padBottom || p.padRight;
-  const size_t Wp = slab ? p.W + p.padLeft + p.padRight : p.W;
-  const size_t slab_h = slab ? (rows_per_task - 1) * p.strideH + (p.kH - 1) * p.dilationH + 1 : p.H;
+  const PhaseSlab& ps = rp.ps;
+  const size_t rows_per_task = rp.rows_per_task, tasks_per_img = rp.tasks_per_img;
+  const bool wide = rp.wide;
   ScratchBuffer obuf;
   if (!obuf.reserve(2 * K)) return Status::kOutOfMemory;
   int64_t* offs = reinterpret_cast<int64_t*>(obuf.data());
-  fill_tap_offsets(p, slab_h, Wp, offs);
+  fill_phase_offsets(p, ps, offs);
   const size_t in_img = p.C * p.H * p.W, out_img = p.outC * OHW;
-  const size_t slab_floats = slab ? p.C * slab_h * Wp : 0;
+  const size_t slab_floats = rp.slab_floats;
+  const size_t wide_floats = wide ? kConvRowMaxC * rp.wide_n : 0;
   const double task_macs = static_cast<double>(rows_per_task * OW) * static_cast<double>(p.outC) * static_cast<double>(K);
   const size_t grain = std::max<size_t>(1, static_cast<size_t>(static_cast<double>(size_t{1} << 21) / task_macs));
-  Plan pl{};  // fill_slab's geometry
-  pl.Wp = Wp;
-  pl.slab_h = slab_h;
+  const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
   std::atomic<bool> failed{false};
   parallel_for(p.N * tasks_per_img, grain, [&](size_t b, size_t e) {
     ScratchBuffer buf;
-    if (slab && !buf.reserve(slab_floats)) {
+    if (!buf.reserve(slab_floats + wide_floats)) {
       failed.store(true, std::memory_order_relaxed);
       return;
     }
+    float* slab = buf.data();
+    float* line = slab + slab_floats;  // wide: kConvRowMaxC channels x wide_n pixels
     ConvRowArgs a{};
     a.kc = K;
     a.offs = offs;
-    a.n = OW;
-    a.b = panel;
-    a.nr = nr;
-    a.w = p.outC;
-    a.bias = bias;
-    a.ohw = OHW;
-    const ActClamp clamp = act_clamp(p.act, p.act_alpha, p.act_beta);
-    a.clamp = clamp.on;
-    a.lo = clamp.lo;
-    a.hi = clamp.hi;
     for (size_t t = b; t < e; ++t) {
       const size_t n = t / tasks_per_img, oh0 = (t % tasks_per_img) * rows_per_task;
       const size_t oh1 = std::min(OH, oh0 + rows_per_task);
-      const float* xn = x + n * in_img;
-      const float* base = xn;
-      size_t origin = 0;  // the output row whose window starts at the top of base
-      if (slab) {
-        fill_slab(pl, p, xn, oh0 * p.strideH, (oh1 - oh0 - 1) * p.strideH + (p.kH - 1) * p.dilationH + 1, buf.data());
-        base = buf.data();
-        origin = oh0;
+      const size_t g = n % grp.count;
+      const float* panels = packed + g * grp.panel_stride;
+      const float* bias_g = bias ? bias + g * grp.bias_stride : nullptr;
+      fill_phase_slab(p, ps, x + n * in_img, oh0, slab);
+      float* out_n = out + n * out_img;
+      const float* res_n = residual ? residual + n * out_img : nullptr;
+      for (size_t c0 = 0; c0 < p.outC; c0 += cfg.nr) {
+        const size_t pw = std::min(cfg.nr, p.outC - c0);
+        a.nr = std::min(cfg.nr, round_up(pw, cfg.vs));
+        for (size_t j0 = 0; j0 < pw; j0 += kConvRowMaxC) {
+          const size_t c = c0 + j0;
+          a.b = panels + c0 * K + j0;
+          a.w = std::min(kConvRowMaxC, pw - j0);
+          a.bias = bias_g ? bias_g + c : nullptr;
+          if (wide) {
+            // acc + bias (and the clamp when nothing is added after it) into the line buffer.
+            a.src = slab;
+            a.n = (oh1 - oh0 - 1) * ps.Wph + OW;
+            a.out = line;
+            a.ohw = a.n;
+            a.residual = nullptr;
+            a.clamp = clamp.on && !res_n;
+            a.lo = clamp.lo;
+            a.hi = clamp.hi;
+            fn(a);
+            for (size_t j = 0; j < a.w; ++j)
+              for (size_t oh = oh0; oh < oh1; ++oh) {
+                const float* l = line + j * a.n + (oh - oh0) * ps.Wph;
+                float* o = out_n + (c + j) * OHW + oh * OW;
+                if (!res_n) {
+                  copy_floats(o, l, OW);
+                  continue;
+                }
+                const float* r = res_n + (c + j) * OHW + oh * OW;
+                for (size_t i = 0; i < OW; ++i) {
+                  float v = l[i] + r[i];
+                  if (clamp.on) {  // NaN propagates, as in the kernels
+                    if (clamp.lo > v) v = clamp.lo;
+                    if (clamp.hi < v) v = clamp.hi;
+                  }
+                  o[i] = v;
+                }
+              }
+            continue;
+          }
+          a.n = OW;
+          a.ohw = OHW;
+          a.clamp = clamp.on;
+          a.lo = clamp.lo;
+          a.hi = clamp.hi;
+          for (size_t oh = oh0; oh < oh1; ++oh) {
+            a.src = slab + (oh - oh0) * ps.Wph;
+            a.out = out_n + c * OHW + oh * OW;
+            a.residual = res_n ? res_n + c * OHW + oh * OW : nullptr;
+            fn(a);
+          }
+        }
       }
-      for (size_t oh = oh0; oh < oh1; ++oh) {
-        a.src = base + (oh - origin) * p.strideH * Wp;
-        a.out = out + n * out_img + oh * OW;
-        a.residual = residual ? residual + n * out_img + oh * OW : nullptr;
-        fn(a);
-        if (p.act != 0 && !clamp.on)
-          for (size_t c = 0; c < p.outC; ++c) apply_act(p.act, p.act_alpha, p.act_beta, a.out + c * OHW, OW);
-      }
+      if (p.act != 0 && !clamp.on)
+        for (size_t c = 0; c < p.outC; ++c)
+          for (size_t oh = oh0; oh < oh1; ++oh) apply_act(p.act, p.act_alpha, p.act_beta, out_n + c * OHW + oh * OW, OW);
     }
   });
   return failed.load() ? Status::kOutOfMemory : Status::kOk;
+}
+
+// Whether the row kernels beat the tiles for a unit of p.outC channels (measured per grouped layer
+// of RegNetX/Y-400MF and ResNeXt-50 on Zen 5, 1 thread, AVX-512 and AVX2, rows / tiles time): a
+// tile narrower than its NR channels spends one FMA per broadcast instead of two, and its lanes
+// past outC do nothing. Stride 1 along W: rows for up to 8 channels (ResNeXt's 4 channels at
+// 56x56: 0.31 on AVX-512, 0.5 on AVX2; 8 at 28x28 0.42 / 0.84) and for up to NR/2 on maps at
+// least 14 wide (AVX-512's 16 channels at 14x14 and 28x28: 0.77-0.9; at 7x7 the tiles win, 1.09).
+// Wider strides (the input copied into column phases first): rows up to NR/4 channels on maps at
+// least 14 wide (AVX-512's 8 channels: 0.62-0.89; at 7x7 1.12) and up to NR/2 on maps at least 56
+// wide (AVX-512's 16 channels at 56x56 0.90, 28x28 1.04; AVX2's 8 at 56x56 0.80, 28x28 0.98).
+bool rows_preferred(const Conv2dParams& p, const TileConfig& cfg, size_t OW) {
+  if (p.strideW == 1) return p.outC <= kConvRowMaxC || (p.outC <= cfg.nr / 2 && OW >= 14);
+  return (p.outC <= cfg.nr / 4 && OW >= 14) || (p.outC <= cfg.nr / 2 && OW >= 56);
 }
 
 }  // namespace
@@ -308,16 +545,20 @@ Status conv2d_packed(const Conv2dParams& p, const float* x, const float* packed,
   return conv2d_packed_path(p, x, packed, bias, residual, out, ConvPackedPath::kAuto);
 }
 
-Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* packed, const float* bias,
+Status conv2d_packed_path(const Conv2dParams& layer, const float* x, const float* packed, const float* bias,
                           const float* residual, float* out, ConvPackedPath path) {
   size_t OH = 0, OW = 0;
-  if (!valid_params(p, &OH, &OW) || !x || !packed || !out) return Status::kInvalidArgument;
-  if (!conv2d_packed_matches(p, packed)) return Status::kInvalidArgument;
+  if (!valid_params(layer, &OH, &OW) || !x || !packed || !out) return Status::kInvalidArgument;
+  if (!conv2d_packed_matches(layer, packed)) return Status::kInvalidArgument;
   const TileConfig& cfg = active_config();
   packed += kHeaderFloats;
-  const bool rows_fit = p.outC <= kConvRowMaxC && p.strideW == 1;
-  if (path == ConvPackedPath::kRows && !rows_fit) return Status::kInvalidArgument;
-  if (rows_fit && path != ConvPackedPath::kTiles) return conv2d_packed_rows(p, OH, OW, x, packed, bias, residual, out);
+  const Conv2dParams p = unit_params(layer);
+  const Groups grp{layer.groups, group_floats(layer), p.outC};
+  if (path == ConvPackedPath::kRows || (path == ConvPackedPath::kAuto && rows_preferred(p, cfg, OW))) {
+    RowPlan rp{};
+    if (plan_rows(p, OH, OW, &rp)) return conv2d_packed_rows(p, grp, rp, OH, OW, x, packed, bias, residual, out);
+    if (path == ConvPackedPath::kRows) return Status::kOutOfMemory;
+  }
 
   Plan pl;
   pl.cfg = &cfg;
@@ -356,7 +597,7 @@ Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* pa
   fill_tap_offsets(p, pl.slab_h, pl.Wp, offs);
   pl.offs = offs;
 
-  // Tasks: images outer (batches split by image), then pixel blocks, then channel blocks (late
+  // Tasks: units (image, group) outer (batches and groups split by unit), then pixel blocks, then channel blocks (late
   // layers, one pixel block, split their weights); consecutive tasks of a thread share the slab.
   // Which thread runs a task changes no arithmetic.
   const size_t tasks_per_img = pl.n_cb * pl.n_pb;
@@ -380,8 +621,9 @@ Status conv2d_packed_path(const Conv2dParams& p, const float* x, const float* pa
       const size_t pb = r / pl.n_cb, cb = r % pl.n_cb;
       const size_t block = t / pl.n_cb;
       const float* res_n = residual ? residual + n * out_img : nullptr;
-      run_task(pl, p, x + n * in_img, packed, bias, res_n, out + n * out_img, cb, pb, buf.data(), block != slab_of,
-               buf.data() + slab_floats);
+      const size_t g = n % grp.count;
+      run_task(pl, p, x + n * in_img, packed + g * grp.panel_stride, bias ? bias + g * grp.bias_stride : nullptr,
+               res_n, out + n * out_img, cb, pb, buf.data(), block != slab_of, buf.data() + slab_floats);
       slab_of = block;
     }
   });

@@ -43,6 +43,18 @@ void row_oc(const ConvRowArgs& a) {
 
 }  // namespace
 
+void gather_even_avx2(float* dst, const float* src, size_t n) {
+  size_t i = 0;
+  // Full steps read src[2i .. 2i+16) with 2i+15 <= 2n-1; the tail goes element by element.
+  for (; i + 8 <= n; i += 8) {
+    const __m256 a = _mm256_loadu_ps(src + 2 * i), b = _mm256_loadu_ps(src + 2 * i + 8);
+    // [a0 a2 b0 b2 | a4 a6 b4 b6] -> [a0 a2 a4 a6 b0 b2 b4 b6]
+    const __m256 e = _mm256_shuffle_ps(a, b, 0x88);
+    _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8)));
+  }
+  for (; i < n; ++i) dst[i] = src[2 * i];
+}
+
 void conv_packed_row_avx2(const ConvRowArgs& a) {
   with_row_channels(a.w, [&](auto oc) { row_oc<decltype(oc)::value>(a); });
 }

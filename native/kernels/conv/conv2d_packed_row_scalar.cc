@@ -25,4 +25,8 @@ void conv_packed_row_scalar(const ConvRowArgs& a) {
   }
 }
 
+void gather_even_scalar(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = src[2 * i];
+}
+
 }  // namespace simdcnn

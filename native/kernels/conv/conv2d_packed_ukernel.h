@@ -95,6 +95,19 @@ void conv_packed_row_avx512(const ConvRowArgs& a);
 void conv_packed_row_neon(const ConvRowArgs& a);
 #endif
 
+// dst[i] = src[2*i] for i < n, reading src[0 .. 2n-1) only: the stride-2 column phases of the row
+// kernels' input slabs (conv2d_packed.cc), beside the row kernels of each ISA (the driver itself is
+// compiled for the baseline ISA, where this gather was half of a stride-2 layer's time).
+using EvenGatherFn = void (*)(float* dst, const float* src, size_t n);
+void gather_even_scalar(float* dst, const float* src, size_t n);
+#if SIMDCNN_X86
+void gather_even_avx2(float* dst, const float* src, size_t n);
+void gather_even_avx512(float* dst, const float* src, size_t n);
+#endif
+#if SIMDCNN_ARM64
+void gather_even_neon(float* dst, const float* src, size_t n);
+#endif
+
 constexpr size_t kConvPackedMaxMr = 8;
 constexpr size_t kConvPackedMaxNr = 64;
 
