@@ -45,8 +45,9 @@ void row_oc(const ConvRowArgs& a) {
 
 void gather_even_avx2(float* dst, const float* src, size_t n) {
   size_t i = 0;
-  // Full steps read src[2i .. 2i+16) with 2i+15 <= 2n-1; the tail goes element by element.
-  for (; i + 8 <= n; i += 8) {
+  // Full steps read src[2i .. 2i+16): in bounds (2i+15 <= 2n-2) while i + 8 < n; the rest goes
+  // element by element.
+  for (; i + 8 < n; i += 8) {
     const __m256 a = _mm256_loadu_ps(src + 2 * i), b = _mm256_loadu_ps(src + 2 * i + 8);
     // [a0 a2 b0 b2 | a4 a6 b4 b6] -> [a0 a2 a4 a6 b0 b2 b4 b6]
     const __m256 e = _mm256_shuffle_ps(a, b, 0x88);

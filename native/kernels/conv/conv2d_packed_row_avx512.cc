@@ -70,8 +70,8 @@ void row_oc(const ConvRowArgs& a) {
 void gather_even_avx512(float* dst, const float* src, size_t n) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   size_t i = 0;
-  // Full steps read src[2i .. 2i+32) with 2i+31 <= 2n-1.
-  for (; i + 16 <= n; i += 16) {
+  // Full steps read src[2i .. 2i+32): in bounds (2i+31 <= 2n-2) while i + 16 < n.
+  for (; i + 16 < n; i += 16) {
     const __m512 a = _mm512_loadu_ps(src + 2 * i), b = _mm512_loadu_ps(src + 2 * i + 16);
     _mm512_storeu_ps(dst + i, _mm512_permutex2var_ps(a, even, b));
   }

@@ -67,8 +67,9 @@ void row_oc(const ConvRowArgs& a) {
 
 void gather_even_neon(float* dst, const float* src, size_t n) {
   size_t i = 0;
-  // Full steps read src[2i .. 2i+8) with 2i+7 <= 2n-1; the tail goes element by element.
-  for (; i + 4 <= n; i += 4) vst1q_f32(dst + i, vld2q_f32(src + 2 * i).val[0]);
+  // Full steps read src[2i .. 2i+8): in bounds (2i+7 <= 2n-2) while i + 4 < n; the rest goes
+  // element by element.
+  for (; i + 4 < n; i += 4) vst1q_f32(dst + i, vld2q_f32(src + 2 * i).val[0]);
   for (; i < n; ++i) dst[i] = src[2 * i];
 }
 
