@@ -59,9 +59,10 @@ export function makeNativeBackend(addon: NativeAddon & NativeTrainAddon): Backen
    * small-K layer's time. Measured per layer (CPU time, 1 thread, AVX-512 Xeon; same bits both
    * ways): GEMM / packed 0.68-0.91 at 28x28 and above with at least 24 input channels
    * (MobileNetV2's 24->144@56 0.77-0.91, ResNet-50's 256->128@56 0.71, 128->512@28 0.74-0.83),
-   * 0.9-1.2 at 14x14, 1.26-1.43 at 7x7, and 1.03-1.24 for 16 input channels at 112x112 (the output
-   * writes dominate both). A layer whose output feeds a residual Add keeps the packed kernel and
-   * its fused add.
+   * 0.9-1.2 at 14x14, 1.26-1.43 at 7x7. Below 24 input channels the GEMM reads B in place (no
+   * panel packing; gemm.cc): on Zen 5 GEMM / packed 0.47-0.85 from 4 to 16 input channels at 56x56
+   * and 112x112 (16->96@112 0.85, 16->24@112 0.56, 8->48@112 0.67). A layer whose output feeds a
+   * residual Add keeps the packed kernel and its fused add.
    */
   const preparedAlgo = (g: Conv2dGeom, opts?: PrepareConv2dOptions): 'winograd' | 'packed' | null => {
     // Depthwise layers (one input channel per group) keep conv2d's depthwise kernel; other grouped
@@ -71,7 +72,7 @@ export function makeNativeBackend(addon: NativeAddon & NativeTrainAddon): Backen
       return addon.conv2dPackedSize && addon.conv2dPackWeights ? 'packed' : null;
     }
     if (g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop + g.padLeft + g.padBottom + g.padRight === 0 &&
-      g.OH * g.OW >= 28 * 28 && g.C >= 24 && !opts?.residual) return null;
+      g.OH * g.OW >= 28 * 28 && !opts?.residual) return null;
     const geom = convGeom(g);
     if (opts?.winograd !== false && addon.winogradPreferred && addon.winogradWeights && addon.winogradWeightsSize &&
       addon.winogradPreferred(geom)) return 'winograd';

@@ -151,22 +151,26 @@ TEST_CASE("gemm: large (threaded, several N blocks) and thread-count invariant")
 TEST_CASE("gemm: A viewed in place is bitwise the packed result") {
   // gemm_view_a reads A rows in place where the ISA has such a kernel (M a multiple of MR), and
   // narrow column tails use narrower kernels: every tile shape must match the packed path exactly.
+  // Up to K = 64 full tiles of an in-place A also read B in place (unless M > 64 and B's row
+  // stride is a multiple of 256 floats: N = 256 below takes both branches).
   Rng rng(410);
-  for (size_t M : {8, 16, 24, 64, 13}) {
-    for (size_t K : {1, 7, 192, 193, 450}) {
+  for (size_t M : {8, 16, 24, 64, 72, 13}) {
+    for (size_t K : {1, 7, 16, 64, 65, 192, 193, 450}) {
       const size_t lda = K + 3;
-      std::vector<float> A(M * lda), bias(M);
+      std::vector<float> A(M * lda), bias(M), col_bias(256);
       rng.fill(A);
       rng.fill(bias);
+      rng.fill(col_bias);
       PackedA view, pack;
       CHECK(gemm_view_a(M, K, A.data(), lda, &view) == Status::kOk);
       CHECK(gemm_pack_a(M, K, A.data(), lda, false, &pack) == Status::kOk);
-      for (size_t N : {1, 15, 16, 17, 33, 48, 61, 97, 150}) {
+      for (size_t N : {1, 15, 16, 17, 33, 48, 61, 97, 150, 256}) {
         std::vector<float> B(K * N), C(M * N), R(M * N);
         rng.fill(B);
         for (int act = 0; act < 2; ++act) {
           GemmEpilogue ep;
           ep.row_bias = bias.data();
+          ep.col_bias = act ? col_bias.data() : nullptr;
           ep.act = act ? GemmAct::kRelu : GemmAct::kNone;
           CHECK(gemm_packed_a(view, N, B.data(), N, false, C.data(), N, ep) == Status::kOk);
           CHECK(gemm_packed_a(pack, N, B.data(), N, false, R.data(), N, ep) == Status::kOk);

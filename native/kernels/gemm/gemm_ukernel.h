@@ -37,6 +37,11 @@ struct GemmKernelConfig {
   // a row-major matrix (row i, k at a[i*lda + k]) instead of a packed panel; same arithmetic.
   void (*direct)(size_t cols, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
                  const GemmTileParams& p) = nullptr;
+  // Optional: a full MR x NR tile with A as in `direct` and B read in place too (row k at b + k*ldb),
+  // same arithmetic; prefetch: also request the B lines the tiles to the right will read. For small
+  // K, where packing B costs as much as the multiply (see gemm.cc).
+  void (*unpacked)(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, bool prefetch, float* c,
+                   size_t ldc, const GemmTileParams& p) = nullptr;
 };
 
 constexpr size_t kGemmMaxMr = 16;
@@ -49,10 +54,13 @@ void gemm_ukernel_6x16_avx2(size_t kc, const float* a, const float* b, float* c,
                             const GemmTileParams& p);
 void gemm_ukernel_8x48_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc,
                               const GemmTileParams& p);
-// cols = 16 or 32 of an 8x48 tile (see GemmKernelConfig::narrow).
 // cols = 16, 32 or 48; A unpacked (see GemmKernelConfig::direct).
 void gemm_ukernel_8x48_avx512_direct(size_t cols, size_t kc, const float* a, size_t lda, const float* b,
                                      float* c, size_t ldc, const GemmTileParams& p);
+// A and B both unpacked, full 8x48 tiles (see GemmKernelConfig::unpacked).
+void gemm_ukernel_8x48_avx512_unpacked(size_t kc, const float* a, size_t lda, const float* b, size_t ldb,
+                                       bool prefetch, float* c, size_t ldc, const GemmTileParams& p);
+// cols = 16 or 32 of an 8x48 tile (see GemmKernelConfig::narrow).
 void gemm_ukernel_8x48_avx512_narrow(size_t cols, size_t kc, const float* a, const float* b, float* c,
                                      size_t ldc, const GemmTileParams& p);
 #endif

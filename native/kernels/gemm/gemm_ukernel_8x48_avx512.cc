@@ -113,9 +113,14 @@ void ukernel_8xnv(size_t kc, const float* a, const float* b, float* c, size_t ld
     }
 }
 
-// As ukernel_8xnv with A rows read in place: eight row streams, one broadcast each per k.
-template <int NV>
-void ukernel_8xnv_direct(size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+// As ukernel_8xnv with A rows read in place: eight row streams, one broadcast each per k. B rows
+// are ldb floats apart: 48 for a packed panel, or the row stride of B itself (gemm's unpacked path).
+// kPrefetch: also request B's lines kPrefetchAhead floats to the right of this tile, for the tiles
+// that will read them next (B then streams from L2/L3 in rows no hardware prefetcher follows).
+constexpr size_t kPrefetchAhead = 192;
+
+template <int NV, bool kPrefetch>
+void ukernel_8xnv_direct(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
                          const GemmTileParams& p) {
   const float* r[8];
 #pragma GCC unroll 8
@@ -129,13 +134,17 @@ void ukernel_8xnv_direct(size_t kc, const float* a, size_t lda, const float* b, 
     __m512 bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+    if (kPrefetch) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchAhead + 16 * v), _MM_HINT_T0);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i) {
       const __m512 ai = _mm512_set1_ps(r[i][k]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
     }
-    b += 48;
+    b += ldb;
   }
   const __m512 clo = _mm512_set1_ps(p.lo), chi = _mm512_set1_ps(p.hi);  // the clamp
 #pragma GCC unroll 8
@@ -157,11 +166,19 @@ void ukernel_8xnv_direct(size_t kc, const float* a, size_t lda, const float* b, 
 void gemm_ukernel_8x48_avx512_direct(size_t cols, size_t kc, const float* a, size_t lda, const float* b,
                                      float* c, size_t ldc, const GemmTileParams& p) {
   if (cols <= 16)
-    ukernel_8xnv_direct<1>(kc, a, lda, b, c, ldc, p);
+    ukernel_8xnv_direct<1, false>(kc, a, lda, b, 48, c, ldc, p);
   else if (cols <= 32)
-    ukernel_8xnv_direct<2>(kc, a, lda, b, c, ldc, p);
+    ukernel_8xnv_direct<2, false>(kc, a, lda, b, 48, c, ldc, p);
   else
-    ukernel_8xnv_direct<3>(kc, a, lda, b, c, ldc, p);
+    ukernel_8xnv_direct<3, false>(kc, a, lda, b, 48, c, ldc, p);
+}
+
+void gemm_ukernel_8x48_avx512_unpacked(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, bool prefetch,
+                                       float* c, size_t ldc, const GemmTileParams& p) {
+  if (prefetch)
+    ukernel_8xnv_direct<3, true>(kc, a, lda, b, ldb, c, ldc, p);
+  else
+    ukernel_8xnv_direct<3, false>(kc, a, lda, b, ldb, c, ldc, p);
 }
 
 void gemm_ukernel_8x48_avx512_narrow(size_t cols, size_t kc, const float* a, const float* b, float* c,
