@@ -41,7 +41,9 @@ describe('inference-only unary kinds', () => {
         setBackend(be);
         // 1031: SIMD tails on every ISA; edges at the kinks of each function.
         const x = uniformF32(1031, 7, -12, 12);
-        [0, -0, 3, -3, 6, -6, 2.5, -2.5, 90, -90, NaN, Infinity, -Infinity].forEach((v, i) => { x[i] = v; });
+        // -87.5 .. -104 and 88.5 .. 104: exp's argument where it turns subnormal, overflows and clamps.
+        [0, -0, 3, -3, 6, -6, 2.5, -2.5, 90, -90, NaN, Infinity, -Infinity, -87.5, -88.7, -88.8, -103.9, -104.5, 88.5,
+          88.8, 103.9, 104.5, 1e30, -1e30].forEach((v, i) => { x[i] = v; });
         const y = new Float32Array(x.length);
         backend().unary(c.kind, x, c.alpha, y, c.beta);
         for (let i = 0; i < x.length; i++) {

@@ -35,6 +35,14 @@ namespace vec {
 // functions with external linkage would let the linker keep the AVX-512 copy for the scalar path.
 namespace {
 
+// p * 2^n as two exact power-of-two factors 2^floor(n/2) * 2^(n - floor(n/2)), for the Vec types
+// without a scale instruction (see scale2 below).
+template <class Vec>
+inline typename Vec::V scale2_halves(typename Vec::V p, typename Vec::V n) {
+  const typename Vec::V n1 = Vec::floor(Vec::mul(n, Vec::set1(0.5f)));
+  return Vec::mul(Vec::mul(p, Vec::pow2i(n1)), Vec::pow2i(Vec::sub(n, n1)));
+}
+
 struct VecScalar {
   using V = float;
   static constexpr int W = 1;
@@ -80,7 +88,10 @@ struct VecScalar {
     float r;
     std::memcpy(&r, &bits, sizeof r);
     return r;
-  }
+  }  // p * 2^n for integer-valued n in [-252, 254]: two exact power-of-two factors (a single 2^n
+  // has no float32 exponent past [-126, 127]), so the result over- or underflows as p * 2^n would.
+  static V scale2(V p, V n) { return scale2_halves<VecScalar>(p, n); }
+
   // x > 0 ? a : b   (NaN x selects b)
   static V select_gt0(V x, V a, V b) { return x > 0.0f ? a : b; }
   // x >= 0 ? a : b
@@ -151,6 +162,7 @@ struct VecAvx2 {
     const __m256i e = _mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127));
     return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
   }
+  static V scale2(V p, V n) { return scale2_halves<VecAvx2>(p, n); }
   static V select_gt0(V x, V a, V b) {
     return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ));
   }
@@ -246,6 +258,8 @@ struct VecAvx512 {
     const __m512i e = _mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127));
     return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
   }
+  // One instruction, one rounding (only ever in the subnormal range, where the halves round once too).
+  static V scale2(V p, V n) { return _mm512_scalef_ps(p, n); }
   static V select_gt0(V x, V a, V b) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), b, a);
   }
@@ -322,6 +336,7 @@ struct VecNeon {
     const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
     return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
   }
+  static V scale2(V p, V n) { return scale2_halves<VecNeon>(p, n); }
   static V select_gt0(V x, V a, V b) { return vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), a, b); }
   static V select_ge0(V x, V a, V b) { return vbslq_f32(vcgeq_f32(x, vdupq_n_f32(0.0f)), a, b); }
   static V select_lt(V x, V t, V a, V b) { return vbslq_f32(vcltq_f32(x, t), a, b); }
@@ -329,16 +344,12 @@ struct VecNeon {
 };
 #endif
 
-// exp(x) for x <= 0 (the only range the activations need: sigmoid and tanh feed it -|x| or
-// -2|x|). Cephes' expf polynomial, about 1 ulp. Inputs below -87 clamp to exp(-87) ~ 1.6e-38,
-// which keeps 2^n a normal number; NaN propagates.
+// exp(x) for x in [-104, 89] (callers clamp): Cephes' expf polynomial, about 1 ulp, scaled by
+// 2^n with scale2, so results past 88.72 overflow to +inf and those below -87.3 come out
+// subnormal (below -103.3 zero) as they should. NaN propagates.
 template <class Vec>
-inline typename Vec::V exp_nonpos(typename Vec::V x) {
+inline typename Vec::V exp_clamped(typename Vec::V x) {
   using V = typename Vec::V;
-  // max(c, x) returns x when x is NaN, so NaN survives the clamp. Below -104 the result rounds to
-  // zero in float32; between -104 and -87 it is subnormal, so the 2^n scale below is applied in two
-  // halves (a single 2^n with n < -126 has no float32 exponent).
-  x = Vec::max(Vec::set1(-104.0f), x);
   const V fx = Vec::floor(Vec::fmadd(x, Vec::set1(1.44269504088896341f), Vec::set1(0.5f)));
   V r = Vec::fmadd(fx, Vec::set1(-0.693359375f), x);
   r = Vec::fmadd(fx, Vec::set1(2.12194440e-4f), r);
@@ -350,9 +361,14 @@ inline typename Vec::V exp_nonpos(typename Vec::V x) {
   p = Vec::fmadd(p, r, Vec::set1(5.0000001201e-1f));
   const V r2 = Vec::mul(r, r);
   p = Vec::fmadd(p, r2, Vec::add(r, Vec::set1(1.0f)));
-  const V n1 = Vec::floor(Vec::mul(fx, Vec::set1(0.5f)));
-  const V n2 = Vec::sub(fx, n1);
-  return Vec::mul(Vec::mul(p, Vec::pow2i(n1)), Vec::pow2i(n2));
+  return Vec::scale2(p, fx);
+}
+
+// exp(x) for x <= 0 (tanh and erf feed it -2|x| and -x^2). max(c, x) returns x when x is NaN, so
+// NaN survives the clamp.
+template <class Vec>
+inline typename Vec::V exp_nonpos(typename Vec::V x) {
+  return exp_clamped<Vec>(Vec::max(Vec::set1(-104.0f), x));
 }
 
 }  // namespace
