@@ -313,6 +313,9 @@ TEST_CASE("conv2d: geometry matrix vs direct reference") {
       make(1, 2, 5, 600, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1),  // depthwise s2 wider than the direct path's chunks (bands)
       make(1, 3, 14, 14, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 1),  // depthwise s2 14 -> 7 (direct path, one chunk)
       make(1, 2, 8, 33, 2, 9, 9, 1, 2, 4, 4, 4, 4, 1, 1, 2, 0),   // depthwise s2 kernel wider than 8 (bands)
+      make(1, 4, 13, 13, 4, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 4, 1),  // depthwise 5x5, 13 rows: a block of 8 and one of 5
+      make(1, 3, 23, 23, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 0),  // depthwise s2 23 -> 12: blocks of 8 and 4
+      make(1, 2, 6, 40, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1),   // depthwise 6 rows, 3 chunks (AVX2: blocks of 4 and 2)
       // The direct path (stride 1 or 2 both ways, no dilation, kW <= 8, <= 16 vectors per row):
       make(1, 2, 5, 250, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1),  // 16 AVX-512 chunks, 5 rows: a block of 4 + 1
       make(1, 2, 6, 256, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0),  // exactly 16 chunks, 4 + 2 rows
