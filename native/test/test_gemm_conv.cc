@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/cpu.h"
+#include "core/dispatch.h"
 #include "core/thread_pool.h"
 #include "kernels/act/unary.h"
 #include "kernels/conv/conv2d.h"
@@ -379,6 +381,71 @@ TEST_CASE("conv2d: bitwise identical for 1 and 2 threads") {
     CHECK(std::memcmp(o1.data(), o2.data(), o1.size() * sizeof(float)) == 0);
   }
   set_num_threads(saved);
+}
+
+// AVX-512 runs rows that fit in a vector through the narrow-row kernel (one load per input row,
+// taps as permutes) and 8-row blocks elsewhere; AVX2 runs the same layers through chunked masked
+// loads (blocks of 4 or 8 rows). Both multiply the same values in the same order with FMAs, so
+// AVX-512 must give AVX2's bits, NaN and infinity included. (The scalar ISA rounds a*b and a*b+c
+// separately: it is checked against the reference above.)
+TEST_CASE("conv2d: depthwise, AVX-512 gives AVX2's bits") {
+  struct Case {
+    Conv2dParams p;
+    int act;
+  };
+  const Case cases[] = {
+      {make(1, 5, 14, 14, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, 1), 0},    // 14x14: narrow on AVX-512
+      {make(1, 4, 14, 14, 4, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 4, 1), 1},    // 5x5/2 14 -> 7
+      {make(2, 3, 14, 14, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 0), 0},    // 3x3/2 14 -> 7, N 2
+      {make(1, 6, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6, 1), 5},      // 7x7: narrow on both
+      {make(1, 3, 7, 7, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3, 1), 6},      // 5x5 on 7x7, SiLU after
+      {make(1, 2, 16, 16, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1), 0},    // rows of exactly 16
+      {make(1, 2, 17, 17, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0), 0},    // 17: two chunks
+      {make(1, 2, 12, 12, 2, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 2, 1), 0},    // OW 16 from W 12 (padding 3)
+      {make(1, 2, 13, 13, 2, 3, 3, 1, 1, 4, 4, 4, 4, 1, 1, 2, 1), 0},    // OW 19 from W 13: chunks
+      {make(1, 3, 11, 9, 6, 5, 5, 2, 2, 2, 1, 0, 3, 1, 1, 3, 1), 0},     // multiplier 2, asymmetric pads
+      {make(1, 2, 23, 23, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 0), 0},    // 23 -> 12, W > 16
+      {make(1, 2, 9, 15, 2, 3, 7, 1, 1, 1, 3, 1, 3, 1, 1, 2, 1), 0},     // 3x7 (kernel at run time)
+      {make(1, 8, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1), 5},    // 28x28: 2 / 4 chunks
+      {make(1, 4, 56, 56, 4, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 4, 1), 0},    // s2 'same' (bottom/right pad)
+  };
+  if (!isa_supported(Isa::kAvx2) || !isa_supported(Isa::kAvx512)) return;
+  const Isa here = active_isa();
+  int bad = 0;
+  uint64_t seed = 4100;
+  for (const auto& c : cases) {
+    Conv2dParams p = c.p;
+    p.act = c.act;
+    p.act_alpha = 0.0f;
+    p.act_beta = 6.0f;
+    size_t OH = 0, OW = 0;
+    CHECK(conv2d_output_size(p, &OH, &OW));
+    Rng rng(seed++);
+    std::vector<float> x(p.N * p.C * p.H * p.W), w(p.outC * p.kH * p.kW), b(p.outC);
+    rng.fill(x);
+    rng.fill(w);
+    rng.fill(b);
+    x[x.size() / 3] = std::nanf("");
+    x[x.size() / 2] = -0.0f;
+    w[w.size() - 1] = INFINITY;  // infinity times a padding zero is NaN on every path
+    std::vector<float> ref(p.N * p.outC * OH * OW);
+    set_active_isa(Isa::kAvx2);
+    CHECK(conv2d(p, x.data(), w.data(), b.data(), ref.data()) == Status::kOk);
+    for (Isa other : {Isa::kAvx512}) {
+      set_active_isa(other);
+      std::vector<float> got(ref.size(), 777.0f);
+      CHECK(conv2d(p, x.data(), w.data(), b.data(), got.data()) == Status::kOk);
+      for (size_t i = 0; i < ref.size(); ++i)
+        if (!(std::isnan(ref[i]) && std::isnan(got[i])) && std::memcmp(&ref[i], &got[i], sizeof(float)) != 0) {
+          std::printf("  depthwise case %d on %s: output %zu is %a, AVX2's %a\n", static_cast<int>(&c - cases),
+                      isa_name(other), i, static_cast<double>(got[i]), static_cast<double>(ref[i]));
+          ++bad;
+          break;
+        }
+    }
+  }
+  set_active_isa(here);
+  CHECK(bad == 0);
 }
 
 TEST_CASE("conv2d: seed example 7x7, 3x3, stride 2 is exact") {

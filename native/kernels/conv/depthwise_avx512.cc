@@ -47,6 +47,22 @@ struct Avx512Vec {
     const __m512i idx = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(m.a, p), idx, _mm512_maskz_loadu_ps(m.b, p + 16));
   }
+  struct P {  // lane i <- lane idx[i] where m has it, else 0
+    __m512i idx;
+    __mmask16 m;
+  };
+  static P perm(int64_t S, int64_t off, int64_t W, int64_t n) {
+    alignas(64) int32_t idx[16];
+    unsigned m = 0;
+    for (int64_t i = 0; i < 16; ++i) {
+      const int64_t col = S * i + off;
+      const bool in = col >= 0 && col < W && i < n;
+      idx[i] = in ? static_cast<int32_t>(col) : 0;
+      if (in) m |= 1u << i;
+    }
+    return P{_mm512_load_si512(idx), static_cast<__mmask16>(m)};
+  }
+  static Vec permute(Vec v, const P& p) { return _mm512_maskz_permutexvar_ps(p.m, p.idx, v); }
 };
 }  // namespace
 
