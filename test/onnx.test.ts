@@ -663,6 +663,40 @@ describe('state-dict builders', () => {
     expectClose(fm.run(x), ops.relu(ops.batchNorm2d(c, { runningMean: bn.m, runningVar: bn.v, weight: bn.s, bias: bn.t })), 1e-5);
   });
 
+  it('batch norm folded in place only into weights no other node shares', async () => {
+    // w is read by two Conv+BN pairs through two Identities (each name has one reader, but
+    // scaling w in place for one would corrupt the others) and by one pair directly; u by one
+    // pair (scaled in place). Every output must match the exact ops, at two batch sizes (a new
+    // plan for the second: the folded weights are what it packs).
+    const w = rn([4, 3, 3, 3]), u = rn([4, 3, 3, 3]);
+    const bns = [0, 1, 2, 3].map((i) => ({ s: rn([4]), t: rn([4]), m: rn([4]), v: rand([4], { seed: 40 + i }) }));
+    const inits: Record<string, Tensor> = { w, u };
+    const nodes: OnnxNodeSpec[] = [{ op: 'Identity', inputs: ['w'], outputs: ['wi'] }, { op: 'Identity', inputs: ['w'], outputs: ['wj'] }];
+    const pairs: [string, string][] = [['wi', 'y0'], ['wj', 'y1'], ['w', 'y2'], ['u', 'y3']];
+    pairs.forEach(([wt, y], i) => {
+      const k = bns[i];
+      Object.assign(inits, { [`s${i}`]: k.s, [`t${i}`]: k.t, [`m${i}`]: k.m, [`v${i}`]: k.v });
+      nodes.push({ op: 'Conv', inputs: ['x', wt], outputs: [`c${i}`], attrs: { pads: [1, 1, 1, 1] } });
+      nodes.push({ op: 'BatchNormalization', inputs: [`c${i}`, `s${i}`, `t${i}`, `m${i}`, `v${i}`], outputs: [y] });
+    });
+    const bytes = buildOnnxModel({
+      nodes, initializers: inits, inputs: [{ name: 'x', shape: ['N', 3, 6, 6] }], outputs: pairs.map((p) => p[1]),
+    });
+    const m = await loadOnnx(bytes);
+    for (const n of [1, 3]) {
+      const x = rn([n, 3, 6, 6]);
+      const got = m.runAll({ x });
+      pairs.forEach(([wt, y], i) => {
+        const k = bns[i];
+        const c = ops.conv2d(x, wt === 'u' ? u : w, null, { padding: 1 });
+        expectClose(got[y], ops.batchNorm2d(c, { runningMean: k.m, runningVar: k.v, weight: k.s, bias: k.t }), 1e-5);
+      });
+    }
+    // Every pair still one convolution with its batch norm folded in.
+    expect(m.planInfo(rn([1, 3, 6, 6])).nodes.length).toBe(4);
+    m.dispose();
+  });
+
   it('conv builder and alexnet graph structure', async () => {
     const w = rn([4, 2, 3, 3]);
     const bytes = onnxFromStateDict.conv(w, null, { stride: 2, autoPad: 'SAME_UPPER' });

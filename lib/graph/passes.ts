@@ -17,6 +17,12 @@ import { producers, readerCounts, runExact } from './ir';
 export interface PassContext {
   /** Registers a constant the model owns (disposed with it). */
   own(data: Float32Array, shape: readonly number[]): Tensor;
+  /**
+   * True when the front end made constant t for this graph alone, its data shared with no other
+   * tensor (an ONNX initializer's decoded copy; never an nn module's parameter): a pass may then
+   * rewrite it in place instead of allocating a replacement.
+   */
+  overwritable?(t: Tensor): boolean;
 }
 
 /** Runs the standard pipeline in order. */
@@ -116,7 +122,7 @@ export function foldBatchNorm(g: Graph, ctx: PassContext): void {
   for (const n of g.nodes) {
     if (n.op.kind === 'batchNorm') {
       const src = byOutput.get(n.inputs[0]);
-      if (src && readers.get(n.inputs[0]) === 1 && foldInto(g, ctx, src, n)) {
+      if (src && readers.get(n.inputs[0]) === 1 && foldInto(g, ctx, src, n, readers)) {
         removed.add(n);
         byOutput.delete(src.outputs[0]);
         src.outputs = [n.outputs[0]];
@@ -131,7 +137,7 @@ export function foldBatchNorm(g: Graph, ctx: PassContext): void {
   g.nodes = g.nodes.filter((n) => !removed.has(n));
 }
 
-function foldInto(g: Graph, ctx: PassContext, src: GraphNode, bn: GraphNode): boolean {
+function foldInto(g: Graph, ctx: PassContext, src: GraphNode, bn: GraphNode, readers: Map<string, number>): boolean {
   if (bn.op.kind !== 'batchNorm' || bn.outputs.filter((o) => o).length !== 1) return false;
   if (src.op.kind === 'conv' && src.op.residual >= 0) return false;
   // A batched dense layer's features are its last axis, not batch norm's axis 1.
@@ -147,14 +153,17 @@ function foldInto(g: Graph, ctx: PassContext, src: GraphNode, bn: GraphNode): bo
   for (const p of [scale, shift, mean, variance, b]) if (p && (p.rank !== 1 || p.shape[0] !== M)) return false;
   const eps = bn.op.eps;
   const per = w.size / M;
-  const wd = w.data, nw = new Float32Array(w.size), nb = new Float32Array(M);
+  // Weights read by this layer alone and made for this graph are scaled in place: a model's
+  // weights are then not held twice while it loads (ResNet-50: ~100 MB less at the peak).
+  const inPlace = readers.get(src.inputs[1]) === 1 && !g.outputs.includes(src.inputs[1]) && (ctx.overwritable?.(w) ?? false);
+  const wd = w.data, nw = inPlace ? wd : new Float32Array(w.size), nb = new Float32Array(M);
   for (let m = 0; m < M; m++) {
     const s = scale.data[m] / Math.sqrt(variance.data[m] + eps);
     for (let i = 0; i < per; i++) nw[m * per + i] = wd[m * per + i] * s;
     nb[m] = ((b ? b.data[m] : 0) - mean.data[m]) * s + shift.data[m];
   }
   const wName = `${src.inputs[1]}::bn_folded(${bn.label})`, bName = `${bn.outputs[0]}::bn_folded_bias`;
-  g.constants.set(wName, ctx.own(nw, w.shape));
+  g.constants.set(wName, inPlace ? w : ctx.own(nw, w.shape));
   g.constants.set(bName, ctx.own(nb, [M]));
   src.inputs = [src.inputs[0], wName, bName, ...src.inputs.slice(3)];
   return true;

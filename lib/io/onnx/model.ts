@@ -231,9 +231,20 @@ export class OnnxModel {
     const graph: Graph = {
       nodes: [], inputs: realInputs.map((v) => v.name), outputs: g.output.map((o) => o.name), constants: new Map(),
     };
+    // Initializer tensors by decoded array: one wrap each may be rewritten in place by the passes
+    // (an Identity-shared initializer is wrapped under two names: neither may).
+    const wraps = new Map<Float32Array, Tensor[]>();
     const floatConst = (name: string): void => {
       const c = consts.get(name);
-      if (c && c.kind === 'float' && !graph.constants.has(name)) graph.constants.set(name, own(c.data, c.dims));
+      if (c && c.kind === 'float' && !graph.constants.has(name)) {
+        const t = own(c.data, c.dims);
+        graph.constants.set(name, t);
+        (wraps.get(c.data) ?? wraps.set(c.data, []).get(c.data)!).push(t);
+      }
+    };
+    const overwritable = (t: Tensor): boolean => {
+      const w = wraps.get(t.data);
+      return w !== undefined && w.length === 1 && w[0] === t;
     };
     // Integer tensors (shapes, indices) travel through the graph as float32 values: exact for the
     // magnitudes shapes have; Slice's "to the end" sentinels (INT64_MAX) are clamped to +-2^31.
@@ -299,7 +310,7 @@ export class OnnxModel {
         else floatConst(o.name);
       }
       const lowered = new Set(graph.constants.values());
-      if (this.fast) optimize(graph, { own });
+      if (this.fast) optimize(graph, { own, overwritable });
       // Weights the passes replaced (batch norm folded into them) are no longer held. (Tensors the
       // op compilers made for their exact kernels were never graph constants: they stay.)
       const kept = new Set(graph.constants.values());
@@ -310,6 +321,13 @@ export class OnnxModel {
       this.disposeOwned();
       throw e;
     }
+    // The op compilers' exact kernels keep their context (and so this scope) alive: the decoded
+    // initializers must not stay reachable through it. Those the graph still uses are its
+    // constants; the rest (weights batch norm was folded out of, shape tensors) are freed now.
+    // (Kept, ResNet-50 held a second copy of its raw weights: ~100 MB.)
+    consts.clear();
+    wraps.clear();
+    g.initializer.length = 0;
     this.graph = graph;
     this.inputs = Object.freeze(realInputs.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
     this.outputs = Object.freeze(g.output.map((v) => Object.freeze({ name: v.name, shape: v.shape })));
