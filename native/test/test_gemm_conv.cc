@@ -383,8 +383,8 @@ TEST_CASE("conv2d: bitwise identical for 1 and 2 threads") {
   set_num_threads(saved);
 }
 
-// AVX-512 runs rows that fit in a vector through the narrow-row kernel (one load per input row,
-// taps as permutes) and 8-row blocks elsewhere; AVX2 runs the same layers through chunked masked
+// AVX-512 runs rows that fit in a vector (at stride 2, two) through the narrow-row kernel (one
+// load per input row, taps as permutes) and 8-row blocks elsewhere; AVX2 runs the same layers through chunked masked
 // loads (blocks of 4 or 8 rows). Both multiply the same values in the same order with FMAs, so
 // AVX-512 must give AVX2's bits, NaN and infinity included. (The scalar ISA rounds a*b and a*b+c
 // separately: it is checked against the reference above.)
@@ -404,7 +404,11 @@ TEST_CASE("conv2d: depthwise, AVX-512 gives AVX2's bits") {
       {make(1, 2, 12, 12, 2, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1, 2, 1), 0},    // OW 16 from W 12 (padding 3)
       {make(1, 2, 13, 13, 2, 3, 3, 1, 1, 4, 4, 4, 4, 1, 1, 2, 1), 0},    // OW 19 from W 13: chunks
       {make(1, 3, 11, 9, 6, 5, 5, 2, 2, 2, 1, 0, 3, 1, 1, 3, 1), 0},     // multiplier 2, asymmetric pads
-      {make(1, 2, 23, 23, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 0), 0},    // 23 -> 12, W > 16
+      {make(1, 2, 23, 23, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 0), 0},    // 23 -> 12: rows of two vectors
+      {make(1, 3, 28, 28, 3, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 3, 1), 1},    // 5x5/2 28 -> 14
+      {make(1, 2, 32, 32, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 1), 0},    // 32 -> 16: both vectors full
+      {make(1, 2, 31, 17, 2, 3, 3, 2, 2, 0, 2, 0, 1, 1, 1, 2, 0), 5},    // W 17, left pad 2
+      {make(1, 2, 9, 33, 2, 3, 3, 2, 2, 1, 0, 1, 0, 1, 1, 2, 1), 0},     // W 33 -> 16: past two vectors
       {make(1, 2, 9, 15, 2, 3, 7, 1, 1, 1, 3, 1, 3, 1, 1, 2, 1), 0},     // 3x7 (kernel at run time)
       {make(1, 8, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8, 1), 5},    // 28x28: 2 / 4 chunks
       {make(1, 4, 56, 56, 4, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 4, 1), 0},    // s2 'same' (bottom/right pad)

@@ -51,6 +51,7 @@ struct Avx512Vec {
     __m512i idx;
     __mmask16 m;
   };
+  // Lanes idx >= 16 select from the second vector (permute2).
   static P perm(int64_t S, int64_t off, int64_t W, int64_t n) {
     alignas(64) int32_t idx[16];
     unsigned m = 0;
@@ -63,6 +64,7 @@ struct Avx512Vec {
     return P{_mm512_load_si512(idx), static_cast<__mmask16>(m)};
   }
   static Vec permute(Vec v, const P& p) { return _mm512_maskz_permutexvar_ps(p.m, p.idx, v); }
+  static Vec permute2(Vec lo, Vec hi, const P& p) { return _mm512_maskz_permutex2var_ps(p.m, lo, p.idx, hi); }
 };
 }  // namespace
 

@@ -217,8 +217,10 @@ inline void direct_rows(const DwArgs& a, const DwDirectMasks<V, S>& mk, size_t c
 // P, perm(S, off, W, n) (lane i <- input column S*i + off when that lies in [0, W) and i < n, else
 // 0) and permute(v, P): each input row is one masked load, and tap column kw is a permute of it,
 // instead of kW masked loads (at S = 2, 2 kW loads and kW two-source permutes) each with its masks
-// fetched (AVX-512: 5x5/2 14->7 1.67x, 14x14 planes 1.1x). The values multiplied in are the same,
-// so are the bits. (AVX2's version, for its 7-wide rows, measured 0.92x: it has none.)
+// fetched (AVX-512: 5x5/2 14->7 1.67x, 14x14 planes 1.1x). At stride 2, rows of up to two vectors
+// (28 -> 14) likewise: two loads per row, taps as two-source permutes (permute2). The values
+// multiplied in are the same, so are the bits. (AVX2's version, for its 7-wide rows, measured
+// 0.92x: it has none.)
 template <class V, class = void>
 struct DwRowPermute : std::false_type {};
 template <class V>
@@ -226,11 +228,11 @@ struct DwRowPermute<V, std::void_t<typename V::P>> : std::true_type {};
 
 template <class V>
 struct DwNarrow {
-  typename V::P p[kDwDirectMaxKw];  // tap column kw from the row vector
-  typename V::M row;                // the row's W floats
+  typename V::P p[kDwDirectMaxKw];  // tap column kw from the row vector(s)
+  typename V::M row, row_hi;        // the row's W floats: [0, kWidth) and [kWidth, 2 kWidth)
 };
 
-template <class V, int S, int KH, int KW, int R>
+template <class V, int S, int KH, int KW, int R, bool Two>
 inline void narrow_rows(const DwArgs& a, const DwNarrow<V>& nm, const float* in, const typename V::Vec* wv,
                         const float* k, typename V::Vec bias, float* out, size_t oh0) {
   using Vec = typename V::Vec;
@@ -247,9 +249,15 @@ inline void narrow_rows(const DwArgs& a, const DwNarrow<V>& nm, const float* in,
     const int64_t iy = static_cast<int64_t>(oh0) * S + j - static_cast<int64_t>(a.pT);
     const bool inside = iy >= 0 && iy < H;
     const Vec row = inside ? V::load_m(in + iy * W, nm.row) : zero;
+    Vec row_hi = zero;
+    if constexpr (Two) row_hi = inside ? V::load_m(in + iy * W + vw, nm.row_hi) : zero;
 #pragma GCC unroll 8
     for (int kw = 0; kw < kW; ++kw) {
-      const Vec v = V::permute(row, nm.p[kw]);
+      Vec v;
+      if constexpr (Two)
+        v = V::permute2(row, row_hi, nm.p[kw]);
+      else
+        v = V::permute(row, nm.p[kw]);
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) {
         const int kh = j - S * r;
@@ -270,39 +278,40 @@ inline void narrow_rows(const DwArgs& a, const DwNarrow<V>& nm, const float* in,
   }
 }
 
-// R rows from oh0: the narrow kernel when Narrow (nm set), else the chunked one.
-template <class V, int S, int KH, int KW, int R, bool Narrow>
+// R rows from oh0: Form 0 the chunked kernel, 1 the narrow one, 2 the narrow one over rows of two
+// vectors (nm set for 1 and 2).
+template <class V, int S, int KH, int KW, int R, int Form>
 inline void direct_block(const DwArgs& a, const DwDirectMasks<V, S>& mk, const void* nm, size_t chunks,
                          const float* in, const typename V::Vec* wv, const float* k, typename V::Vec bias,
                          float* out, size_t oh0) {
-  if constexpr (Narrow)
-    narrow_rows<V, S, KH, KW, R>(a, *static_cast<const DwNarrow<V>*>(nm), in, wv, k, bias, out, oh0);
+  if constexpr (Form > 0)
+    narrow_rows<V, S, KH, KW, R, Form == 2>(a, *static_cast<const DwNarrow<V>*>(nm), in, wv, k, bias, out, oh0);
   else
     direct_rows<V, S, KH, KW, R>(a, mk, chunks, in, wv, k, bias, out, oh0);
 }
 
 // The last rows of a plane: `left` < R + 1 of them, from oh0.
-template <class V, int S, int KH, int KW, int R, bool Narrow>
+template <class V, int S, int KH, int KW, int R, int Form>
 inline void direct_tail(const DwArgs& a, const DwDirectMasks<V, S>& mk, const void* nm, size_t chunks,
                         const float* in, const typename V::Vec* wv, const float* k, typename V::Vec bias,
                         float* out, size_t oh0, size_t left) {
   if constexpr (R > 0) {
     if (left == static_cast<size_t>(R))
-      direct_block<V, S, KH, KW, R, Narrow>(a, mk, nm, chunks, in, wv, k, bias, out, oh0);
+      direct_block<V, S, KH, KW, R, Form>(a, mk, nm, chunks, in, wv, k, bias, out, oh0);
     else
-      direct_tail<V, S, KH, KW, R - 1, Narrow>(a, mk, nm, chunks, in, wv, k, bias, out, oh0, left);
+      direct_tail<V, S, KH, KW, R - 1, Form>(a, mk, nm, chunks, in, wv, k, bias, out, oh0, left);
   }
 }
 
 // One plane in blocks of R rows.
-template <class V, int S, int KH, int KW, int R, bool Narrow>
+template <class V, int S, int KH, int KW, int R, int Form>
 inline void direct_plane(const DwArgs& a, const DwDirectMasks<V, S>& mk, const void* nm, size_t chunks,
                          const float* in, const typename V::Vec* wv, const float* k, typename V::Vec bias,
                          float* out) {
   size_t oh = 0;
   for (; oh + R <= a.OH; oh += R)
-    direct_block<V, S, KH, KW, R, Narrow>(a, mk, nm, chunks, in, wv, k, bias, out, oh);
-  direct_tail<V, S, KH, KW, R - 1, Narrow>(a, mk, nm, chunks, in, wv, k, bias, out, oh, a.OH - oh);
+    direct_block<V, S, KH, KW, R, Form>(a, mk, nm, chunks, in, wv, k, bias, out, oh);
+  direct_tail<V, S, KH, KW, R - 1, Form>(a, mk, nm, chunks, in, wv, k, bias, out, oh, a.OH - oh);
 }
 
 template <class V, int S, int KH, int KW>
@@ -334,13 +343,16 @@ inline void direct_planes(const DwArgs& a, size_t t0, size_t t1) {
   // beside the weights and input vectors only while a row is at most two chunks (measured: 8 rows
   // on AVX2 rows of 4+ chunks ran 0.9-0.95x of 4).
   const bool tall = V::kWidth >= 16 || chunks <= 2;
-  bool narrow = false;
+  int form = 0;
   const void* nm_ptr = nullptr;
   std::conditional_t<DwRowPermute<V>::value, DwNarrow<V>, char> nm;
   if constexpr (DwRowPermute<V>::value) {
-    narrow = W <= vw && OW <= vw;
-    if (narrow) {
+    // Rows of up to two vectors only at stride 2 (their 7- to 16-wide output rows); at stride 1 a
+    // row that long is two chunks of plain loads already.
+    form = OW > vw ? 0 : W <= vw ? 1 : S == 2 && W <= 2 * vw ? 2 : 0;
+    if (form) {
       nm.row = V::mask(0, W);
+      nm.row_hi = V::mask(0, W - vw);
       for (size_t kw = 0; kw < kW; ++kw) nm.p[kw] = V::perm(S, mk.off[kw], W, OW);
       nm_ptr = &nm;
     }
@@ -355,12 +367,15 @@ inline void direct_planes(const DwArgs& a, size_t t0, size_t t1) {
       for (size_t i = 0; i < kk; ++i) wv[i] = V::set1(k[i]);
     const typename V::Vec bias = V::set1(a.bias ? a.bias[oc] : 0.0f);
     float* out = a.out + t * OHW;
-    if (narrow)
-      direct_plane<V, S, KH, KW, kDwDirectRows, DwRowPermute<V>::value>(a, mk, nm_ptr, chunks, in, wv, k, bias, out);
+    constexpr int kNarrow = DwRowPermute<V>::value ? 1 : 0, kNarrowTwo = DwRowPermute<V>::value && S == 2 ? 2 : 0;
+    if (form == 1)
+      direct_plane<V, S, KH, KW, kDwDirectRows, kNarrow>(a, mk, nm_ptr, chunks, in, wv, k, bias, out);
+    else if (form == 2)
+      direct_plane<V, S, KH, KW, kDwDirectRows, kNarrowTwo>(a, mk, nm_ptr, chunks, in, wv, k, bias, out);
     else if (tall)
-      direct_plane<V, S, KH, KW, kDwDirectRows, false>(a, mk, nullptr, chunks, in, wv, k, bias, out);
+      direct_plane<V, S, KH, KW, kDwDirectRows, 0>(a, mk, nullptr, chunks, in, wv, k, bias, out);
     else
-      direct_plane<V, S, KH, KW, kDwDirectRowsWide, false>(a, mk, nullptr, chunks, in, wv, k, bias, out);
+      direct_plane<V, S, KH, KW, kDwDirectRowsWide, 0>(a, mk, nullptr, chunks, in, wv, k, bias, out);
     apply_act(a.act, a.act_alpha, a.act_beta, out, OHW);
   }
 }
