@@ -158,6 +158,20 @@ inline typename V::Vec dw_tap_load(const float* p, const typename DwDirectMasks<
     return V::load_s2_m(p, m);
 }
 
+// Input vector v (block input row j, tap column kw) into the R row accumulators it reaches
+// (kh = j - S*r): the one order, bias then (kh, kw) increasing, that every depthwise path keeps.
+template <class V, int S, int KH, int KW, int R>
+inline void dw_tap_rows(typename V::Vec* acc, typename V::Vec v, int j, int kw, int kH, int kW,
+                        const typename V::Vec* wv, const float* k) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    const int kh = j - S * r;
+    if (kh < 0 || kh >= kH) continue;
+    const typename V::Vec w = KH > 0 ? wv[kh * KW + kw] : V::set1(k[kh * kW + kw]);
+    acc[r] = V::fma(w, v, acc[r]);
+  }
+}
+
 // Output rows [oh0, oh0 + R) of one plane. KH, KW > 0: the kernel size at compile time (weights
 // in registers); 0: a.kH, a.kW.
 template <class V, int S, int KH, int KW, int R>
@@ -185,13 +199,7 @@ inline void direct_rows(const DwArgs& a, const DwDirectMasks<V, S>& mk, size_t c
         for (int kw = 0; kw < kW; ++kw) {
           Vec v = zero;
           if (inside) v = dw_tap_load<V, S, decltype(full)::value>(dw_shift(row, mk.off[kw]), mk.m[c][kw]);
-#pragma GCC unroll 8
-          for (int r = 0; r < R; ++r) {
-            const int kh = j - S * r;
-            if (kh < 0 || kh >= kH) continue;
-            const Vec w = KH > 0 ? wv[kh * KW + kw] : V::set1(k[kh * kW + kw]);
-            acc[r] = V::fma(w, v, acc[r]);
-          }
+          dw_tap_rows<V, S, KH, KW, R>(acc, v, j, kw, kH, kW, wv, k);
         }
       }
     };
@@ -258,13 +266,7 @@ inline void narrow_rows(const DwArgs& a, const DwNarrow<V>& nm, const float* in,
         v = V::permute2(row, row_hi, nm.p[kw]);
       else
         v = V::permute(row, nm.p[kw]);
-#pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) {
-        const int kh = j - S * r;
-        if (kh < 0 || kh >= kH) continue;
-        const Vec w = KH > 0 ? wv[kh * KW + kw] : V::set1(k[kh * kW + kw]);
-        acc[r] = V::fma(w, v, acc[r]);
-      }
+      dw_tap_rows<V, S, KH, KW, R>(acc, v, j, kw, kH, kW, wv, k);
     }
   }
 #pragma GCC unroll 8
