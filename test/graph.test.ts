@@ -121,6 +121,29 @@ describe('graph compiler: fusion', () => {
     expect(relErr(y, ye)).toBeLessThan(1e-5);
   });
 
+  it('a bottleneck\'s last 1x1 layer and its residual run as one GEMM from the residual on maps of 28x28 and more, packed below', async () => {
+    // y = act(bn(conv1x1(relu(conv3x3(x)))) + x): the shortcut is the block's input, read twice.
+    for (const [hw, algo] of [[28, 'pointwise'], [14, 'packed']] as const) {
+      for (const [act, tag] of [['Relu', '+relu'], ['Sigmoid', '+sigmoid']] as const) {
+        const bytes = build({
+          nodes: [
+            { op: 'Conv', inputs: ['x', 'wa'], outputs: ['a'], attrs: { pads: [1, 1, 1, 1] } },
+            { op: 'Relu', inputs: ['a'], outputs: ['ar'] },
+            { op: 'Conv', inputs: ['ar', 'wb', 'bb'], outputs: ['b'] }, bnNode('bn', 'b', 'bn'),
+            { op: 'Add', inputs: ['bn', 'x'], outputs: ['sum'] },
+            { op: act, inputs: ['sum'], outputs: ['y'] },
+          ],
+          initializers: { wa: rn([16, 48, 3, 3], 0.1), wb: rn([48, 16, 1, 1], 0.3), bb: rn([48], 0.1), ...bnInits('bn', 48) },
+          x: ['N', 48, hw, hw],
+        });
+        const x = rn([2, 48, hw, hw]);
+        const { y, ye, info } = await both(bytes, x);
+        expect(algos(info)[1], `${hw}x${hw} ${act}`).toBe(`${algo} 1x1/1 ${tag} +residual`);
+        expect(relErr(y, ye), `${hw}x${hw} ${act}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
   it('a MatMul by a constant is a batched dense layer; batch norm after it is not folded (its axis 1 is not the features)', async () => {
     // [N, 4, 3, 4] x [4, 4]: the features (last axis) and batch norm's channels (axis 1) both number 4.
     const bytes = build({

@@ -87,6 +87,9 @@ export interface NativeAddon {
   /** out = act(x w^T + b) from packed weights; dims = [N, inF, outF]. */
   linearPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, out: Float32Array, dims: IntArg,
     act: number, actAlpha?: number, actBeta?: number): void;
+  /** A 1x1 stride-1 unpadded convolution + residual (which may be out itself) through the GEMM. */
+  conv2dPointwise?(x: Float32Array, w: Float32Array, b: Float32Array | null, residual: Float32Array | null,
+    out: Float32Array, geom: IntArg, act: number, actAlpha?: number, actBeta?: number): void;
   /** Convolution (any groups) from packed weights. */
   conv2dPacked?(x: Float32Array, packed: Float32Array, b: Float32Array | null, residual: Float32Array | null,
     out: Float32Array, geom: IntArg, act: number, actAlpha?: number, actBeta?: number): void;

@@ -62,9 +62,12 @@ export type BroadcastMode = 'same' | 'channel';
  */
 export type FusedActivation = 'none' | 'relu' | { kind: UnaryKind | InferenceUnaryKind; alpha: number; beta: number };
 
-/** Convolution weights rearranged once for a faster inference kernel (planned inference). */
+/**
+ * Convolution weights rearranged once for a faster inference kernel (planned inference);
+ * 'pointwise' keeps a 1x1 layer's weights as they are, for the GEMM that adds its residual.
+ */
 export interface PreparedConv2d {
-  readonly algo: 'winograd' | 'packed';
+  readonly algo: 'winograd' | 'packed' | 'pointwise';
   readonly data: Float32Array;
 }
 
@@ -81,7 +84,7 @@ export interface Backend {
   prepareConv2d?(w: FArray, g: Conv2dGeom, opts?: PrepareConv2dOptions): PreparedConv2d | null;
   /**
    * Optional (native, with prepareConv2d): what prepareConv2d would make for this shape, as a key
-   * ('packed', or 'winograd' with its size), null for nothing. Two shapes of a layer with the same
+   * ('packed', 'pointwise', or 'winograd' with its size), null for nothing. Two shapes of a layer with the same
    * form share one prepared copy (packed weights do not depend on the input's size; Winograd's
    * depend on its tile size only).
    */

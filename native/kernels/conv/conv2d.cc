@@ -152,15 +152,23 @@ bool conv2d_output_size(const Conv2dParams& p, size_t* oh, size_t* ow) {
   return true;
 }
 
-Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* out) {
+namespace {
+
+bool pointwise_geometry(const Conv2dParams& p) {
+  return p.kH == 1 && p.kW == 1 && p.strideH == 1 && p.strideW == 1 && p.padTop == 0 && p.padLeft == 0 &&
+         p.padBottom == 0 && p.padRight == 0;
+}
+
+// conv2d, and conv2d_pointwise when `residual` is set (then the geometry is pointwise).
+Status conv2d_impl(const Conv2dParams& p, const float* x, const float* w, const float* bias, const float* residual,
+                   float* out) {
   size_t OH = 0, OW = 0;
   if (!conv2d_output_size(p, &OH, &OW) || !x || !w || !out) return Status::kInvalidArgument;
-  if (p.groups == p.C && p.groups > 1) return conv_depthwise(p, OH, OW, x, w, bias, out);
+  if (p.groups == p.C && p.groups > 1 && !residual) return conv_depthwise(p, OH, OW, x, w, bias, out);
 
   const size_t G = p.groups, Cg = p.C / G, Mg = p.outC / G;
   const size_t Kg = Cg * p.kH * p.kW, OHW = OH * OW, HW = p.H * p.W;
-  const bool pointwise = p.kH == 1 && p.kW == 1 && p.strideH == 1 && p.strideW == 1 &&
-                         p.padTop == 0 && p.padLeft == 0 && p.padBottom == 0 && p.padRight == 0;
+  const bool pointwise = pointwise_geometry(p);
 
   // Weights of group g are rows [g*Mg, (g+1)*Mg) of w viewed as [outC, Kg]: read in place where
   // the kernel can (no per-call repack of the weights), else packed once per group.
@@ -171,7 +179,7 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
     if (s != Status::kOk) return s;
   }
 
-  if (small_maps(p, OH, OW)) return conv_small_maps(p, OH, OW, packed.get(), x, bias, out);
+  if (!residual && small_maps(p, OH, OW)) return conv_small_maps(p, OH, OW, packed.get(), x, bias, out);
 
   auto run_one = [&](size_t n, size_t g, bool threads) -> Status {
     const float* xg = x + (n * p.C + g * Cg) * HW;
@@ -194,7 +202,15 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
       }
       return st;
     };
-    if (pointwise) return post(gemm_packed_a(packed[g], OHW, xg, HW, false, og, OHW, ep, threads));
+    if (pointwise) {
+      if (residual) {
+        // The GEMM starts from C: the residual, copied in unless it is out itself.
+        const float* rg = residual + (n * p.outC + g * Mg) * OHW;
+        if (rg != og) std::memcpy(og, rg, Mg * OHW * sizeof(float));
+        ep.accumulate = true;
+      }
+      return post(gemm_packed_a(packed[g], OHW, xg, HW, false, og, OHW, ep, threads));
+    }
     const size_t sH = p.strideH, sW = p.strideW;
     const size_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;
     const size_t Hq = (Hp + sH - 1) / sH, Wq = (Wp + sW - 1) / sW, plane = Hq * Wq;
@@ -283,6 +299,18 @@ Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float
 
   const double per_job = static_cast<double>(Mg) * static_cast<double>(OHW) * static_cast<double>(Kg);
   return run_conv_jobs(p.N * G, per_job, [&](size_t t, bool threads) { return run_one(t / G, t % G, threads); });
+}
+
+}  // namespace
+
+Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* out) {
+  return conv2d_impl(p, x, w, bias, nullptr, out);
+}
+
+Status conv2d_pointwise(const Conv2dParams& p, const float* x, const float* w, const float* bias,
+                        const float* residual, float* out) {
+  if (!pointwise_geometry(p)) return Status::kInvalidArgument;
+  return conv2d_impl(p, x, w, bias, residual, out);
 }
 
 }  // namespace simdcnn

@@ -33,4 +33,12 @@ bool conv2d_output_size(const Conv2dParams& p, size_t* oh, size_t* ow);
 
 Status conv2d(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* out);
 
+// A 1x1 stride-1 unpadded convolution with a residual (planned inference: a bottleneck's last
+// layer): out = act(residual + conv(x, w) + bias) through the GEMM with C = residual as its starting
+// value (accumulate). residual (out's shape) may be out itself, so a block's sum is written over its
+// dead input with no extra pass; a distinct residual is copied into out first. Null residual: conv2d.
+// kInvalidArgument unless the geometry is pointwise.
+Status conv2d_pointwise(const Conv2dParams& p, const float* x, const float* w, const float* bias,
+                        const float* residual, float* out);
+
 }  // namespace simdcnn

@@ -207,27 +207,56 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
   const GemmEpilogue& ep = *job.ep;
   const size_t kblocks = K == 0 ? 1 : (K + pa.kc - 1) / pa.kc;
 
-  for (size_t kb = 0; kb < kblocks; ++kb) {
-    const size_t k0 = kb * pa.kc;
-    const size_t kc = K == 0 ? 0 : std::min(pa.kc, K - k0);
+  const auto tile_params = [&](size_t kb) {
     GemmTileParams tp;
     tp.load_c = kb > 0 || ep.accumulate;
     tp.last = kb + 1 == kblocks;
     tp.clamp = ep.act != GemmAct::kNone;
     tp.lo = ep.act == GemmAct::kClamp ? ep.clamp_lo : 0.0f;
     tp.hi = ep.act == GemmAct::kClamp ? ep.clamp_hi : __builtin_huge_valf();
-    const float* a_block = pa.direct ? pa.direct + k0 : pa.buf.data() + k0 * pa.m_padded;
+    return tp;
+  };
+  const auto a_block = [&](size_t k0) { return pa.direct ? pa.direct + k0 : pa.buf.data() + k0 * pa.m_padded; };
+  // K block kb of the tiles of rows [m0, m1) in column panel j0, over that block's packed B panel.
+  const auto sweep = [&](size_t kb, size_t m0, size_t m1, size_t j0) {
+    const size_t k0 = kb * pa.kc;
+    const size_t kc = K == 0 ? 0 : std::min(pa.kc, K - k0);
+    const size_t w = std::min(nr, n_end - j0);
+    GemmTileParams tp = tile_params(kb);
+    job.b->pack(job.b->ctx, k0, kc, j0, w, nr, bp);
+    tp.col_bias = ep.col_bias ? ep.col_bias + j0 : nullptr;
+    const float* ab = a_block(k0);
+    for (size_t i0 = m0; i0 < m1; i0 += mr) {
+      const size_t h = std::min(mr, m1 - i0);
+      tp.row_bias = ep.row_bias ? ep.row_bias + i0 : nullptr;
+      const float* ap = pa.direct ? ab + i0 * pa.lda : ab + (i0 / mr) * mr * kc;
+      run_tile(cfg, kc, ap, pa.direct ? pa.lda : 0, bp, job.C + i0 * job.ldc + j0, job.ldc, h, w, tp);
+    }
+  };
+
+  if (kblocks > 1 && m_end - m_begin <= cfg.mc) {
+    // All rows in one MC block (few output channels, deep K: ResNet-50's 256 -> 64 and 512 -> 128
+    // 1x1 layers): each column panel takes every K block in turn, so its C tiles stay in L1 between
+    // K blocks instead of the whole C making a round trip through memory per K block. Every element
+    // sees the same K blocks in the same order: the same bits as the loop below.
+    for (size_t j0 = n_begin; j0 < n_end; j0 += nr)
+      for (size_t kb = 0; kb < kblocks; ++kb) sweep(kb, m_begin, m_end, j0);
+    return Status::kOk;
+  }
+  for (size_t kb = 0; kb < kblocks; ++kb) {
     size_t packed_from = n_begin;  // columns before this one were done with B in place
     if (job.plain_b && !job.plain_b->trans && pa.direct && cfg.unpacked && kblocks == 1 && K <= kUnpackedBMaxK &&
         unpacked_b_fits(pa.m, job.plain_b->ldb)) {
       // Full tiles only (A in place means M is a multiple of mr); the column tail is packed below.
+      GemmTileParams tp = tile_params(kb);
+      const float* ab = a_block(0);
       const size_t n_full = n_begin + (n_end - n_begin) / nr * nr;
       for (size_t j0 = n_begin; j0 < n_full; j0 += nr) {
         tp.col_bias = ep.col_bias ? ep.col_bias + j0 : nullptr;
         const float* bj = job.plain_b->B + j0;
         for (size_t i0 = m_begin; i0 < m_end; i0 += mr) {
           tp.row_bias = ep.row_bias ? ep.row_bias + i0 : nullptr;
-          cfg.unpacked(kc, a_block + i0 * pa.lda, pa.lda, bj, job.plain_b->ldb, i0 == m_begin,
+          cfg.unpacked(K, ab + i0 * pa.lda, pa.lda, bj, job.plain_b->ldb, i0 == m_begin,
                        job.C + i0 * job.ldc + j0, job.ldc, tp);
         }
       }
@@ -235,17 +264,7 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
     }
     for (size_t m0 = m_begin; m0 < m_end; m0 += cfg.mc) {
       const size_t m1 = std::min(m_end, m0 + cfg.mc);
-      for (size_t j0 = packed_from; j0 < n_end; j0 += nr) {
-        const size_t w = std::min(nr, n_end - j0);
-        job.b->pack(job.b->ctx, k0, kc, j0, w, nr, bp);
-        tp.col_bias = ep.col_bias ? ep.col_bias + j0 : nullptr;
-        for (size_t i0 = m0; i0 < m1; i0 += mr) {
-          const size_t h = std::min(mr, m1 - i0);
-          tp.row_bias = ep.row_bias ? ep.row_bias + i0 : nullptr;
-          const float* ap = pa.direct ? a_block + i0 * pa.lda : a_block + (i0 / mr) * mr * kc;
-          run_tile(cfg, kc, ap, pa.direct ? pa.lda : 0, bp, job.C + i0 * job.ldc + j0, job.ldc, h, w, tp);
-        }
-      }
+      for (size_t j0 = packed_from; j0 < n_end; j0 += nr) sweep(kb, m0, m1, j0);
     }
   }
   return Status::kOk;
