@@ -76,9 +76,17 @@ export function makeNativeBackend(addon: NativeAddon & NativeTrainAddon): Backen
     // 48-pixel tiles write whole lines of 8 planes, where the packed kernel's 7-pixel x 32-channel
     // tiles scatter 7 floats into each of 32 planes. With the layer's input and residual cold, as
     // in a network, ResNet-50's 64 -> 256 @ 56x56 + residual ran 1.6-1.9x faster, 128 -> 512 @ 28x28
-    // 1.2-1.5x; at 14x14 the two are even and at 7x7 the packed kernel is faster.
-    if (g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop + g.padLeft + g.padBottom + g.padRight === 0 &&
-      g.OH * g.OW >= 28 * 28) return opts?.residual && addon.conv2dPointwise ? 'pointwise' : opts?.residual ? 'packed' : null;
+    // 1.2-1.5x, 256 -> 1024 @ 14x14 1.4x; at 14x14 with fewer output channels (MobileNet's and
+    // EfficientNet's 64-112) the two are even, and at 7x7 the packed kernel is faster.
+    const pointwise = g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop + g.padLeft + g.padBottom + g.padRight === 0;
+    const pixels = g.OH * g.OW;
+    if (pointwise && opts?.residual && addon.conv2dPointwise && (pixels >= 28 * 28 || (pixels >= 14 * 14 && g.outC >= 256))) return 'pointwise';
+    if (pointwise && pixels >= 28 * 28 && !opts?.residual) return null;
+    // Strided 1x1 layers (ResNet's downsamples) likewise, from conv2d's copy of the one input phase
+    // they read (a compact [C, OH*OW] matrix): 256 -> 512 @ 56/2 and 512 -> 1024 @ 28/2 with cold
+    // inputs 1.12x the packed kernel; at a 7x7 output the packed kernel is faster.
+    if (g.kH === 1 && g.kW === 1 && (g.strideH > 1 || g.strideW > 1) && g.padTop + g.padLeft + g.padBottom + g.padRight === 0 &&
+      pixels >= 14 * 14 && !opts?.residual) return null;
     const geom = convGeom(g);
     if (opts?.winograd !== false && addon.winogradPreferred && addon.winogradWeights && addon.winogradWeightsSize &&
       addon.winogradPreferred(geom)) return 'winograd';

@@ -437,15 +437,26 @@ export class ExecPlan {
     // convolutions whose kernel has a residual epilogue, then activations after them.
     const prepared = new Map<GraphNode, PreparedConv2d>();
     if (opts.fast) {
-      const addends = residualAddends(g, sh);
+      const preparable = (n: GraphNode): boolean =>
+        n.op.kind === 'conv' && g.constants.has(n.inputs[1]) && !!be.prepareConv2d && !!be.conv2dPrepared && n.op.pack !== false;
+      const optsOf = (n: GraphNode, residual: boolean) => ({ winograd: opts.winograd && n.op.kind === 'conv' && n.op.winograd !== false, residual });
+      const formOf = (n: GraphNode, o: { winograd: boolean; residual: boolean }): string | null =>
+        be.preparedConv2dForm ? be.preparedConv2dForm(sh.convGeom.get(n)!, o) : `${sh.convGeom.get(n)!.H}x${sh.convGeom.get(n)!.W}|${o.winograd}`;
+      // The addend each residual add will fuse into (fuseResidualAdds takes the first in the same
+      // order that is prepared) is prepared for a residual; the other addend is chosen on its own
+      // (a ResNet downsample is then free to take the plain 1x1 GEMM).
+      const withResidual = new Set<GraphNode>();
+      for (const cands of residualAddends(g, sh)) {
+        const c = cands.find((n) => preparable(n) && formOf(n, optsOf(n, true)) !== null);
+        if (c) withResidual.add(c);
+      }
       for (const n of g.nodes) {
-        if (n.op.kind !== 'conv') continue;
+        if (n.op.kind !== 'conv' || !preparable(n)) continue;
         const geom = sh.convGeom.get(n)!;
-        const w = g.constants.get(n.inputs[1]);
-        if (!w || !be.prepareConv2d || !be.conv2dPrepared || n.op.pack === false) continue;
-        const o = { winograd: opts.winograd && n.op.winograd !== false, residual: addends.has(n) };
+        const w = g.constants.get(n.inputs[1])!;
+        const o = optsOf(n, withResidual.has(n));
         // Keyed by the prepared form, not the input size: plans for other sizes share the copy.
-        const form = be.preparedConv2dForm ? be.preparedConv2dForm(geom, o) : `${geom.H}x${geom.W}|${o.winograd}`;
+        const form = formOf(n, o);
         if (form === null) continue;
         const key = `${n.label}|${n.inputs[1]}|${be.name}|${form}`;
         const p = cache.conv(key, () => be.prepareConv2d!(w.data, geom, o));
@@ -652,19 +663,24 @@ export class ExecPlan {
   }
 }
 
-/** Convolutions whose output only an Add of two same-shaped values reads (fuseResidualAdds' candidates). */
-function residualAddends(g: Graph, sh: Shaped): Set<GraphNode> {
+/**
+ * Per Add of two same-shaped values, the convolutions among its inputs that only it reads, in the
+ * order fuseResidualAdds tries them.
+ */
+function residualAddends(g: Graph, sh: Shaped): GraphNode[][] {
   const readers = readerCounts(g);
   const prod0 = producers(g);
-  const out = new Set<GraphNode>();
+  const out: GraphNode[][] = [];
   for (const n of g.nodes) {
     if (n.op.kind !== 'binary' || n.op.op !== 'add' || n.inputs[0] === n.inputs[1]) continue;
     const sa = sh.shapes.get(n.inputs[0]), sb = sh.shapes.get(n.inputs[1]);
     if (!sa || !sb || sa.join() !== sb.join()) continue;
+    const cands: GraphNode[] = [];
     for (const x of n.inputs) {
       const c = prod0.get(x);
-      if (c && c.op.kind === 'conv' && c.op.act === null && readers.get(x) === 1) out.add(c);
+      if (c && c.op.kind === 'conv' && c.op.act === null && c.op.residual < 0 && readers.get(x) === 1 && !cands.includes(c)) cands.push(c);
     }
+    if (cands.length) out.push(cands);
   }
   return out;
 }
