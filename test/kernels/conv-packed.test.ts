@@ -128,14 +128,22 @@ describe('conv2dPacked vs the TS reference conv2d', () => {
   });
 
   it('1 and 2 threads give the same bits', () => {
-    const d = makeData({ name: 't', N: 1, C: 32, H: 28, W: 28, outC: 96, k: [3, 3], pad: [1, 1, 1, 1], bias: true, residual: true, relu: true }, 7);
-    addon.setNumThreads(1);
-    const one = runPacked(d, true);
-    addon.setNumThreads(2);
-    const two = runPacked(d, true);
-    addon.setNumThreads(threadsBefore);
-    expect(firstBitDifference(one, two)).toBe(-1);
-    expect(countBad(d, two, true)).toBe(0);
+    // The last two have one pixel block and one channel block at one thread; with two, the pixels
+    // are split in two blocks (the padded one refills its input slab per block).
+    for (const c of [
+      { name: 't', N: 1, C: 32, H: 28, W: 28, outC: 96, k: [3, 3], pad: [1, 1, 1, 1], bias: true, residual: true, relu: true },
+      { name: '1x1 480 -> 80 @ 14', N: 1, C: 480, H: 14, W: 14, outC: 80, k: [1, 1], bias: true, residual: true, relu: false },
+      { name: '3x3 96 -> 64 @ 14 p1', N: 1, C: 96, H: 14, W: 14, outC: 64, k: [3, 3], pad: [1, 1, 1, 1], bias: true, residual: false, relu: true },
+    ] as Case[]) {
+      const d = makeData(c, 7);
+      addon.setNumThreads(1);
+      const one = runPacked(d, c.relu);
+      addon.setNumThreads(2);
+      const two = runPacked(d, c.relu);
+      addon.setNumThreads(threadsBefore);
+      expect(firstBitDifference(one, two), c.name).toBe(-1);
+      expect(countBad(d, two, c.relu), c.name).toBe(0);
+    }
   });
 
   it('grouped: 1 and 2 threads give the same bits, and clip is fused like ReLU', () => {

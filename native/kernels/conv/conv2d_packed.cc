@@ -575,6 +575,21 @@ Status conv2d_packed_path(const Conv2dParams& layer, const float* x, const float
   pl.n_cb = (pl.n_np + cfg.np_block - 1) / cfg.np_block;
   pl.np_per_block = (pl.n_np + pl.n_cb - 1) / pl.n_cb;
   pl.n_cb = (pl.n_np + pl.np_per_block - 1) / pl.np_per_block;
+  {
+    // Fewer tasks than threads (batch 1 on 14x14 maps with <= 128 channels: one pixel block, one
+    // channel block): smaller pixel blocks, so that every thread has one, while each keeps enough
+    // work to pay for waking it. Pixel blocks are whole MR-pixel tiles, so no element's arithmetic
+    // depends on the split (or on the thread count).
+    const size_t threads = static_cast<size_t>(std::max(1, num_threads()));
+    const size_t units = p.N * pl.n_cb * pl.n_pb;
+    const double macs = static_cast<double>(p.N) * static_cast<double>(OH * OW) * static_cast<double>(p.outC) *
+                        static_cast<double>(p.C * p.kH * p.kW);
+    if (threads > 1 && units < threads && macs >= static_cast<double>(threads) * static_cast<double>(size_t{1} << 20)) {
+      const size_t want_pb = std::min(pl.n_mp, pl.n_pb * ((threads + units - 1) / units));
+      pl.mp_per_block = (pl.n_mp + want_pb - 1) / want_pb;
+      pl.n_pb = (pl.n_mp + pl.mp_per_block - 1) / pl.mp_per_block;
+    }
+  }
   pl.n_kb = (pl.K + cfg.kc - 1) / cfg.kc;
   pl.kc = (pl.K + pl.n_kb - 1) / pl.n_kb;  // even K blocks
   pl.slab = p.padTop || p.padLeft || p.padBottom || p.padRight;
