@@ -99,7 +99,7 @@ describe('depthwise kernel vs the TS reference conv2d', () => {
 /** Each path: a name, how to run it with (code, alpha, beta), and its output length. */
 interface Path { name: string; len: number; run(out: Float32Array, code: number, alpha: number, beta: number): void }
 
-function convPath(name: string, c: G, prepared: 'none' | 'packed' | 'winograd', residual = false): Path {
+function convPath(name: string, c: G, prepared: 'none' | 'packed' | 'winograd' | 'pointwise', residual = false): Path {
   const g = geomOf(c);
   const geom = arr(g);
   const x = uniformF32(g.N * g.C * g.H * g.W, 21, -2, 2);
@@ -108,6 +108,7 @@ function convPath(name: string, c: G, prepared: 'none' | 'packed' | 'winograd', 
   const len = g.N * g.outC * g.OH * g.OW;
   const res = residual ? uniformF32(len, 24) : null;
   if (prepared === 'none') return { name, len, run: (out, a, al, be) => addon.conv2d(x, w, b, out, geom, a, al, be) };
+  if (prepared === 'pointwise') return { name, len, run: (out, a, al, be) => addon.conv2dPointwise!(x, w, b, res, out, geom, a, al, be) };
   if (prepared === 'packed') {
     const packed = new Float32Array(addon.conv2dPackedSize!(geom));
     addon.conv2dPackWeights!(w, packed, geom);
@@ -122,6 +123,12 @@ const PATHS: Path[] = [
   convPath('depthwise 3x3/2', { N: 2, C: 24, H: 28, W: 28, outC: 24, k: [3, 3], s: [2, 2], p: [1, 1, 1, 1], groups: 24 }, 'none'),
   convPath('direct (implicit im2col GEMM) 3x3/2 grouped', { N: 1, C: 8, H: 14, W: 14, outC: 16, k: [3, 3], s: [2, 2], p: [1, 1, 1, 1], groups: 2 }, 'none'),
   convPath('pointwise GEMM 1x1', { N: 2, C: 16, H: 9, W: 9, outC: 40, k: [1, 1] }, 'none'),
+  // The GEMM's own tile epilogue: B read in place (K <= 64), packed (K 96), several K blocks with
+  // every row in one M block (K 300); and conv2dPointwise's GEMM from the residual.
+  convPath('pointwise GEMM 1x1 @ 28x28, K 48', { N: 1, C: 48, H: 28, W: 28, outC: 24, k: [1, 1] }, 'none'),
+  convPath('pointwise GEMM 1x1 @ 28x28, K 96, N 2', { N: 2, C: 96, H: 28, W: 28, outC: 40, k: [1, 1] }, 'none'),
+  convPath('pointwise GEMM 1x1 @ 30x30, K 300', { N: 1, C: 300, H: 30, W: 30, outC: 16, k: [1, 1] }, 'none'),
+  convPath('pointwise GEMM 1x1 + residual @ 28x28', { N: 1, C: 32, H: 28, W: 28, outC: 64, k: [1, 1] }, 'pointwise', true),
   convPath('packed tiles 1x1 (outC 96)', { N: 1, C: 24, H: 14, W: 14, outC: 96, k: [1, 1] }, 'packed', true),
   convPath('packed tiles 3x3/2, K blocks', { N: 2, C: 40, H: 10, W: 10, outC: 70, k: [3, 3], s: [2, 2], p: [1, 1, 1, 1] }, 'packed'),
   convPath('packed rows 3x3 (outC 6)', { N: 1, C: 3, H: 12, W: 12, outC: 6, k: [3, 3], p: [1, 1, 1, 1] }, 'packed', true),
@@ -137,6 +144,12 @@ const PATHS: Path[] = [
   const N2 = 20;
   const x2 = uniformF32(N2 * inF, 34);
   PATHS.push({ name: 'dense (packed, batch 20: GEMM)', len: N2 * outF, run: (out, a, al, be) => addon.linearPacked!(x2, packed, b, out, [N2, inF, outF], a, al, be) });
+  // ConvNeXt's MatMul + GELU shape class: many rows, K over one K block, outF past one tile.
+  const N3 = 200, inF3 = 260, outF3 = 100;
+  const x3 = uniformF32(N3 * inF3, 35), w3 = uniformF32(outF3 * inF3, 36), b3 = uniformF32(outF3, 37);
+  const packed3 = new Float32Array(addon.linearPackedSize!([inF3, outF3]));
+  addon.linearPackWeights!(w3, packed3, [inF3, outF3]);
+  PATHS.push({ name: 'dense (packed, batch 200, K 260: GEMM over K blocks)', len: N3 * outF3, run: (out, a, al, be) => addon.linearPacked!(x3, packed3, b3, out, [N3, inF3, outF3], a, al, be) });
 }
 
 describe('fused activations give the bits of the kernel followed by the unary pass', () => {

