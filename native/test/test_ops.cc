@@ -460,6 +460,27 @@ TEST_CASE("copy_strided: transposes and slices vs index formulas; bad arguments"
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 9; ++c) CHECK(y[static_cast<size_t>(r * 9 + c)] == (c < 4 ? x[static_cast<size_t>((r + 1) * 7 + 2 + c)] : -1.0f));
   }
+  {
+    // The tiled transpose (single floats, x contiguous along the second-to-last axis, y along the
+    // last): 2 images of [C 37, HW 45] -> [HW, C] with rows of y 40 apart (3 untouched), 16 x 16
+    // tiles with tails in both directions, at 1 and 2 threads.
+    const int64_t C = 37, HW = 45, ys = 40, img_x = C * HW, img_y = HW * ys;
+    std::vector<float> src(static_cast<size_t>(2 * img_x));
+    for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i) * 0.5f - 7.0f;
+    const int saved = num_threads();
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      std::vector<float> y(static_cast<size_t>(2 * img_y), -1.0f);
+      const CopyAxis axes[] = {{2, img_x, img_y}, {HW, 1, ys}, {C, HW, 1}};
+      CHECK(copy_strided(src.data(), y.data(), 1, axes, 3) == Status::kOk);
+      for (int64_t n = 0; n < 2; ++n)
+        for (int64_t p = 0; p < HW; ++p)
+          for (int64_t c = 0; c < ys; ++c)
+            CHECK(y[static_cast<size_t>(n * img_y + p * ys + c)] ==
+                  (c < C ? src[static_cast<size_t>(n * img_x + c * HW + p)] : -1.0f));
+    }
+    set_num_threads(saved);
+  }
   float one = 0.0f;
   CHECK(copy_strided(x.data(), &one, 1, nullptr, 0) == Status::kOk && one == x[0]);
   const CopyAxis none[] = {{0, 1, 1}};
