@@ -62,6 +62,9 @@ describe('graph compiler: fusion', () => {
       ['hardSigmoid', [{ op: 'HardSigmoid', inputs: ['n'], outputs: ['y'], attrs: { alpha: 0.25, beta: 0.4 } }], {}, '+hardSigmoid'],
       ['hardSwish', [{ op: 'HardSwish', inputs: ['n'], outputs: ['y'] }], {}, '+hardSwish'],
       ['silu', [{ op: 'Sigmoid', inputs: ['n'], outputs: ['g'] }, { op: 'Mul', inputs: ['n', 'g'], outputs: ['y'] }], {}, '+silu'],
+      // nn.Hardswish as torch.onnx.export writes it before opset 14.
+      ['hardSwish as x * HardSigmoid(x)', [{ op: 'HardSigmoid', inputs: ['n'], outputs: ['g'], attrs: { alpha: 1 / 6, beta: 0.5 } },
+        { op: 'Mul', inputs: ['g', 'n'], outputs: ['y'] }], {}, '+hardSwish'],
     ];
     for (const [name, tail, extra, tag] of acts) {
       const bytes = build({
@@ -75,6 +78,20 @@ describe('graph compiler: fusion', () => {
       expect(info.nodes[0].algo, name).toContain(tag);
       expect(relErr(y, ye), name).toBeLessThan(1e-5);
     }
+  });
+
+  it('x * HardSigmoid(x) with constants other than HardSwish\'s is not fused into a HardSwish', async () => {
+    const bytes = build({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['n'] },
+        { op: 'HardSigmoid', inputs: ['n'], outputs: ['g'], attrs: { alpha: 0.2, beta: 0.5 } },
+        { op: 'Mul', inputs: ['n', 'g'], outputs: ['y'] }],
+      initializers: { w: rn([8, 4, 1, 1], 0.5) }, x: ['N', 4, 6, 6],
+    });
+    const x = rn([2, 4, 6, 6], 3);
+    const { y, ye, info } = await both(bytes, x);
+    expect(algos(info).some((a) => a.includes('hardSwish'))).toBe(false);
+    expect(info.nodes.length).toBe(3);
+    expect(relErr(y, ye)).toBeLessThan(1e-6);
   });
 
   it('the fused activations compute what the formulas say (against hand-written references)', async () => {

@@ -171,7 +171,8 @@ function foldInto(g: Graph, ctx: PassContext, src: GraphNode, bn: GraphNode, rea
 
 /**
  * An activation whose input is a conv/dense output read by nothing else becomes that op's epilogue.
- * x * sigmoid(x) with x such an output (read only by the Sigmoid and the Mul) becomes SiLU.
+ * x * sigmoid(x) with x such an output (read only by the Sigmoid and the Mul) becomes SiLU, and
+ * x * hardSigmoid(x) with HardSwish's constants HardSwish.
  * Also applied per input shape after residual fusion (plan.ts), so Add -> Relu lands in the
  * convolution that absorbed the Add.
  */
@@ -199,10 +200,11 @@ export function fuseActivations(g: Graph): void {
           removed.add(n);
           continue;
         }
-        // SiLU: y = x * sigmoid(x).
-        const mul = siluMul(n, users, readers, x);
+        // SiLU: y = x * sigmoid(x); HardSwish: y = x * hardSigmoid(x) with alpha 1/6, beta 1/2
+        // (how torch.onnx.export writes nn.Hardswish before opset 14: MobileNetV3's 20 of them).
+        const mul = gateMul(n, users, readers, x);
         if (mul) {
-          absorb(src, { kind: 'silu', alpha: 0, beta: 0 }, mul);
+          absorb(src, { kind: n.op.act.kind === 'sigmoid' ? 'silu' : 'hardSwish', alpha: 0, beta: 0 }, mul);
           removed.add(n);
           removed.add(mul);
           continue;
@@ -216,8 +218,15 @@ export function fuseActivations(g: Graph): void {
   g.nodes = g.nodes.filter((n) => !removed.has(n));
 }
 
-function siluMul(sig: GraphNode, users: Map<string, GraphNode[]>, readers: Map<string, number>, x: string): GraphNode | null {
-  if (sig.op.kind !== 'act' || sig.op.act.kind !== 'sigmoid' || readers.get(x) !== 2) return null;
+/**
+ * The Mul of x * gate(x), gate = Sigmoid, or HardSigmoid with HardSwish's constants (alpha 1/6 as
+ * float32 stores it, beta 1/2), when x is read by those two alone and the gate by the Mul alone.
+ */
+function gateMul(sig: GraphNode, users: Map<string, GraphNode[]>, readers: Map<string, number>, x: string): GraphNode | null {
+  if (sig.op.kind !== 'act' || readers.get(x) !== 2) return null;
+  const a = sig.op.act;
+  const hardSwishGate = a.kind === 'hardSigmoid' && Math.abs(a.alpha - 1 / 6) <= 1e-7 && a.beta === 0.5;
+  if (a.kind !== 'sigmoid' && !hardSwishGate) return null;
   const s = sig.outputs[0];
   if (readers.get(s) !== 1) return null;
   const mul = users.get(s)?.[0];
