@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "binding/args.h"
+#include "core/thread_pool.h"
 
 // Worker-thread safety. Everything here that Node-API calls back into on its own (the async run's
 // execute and complete callbacks, the plan handle's finalizer, the instance-data finalizer, the
@@ -57,6 +58,7 @@ DeferState& state(Napi::Env env) {
 
 // Runs a capture's calls in order; the status of the first failing call, with its op's name.
 Status run_calls(const Capture& c, std::string* failed_op) {
+  const PoolSpinScope spin;  // the pool's workers stay awake between this run's layers
   for (size_t i = 0; i < c.calls.size(); ++i) {
     const Status s = c.calls[i]();
     if (s != Status::kOk) {

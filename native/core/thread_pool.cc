@@ -11,6 +11,8 @@
 namespace simdcnn {
 namespace {
 
+std::atomic<int> g_spin_holds{0};  // live PoolSpinScopes
+
 // One job at a time runs on the pool. Workers sleep on a condition variable between jobs and spin
 // briefly after one, because layers issue many small parallel_for calls back to back.
 class ThreadPool {
@@ -84,7 +86,7 @@ class ThreadPool {
       // waking a sleeping thread costs 7-30 us, more than a small layer's whole work.
       const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
       while (published_.load(std::memory_order_acquire) == seen &&
-             std::chrono::steady_clock::now() < spin_until) {
+             (g_spin_holds.load(std::memory_order_relaxed) > 0 || std::chrono::steady_clock::now() < spin_until)) {
         cpu_relax();
       }
       {
@@ -145,6 +147,9 @@ void parallel_for(size_t count, size_t grain, RangeFn fn, void* ctx) {
   }
   pool().run(count, grain, fn, ctx, threads);
 }
+
+PoolSpinScope::PoolSpinScope() { g_spin_holds.fetch_add(1, std::memory_order_relaxed); }
+PoolSpinScope::~PoolSpinScope() { g_spin_holds.fetch_sub(1, std::memory_order_relaxed); }
 
 int num_threads() { return g_threads.load(std::memory_order_relaxed); }
 
