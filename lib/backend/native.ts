@@ -62,7 +62,7 @@ export function makeNativeBackend(addon: NativeAddon & NativeTrainAddon): Backen
    * 0.9-1.2 at 14x14, 1.26-1.43 at 7x7. Below 24 input channels the GEMM reads B in place (no
    * panel packing; gemm.cc): on Zen 5 GEMM / packed 0.47-0.85 from 4 to 16 input channels at 56x56
    * and 112x112 (16->96@112 0.85, 16->24@112 0.56, 8->48@112 0.67). A layer whose output feeds a
-   * residual Add keeps the packed kernel and its fused add.
+   * residual Add takes the same GEMM started from the residual ('pointwise', below).
    */
   const preparedAlgo = (g: Conv2dGeom, opts?: PrepareConv2dOptions): PreparedConv2d['algo'] | null => {
     // Depthwise layers (one input channel per group) keep conv2d's depthwise kernel; other grouped
