@@ -49,14 +49,10 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
 Napi::Value Conv2dPointwise(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "conv2dPointwise";
-  const F32View x = get_f32(info, 0, op, "x");
-  const F32View w = get_f32(info, 1, op, "w");
-  const F32View b = get_f32_or_null(info, 2, op, "b");
-  const F32View res = get_f32_or_null(info, 3, op, "residual");
-  const F32View out = get_f32(info, 4, op, "out");
-  int64_t oh = 0, ow = 0;
-  Conv2dParams p = read_conv_geom(info, 5, op, &oh, &ow);
-  const ActArgs act = get_act(info, 6, op);
+  const PlannedConvArgs a = read_planned_conv_args(info, op, "w");
+  const F32View &x = a.x, &w = a.weights, &b = a.b, &res = a.res, &out = a.out;
+  const int64_t oh = a.oh, ow = a.ow;
+  const Conv2dParams& p = a.p;
   if (p.kH != 1 || p.kW != 1 || p.strideH != 1 || p.strideW != 1 || p.padTop + p.padLeft + p.padBottom + p.padRight != 0)
     throw_range_error(env, std::string(op) + ": the geometry must be a 1x1 kernel at stride 1 without padding, got kernel " +
                                pair_string(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)) + ", stride " +
@@ -74,9 +70,6 @@ Napi::Value Conv2dPointwise(const Napi::CallbackInfo& info) {
   if (views_overlap(out, x) || views_overlap(out, w) || views_overlap(out, b))
     throw_range_error(env, std::string(op) + ": out must not share memory with x, w or b");
   if (res.data) expect_same_or_disjoint(env, op, "residual", res, "out", out);
-  p.act = act.code;
-  p.act_alpha = act.alpha;
-  p.act_beta = act.beta;
   return run_kernel(info, op, [=] { return conv2d_pointwise(p, x.data, w.data, b.data, res.data, out.data); });
 }
 

@@ -67,14 +67,10 @@ Napi::Value Conv2dPackWeights(const Napi::CallbackInfo& info) {
 Napi::Value Conv2dPacked(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "conv2dPacked";
-  const F32View x = get_f32(info, 0, op, "x");
-  const F32View packed = get_f32(info, 1, op, "packed");
-  const F32View b = get_f32_or_null(info, 2, op, "b");
-  const F32View res = get_f32_or_null(info, 3, op, "residual");
-  const F32View out = get_f32(info, 4, op, "out");
-  int64_t oh = 0, ow = 0;
-  Conv2dParams p = read_conv_geom(info, 5, op, &oh, &ow);
-  const ActArgs act = get_act(info, 6, op);
+  const PlannedConvArgs a = read_planned_conv_args(info, op, "packed");
+  const F32View &x = a.x, &packed = a.weights, &b = a.b, &res = a.res, &out = a.out;
+  const int64_t oh = a.oh, ow = a.ow;
+  const Conv2dParams& p = a.p;
   const int64_t N = static_cast<int64_t>(p.N), outC = static_cast<int64_t>(p.outC);
   const int64_t xd[4] = {N, static_cast<int64_t>(p.C), static_cast<int64_t>(p.H), static_cast<int64_t>(p.W)};
   const int64_t bd[1] = {outC}, yd[4] = {N, outC, oh, ow};
@@ -95,9 +91,6 @@ Napi::Value Conv2dPacked(const Napi::CallbackInfo& info) {
                                std::to_string(p.outC) + ", C = " + std::to_string(p.C) + ", kernel " +
                                pair_string(static_cast<int64_t>(p.kH), static_cast<int64_t>(p.kW)) + ", groups " +
                                std::to_string(p.groups) + " on this ISA");
-  p.act = act.code;
-  p.act_alpha = act.alpha;
-  p.act_beta = act.beta;
   return run_kernel(info, op, [=] { return conv2d_packed(p, x.data, packed.data, b.data, res.data, out.data); });
 }
 

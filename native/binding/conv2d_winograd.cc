@@ -112,14 +112,10 @@ Napi::Value WinogradWeights(const Napi::CallbackInfo& info) {
 Napi::Value Conv2dWinograd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "conv2dWinograd";
-  const F32View x = get_f32(info, 0, op, "x");
-  const F32View u = get_f32(info, 1, op, "u");
-  const F32View b = get_f32_or_null(info, 2, op, "b");
-  const F32View res = get_f32_or_null(info, 3, op, "residual");
-  const F32View out = get_f32(info, 4, op, "out");
-  int64_t oh = 0, ow = 0;
-  Conv2dParams p = read_conv_geom(info, 5, op, &oh, &ow);
-  const ActArgs act = get_act(info, 6, op);
+  const PlannedConvArgs a = read_planned_conv_args(info, op, "u");
+  const F32View &x = a.x, &u = a.weights, &b = a.b, &res = a.res, &out = a.out;
+  const int64_t oh = a.oh, ow = a.ow;
+  const Conv2dParams& p = a.p;
   expect_winograd(env, op, p);
   const int64_t N = static_cast<int64_t>(p.N), C = static_cast<int64_t>(p.C), outC = static_cast<int64_t>(p.outC);
   const int64_t xd[4] = {N, C, static_cast<int64_t>(p.H), static_cast<int64_t>(p.W)};
@@ -139,9 +135,6 @@ Napi::Value Conv2dWinograd(const Napi::CallbackInfo& info) {
   // The kernel reads x, u, b and residual while it writes out: a shared buffer would corrupt the result.
   if (views_overlap(out, x) || views_overlap(out, u) || views_overlap(out, b) || views_overlap(out, res))
     throw_range_error(env, std::string(op) + ": out must not share memory with x, u, b or residual");
-  p.act = act.code;
-  p.act_alpha = act.alpha;
-  p.act_beta = act.beta;
   return run_kernel(info, op, [=] { return conv2d_winograd(p, x.data, u.data, b.data, res.data, out.data); });
 }
 

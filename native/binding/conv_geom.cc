@@ -79,5 +79,20 @@ ConvDims conv_dims(const Conv2dParams& p, int64_t oh, int64_t ow) {
                   {N, outC, oh, ow}};
 }
 
+PlannedConvArgs read_planned_conv_args(const Napi::CallbackInfo& info, const char* op, const char* weights_name) {
+  PlannedConvArgs a;
+  a.x = get_f32(info, 0, op, "x");
+  a.weights = get_f32(info, 1, op, weights_name);
+  a.b = get_f32_or_null(info, 2, op, "b");
+  a.res = get_f32_or_null(info, 3, op, "residual");
+  a.out = get_f32(info, 4, op, "out");
+  a.p = read_conv_geom(info, 5, op, &a.oh, &a.ow);
+  const ActArgs act = get_act(info, 6, op);
+  a.p.act = act.code;
+  a.p.act_alpha = act.alpha;
+  a.p.act_beta = act.beta;
+  return a;
+}
+
 }  // namespace binding
 }  // namespace simdcnn

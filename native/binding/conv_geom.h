@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "binding/args.h"
 #include "kernels/conv/conv2d.h"
 
 namespace simdcnn {
@@ -25,6 +26,16 @@ struct ConvDims {
   int64_t x[4], w[4], b[1], y[4];
 };
 ConvDims conv_dims(const Conv2dParams& p, int64_t oh, int64_t ow);
+
+// The arguments of the planned convolutions (conv2dPacked, conv2dWinograd, conv2dPointwise):
+// (x, weights, b, residual, out, geom, act), read (types and geom checked) but not yet checked
+// against each other; p carries the activation.
+struct PlannedConvArgs {
+  F32View x, weights, b, res, out;
+  Conv2dParams p;
+  int64_t oh = 0, ow = 0;
+};
+PlannedConvArgs read_planned_conv_args(const Napi::CallbackInfo& info, const char* op, const char* weights_name);
 
 }  // namespace binding
 }  // namespace simdcnn
