@@ -41,6 +41,28 @@ void transpose2d(const float* x, float* y, int64_t A, int64_t B, int64_t xs, int
   });
 }
 
+// f(x offset, y offset) for every index of axes [0, outer) (none: once, at 0), axis 0 outermost:
+// an odometer over the grid.
+template <class F>
+void for_each_offset(const CopyAxis* axes, int outer, F&& f) {
+  int64_t idx[kCopyMaxRank] = {0};
+  int64_t xo = 0, yo = 0;
+  for (;;) {
+    f(xo, yo);
+    int k = outer - 1;
+    for (; k >= 0; --k) {
+      ++idx[k];
+      xo += axes[k].x_stride;
+      yo += axes[k].y_stride;
+      if (idx[k] < axes[k].count) break;
+      xo -= axes[k].x_stride * axes[k].count;
+      yo -= axes[k].y_stride * axes[k].count;
+      idx[k] = 0;
+    }
+    if (k < 0) break;
+  }
+}
+
 }  // namespace
 
 Status copy_strided(const float* x, float* y, int64_t len, const CopyAxis* axes, int rank) {
@@ -62,42 +84,16 @@ Status copy_strided(const float* x, float* y, int64_t len, const CopyAxis* axes,
   if (len == 1 && rank >= 2 && axes[rank - 2].x_stride == 1 && axes[rank - 1].y_stride == 1) {
     const CopyAxis& a = axes[rank - 2];
     const CopyAxis& b = axes[rank - 1];
-    int64_t idx[kCopyMaxRank] = {0};
-    int64_t xo = 0, yo = 0;
-    for (;;) {
+    for_each_offset(axes, rank - 2, [&](int64_t xo, int64_t yo) {
       transpose2d(x + xo, y + yo, a.count, b.count, b.x_stride, a.y_stride);
-      int k = rank - 3;
-      for (; k >= 0; --k) {
-        ++idx[k];
-        xo += axes[k].x_stride;
-        yo += axes[k].y_stride;
-        if (idx[k] < axes[k].count) break;
-        xo -= axes[k].x_stride * axes[k].count;
-        yo -= axes[k].y_stride * axes[k].count;
-        idx[k] = 0;
-      }
-      if (k < 0) break;
-    }
+    });
     return Status::kOk;
   }
-  // Odometer over axes 0 .. rank-2; the innermost axis is the loop below.
-  int64_t idx[kCopyMaxRank] = {0};
+  // Every index of axes 0 .. rank-2; the innermost axis is the loop here.
   const CopyAxis& in = axes[rank - 1];
-  int64_t xo = 0, yo = 0;
-  for (;;) {
+  for_each_offset(axes, rank - 1, [&](int64_t xo, int64_t yo) {
     for (int64_t i = 0; i < in.count; ++i) copy_run(x + xo + i * in.x_stride, y + yo + i * in.y_stride, len);
-    int k = rank - 2;
-    for (; k >= 0; --k) {
-      ++idx[k];
-      xo += axes[k].x_stride;
-      yo += axes[k].y_stride;
-      if (idx[k] < axes[k].count) break;
-      xo -= axes[k].x_stride * axes[k].count;
-      yo -= axes[k].y_stride * axes[k].count;
-      idx[k] = 0;
-    }
-    if (k < 0) break;
-  }
+  });
   return Status::kOk;
 }
 
